@@ -1,0 +1,55 @@
+//! Build script for the fediguard nginx module.
+//!
+//! `nginx-sys` must be a direct dependency: cargo hands its build metadata
+//! (`DEP_NGINX_*`) only to the build scripts of direct dependents.
+
+use std::env;
+use std::fs;
+use std::path::PathBuf;
+
+fn main() {
+    detect_nginx_features();
+    record_nginx_build_dir();
+}
+
+/// Generates the `ngx_os`, `ngx_feature` and nginx version cfg values that
+/// ngx-rust code is compiled against.
+fn detect_nginx_features() {
+    println!("cargo::rerun-if-env-changed=DEP_NGINX_FEATURES_CHECK");
+    println!(
+        "cargo::rustc-check-cfg=cfg(ngx_feature, values({}))",
+        env::var("DEP_NGINX_FEATURES_CHECK").unwrap_or("any()".to_string())
+    );
+    println!("cargo::rerun-if-env-changed=DEP_NGINX_FEATURES");
+    if let Ok(features) = env::var("DEP_NGINX_FEATURES") {
+        for feature in features.split(',').map(str::trim) {
+            println!("cargo::rustc-cfg=ngx_feature=\"{feature}\"");
+        }
+    }
+    println!("cargo::rerun-if-env-changed=DEP_NGINX_OS_CHECK");
+    println!(
+        "cargo::rustc-check-cfg=cfg(ngx_os, values({}))",
+        env::var("DEP_NGINX_OS_CHECK").unwrap_or("any()".to_string())
+    );
+    println!("cargo::rerun-if-env-changed=DEP_NGINX_OS");
+    if let Ok(os) = env::var("DEP_NGINX_OS") {
+        println!("cargo::rustc-cfg=ngx_os=\"{os}\"");
+    }
+}
+
+/// Leaves the path of the nginx build directory (where a vendored build puts
+/// the `nginx` binary) in `target/<profile>/nginx-build-dir`, so that
+/// `make build` can copy the nginx the module was built against next to it.
+fn record_nginx_build_dir() {
+    println!("cargo::rerun-if-env-changed=DEP_NGINX_BUILD_DIR");
+    let (Ok(build_dir), Ok(out_dir)) = (env::var("DEP_NGINX_BUILD_DIR"), env::var("OUT_DIR"))
+    else {
+        return;
+    };
+    // OUT_DIR is target/<profile>/build/<crate>-<hash>/out.
+    let profile_dir: PathBuf = PathBuf::from(out_dir).ancestors().nth(3).map(PathBuf::from).unwrap_or_default();
+    if profile_dir.as_os_str().is_empty() {
+        return;
+    }
+    let _ = fs::write(profile_dir.join("nginx-build-dir"), build_dir);
+}

@@ -1,0 +1,203 @@
+//! The compiled rule set: one automaton for names, one set for regexes.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex::bytes::{RegexSet, RegexSetBuilder};
+
+use super::catalog::CATALOG;
+use super::host::instance_host;
+use super::pattern::REGEX_SIZE_LIMIT;
+use super::{ClassId, Pattern, Rule};
+
+/// Only the first bytes of an agent are examined: every real agent is far
+/// shorter, and the bound caps the cost of a hostile 8 KB header.
+pub const MAX_AGENT_SCAN: usize = 1024;
+
+/// What the matcher says about one agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Classification {
+    pub class: ClassId,
+    /// Byte range of the instance host inside the agent, for the fediverse
+    /// class.
+    pub host: Option<(usize, usize)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RuleMeta {
+    class: ClassId,
+    needs_instance_url: bool,
+}
+
+#[derive(Debug)]
+pub struct AgentMatcher {
+    rules: Vec<RuleMeta>,
+    words: Option<AhoCorasick>,
+    /// Automaton pattern id -> rule index.
+    word_rules: Vec<u32>,
+    regexes: Option<RegexSet>,
+    /// Regex set pattern id -> rule index.
+    regex_rules: Vec<u32>,
+    /// Smallest rule index among the regexes: when a name rule with a
+    /// smaller index has matched, the regex set need not run at all.
+    first_regex_rule: u32,
+}
+
+impl AgentMatcher {
+    /// Builds the matcher from the admin rules (checked first, in order) and,
+    /// when `catalog` is on, the built-in catalogue after them.
+    pub fn build(admin_rules: &[Rule], catalog: bool) -> Result<AgentMatcher, String> {
+        let catalog_rules = CATALOG.iter().map(|e| Rule {
+            class: e.class,
+            pattern: Pattern::Word(e.name.to_string()),
+            needs_instance_url: e.needs_instance_url,
+        });
+        let all: Vec<Rule> = if catalog {
+            admin_rules.iter().cloned().chain(catalog_rules).collect()
+        } else {
+            admin_rules.to_vec()
+        };
+
+        let mut rules = Vec::with_capacity(all.len());
+        let mut words = Vec::new();
+        let mut word_rules = Vec::new();
+        let mut regexes = Vec::new();
+        let mut regex_rules = Vec::new();
+        for (i, rule) in all.iter().enumerate() {
+            rules.push(RuleMeta {
+                class: rule.class,
+                needs_instance_url: rule.needs_instance_url,
+            });
+            match &rule.pattern {
+                Pattern::Word(w) => {
+                    words.push(w.as_bytes().to_vec());
+                    word_rules.push(i as u32);
+                }
+                Pattern::Regex { .. } => {
+                    regexes.push(rule.pattern.regex_source()?);
+                    regex_rules.push(i as u32);
+                }
+            }
+        }
+
+        let words = if words.is_empty() {
+            None
+        } else {
+            // Standard semantics so that every overlapping match is seen:
+            // a match rejected by the word-boundary check must not hide
+            // another one that starts inside it.
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&words)
+                    .map_err(|e| format!("cannot build agent automaton: {e}"))?,
+            )
+        };
+        let first_regex_rule = regex_rules.first().copied().unwrap_or(u32::MAX);
+        let regexes = if regexes.is_empty() {
+            None
+        } else {
+            Some(
+                RegexSetBuilder::new(&regexes)
+                    .size_limit(REGEX_SIZE_LIMIT * 8)
+                    .build()
+                    .map_err(|e| format!("cannot build agent regex set: {e}"))?,
+            )
+        };
+        Ok(AgentMatcher {
+            rules,
+            words,
+            word_rules,
+            regexes,
+            regex_rules,
+            first_regex_rule,
+        })
+    }
+
+    /// Number of rules, admin and catalogue.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Classifies an agent; `None` is a request without a User-Agent.
+    pub fn classify(&self, agent: Option<&[u8]>) -> Classification {
+        let agent = match agent {
+            Some(a) if !a.iter().all(u8::is_ascii_whitespace) => a,
+            _ => {
+                return Classification {
+                    class: ClassId::EMPTY,
+                    host: None,
+                }
+            }
+        };
+        let scanned = &agent[..agent.len().min(MAX_AGENT_SCAN)];
+
+        // (rule index, end of the match in the agent)
+        let mut best: Option<(u32, usize)> = None;
+        if let Some(ac) = &self.words {
+            for m in ac.find_overlapping_iter(scanned) {
+                let Some(&rule) = self.word_rules.get(m.pattern().as_usize()) else {
+                    continue;
+                };
+                if best.is_some_and(|(b, _)| b <= rule) {
+                    continue;
+                }
+                if !is_whole_word(scanned, m.start(), m.end()) {
+                    continue;
+                }
+                let meta = self.rules[rule as usize];
+                if meta.needs_instance_url && instance_host(scanned, m.end()).is_none() {
+                    continue;
+                }
+                best = Some((rule, m.end()));
+            }
+        }
+        if let Some(set) = &self.regexes {
+            if best.is_none_or(|(b, _)| self.first_regex_rule < b) {
+                for id in set.matches(scanned).iter() {
+                    if let Some(&rule) = self.regex_rules.get(id) {
+                        if best.is_none_or(|(b, _)| rule < b) {
+                            best = Some((rule, 0));
+                        }
+                    }
+                }
+            }
+        }
+
+        match best {
+            Some((rule, end)) => {
+                let class = self.rules[rule as usize].class;
+                let host = if class == ClassId::FEDIVERSE {
+                    instance_host(scanned, end)
+                } else {
+                    None
+                };
+                Classification { class, host }
+            }
+            None => Classification {
+                class: ClassId::OTHER,
+                host: None,
+            },
+        }
+    }
+}
+
+/// A word character: what may not stand right before or after a name for it
+/// to count as a whole word (`Titan` is not in `Titanium`).
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn is_whole_word(hay: &[u8], start: usize, end: usize) -> bool {
+    let before_ok = start == 0 || !is_word_byte(hay[start - 1]);
+    let after_ok = end >= hay.len() || !is_word_byte(hay[end]);
+    // A name that itself begins or ends with a non-word byte ("+bot", "x/")
+    // carries its own boundary on that side.
+    let first_is_word = hay.get(start).copied().is_some_and(is_word_byte);
+    let last_is_word = end > start && is_word_byte(hay[end - 1]);
+    (before_ok || !first_is_word) && (after_ok || !last_is_word)
+}

@@ -1,0 +1,8 @@
+//! fediguard's logic that needs no nginx.
+//!
+//! Everything here is plain Rust: the nginx module (the root crate) keeps only
+//! the glue, and this crate is unit-tested and fuzzed with plain `cargo test`.
+
+pub mod agent;
+pub mod conf_value;
+pub mod escape;
