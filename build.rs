@@ -47,7 +47,11 @@ fn record_nginx_build_dir() {
         return;
     };
     // OUT_DIR is target/<profile>/build/<crate>-<hash>/out.
-    let profile_dir: PathBuf = PathBuf::from(out_dir).ancestors().nth(3).map(PathBuf::from).unwrap_or_default();
+    let profile_dir: PathBuf = PathBuf::from(out_dir)
+        .ancestors()
+        .nth(3)
+        .map(PathBuf::from)
+        .unwrap_or_default();
     if profile_dir.as_os_str().is_empty() {
         return;
     }

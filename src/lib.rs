@@ -1,0 +1,114 @@
+//! fediguard: an nginx module that guards fediverse servers, and the websites
+//! they hammer, from abusive automated traffic.
+//!
+//! This crate is the thin nginx layer; the logic lives in `fediguard-core`.
+
+#[macro_use]
+mod log;
+mod access;
+mod conf;
+mod request_ctx;
+mod variables;
+
+use core::ffi::{c_char, c_void};
+use core::ptr::{addr_of, addr_of_mut};
+
+use nginx_sys::{
+    ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_module_t,
+    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE, NGX_LOG_EMERG,
+};
+use ngx::core::Status;
+use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
+
+use crate::conf::{LocConf, MainConf};
+
+pub struct Module;
+
+impl HttpModule for Module {
+    fn module() -> &'static ngx_module_t {
+        // SAFETY: the module static is written only by nginx while loading.
+        unsafe { &*addr_of!(ngx_http_fediguard_module) }
+    }
+
+    unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
+        variables::add(cf).0
+    }
+
+    unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
+        let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(&*cf) else {
+            return Status::NGX_ERROR.0;
+        };
+        let phase = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize];
+        let h = ngx_array_push(&mut phase.handlers).cast::<ngx_http_handler_pt>();
+        if h.is_null() {
+            return Status::NGX_ERROR.0;
+        }
+        *h = Some(access::handler);
+        Status::NGX_OK.0
+    }
+
+    unsafe extern "C" fn init_main_conf(cf: *mut ngx_conf_t, conf: *mut c_void) -> *mut c_char {
+        let Some(mcf) = conf.cast::<MainConf>().as_mut() else {
+            return ngx::core::NGX_CONF_ERROR;
+        };
+        match mcf.finish() {
+            Ok(()) => ngx::core::NGX_CONF_OK,
+            Err(msg) => {
+                // The message names the file and line of the directive at
+                // fault; cf points at the end of the http block.
+                log::write((*cf).log, NGX_LOG_EMERG as usize, &msg);
+                ngx::core::NGX_CONF_ERROR
+            }
+        }
+    }
+}
+
+// SAFETY: the configuration types below are the ones create_*_conf allocate.
+unsafe impl HttpModuleMainConf for Module {
+    type MainConf = MainConf;
+}
+
+unsafe impl HttpModuleLocationConf for Module {
+    type LocationConf = LocConf;
+}
+
+/// Merges a location's configuration with the enclosing level's; needs the
+/// main configuration to resolve class names, which the `Merge` trait lacks.
+unsafe extern "C" fn merge_loc_conf(
+    cf: *mut ngx_conf_t,
+    prev: *mut c_void,
+    conf: *mut c_void,
+) -> *mut c_char {
+    let (Some(prev), Some(conf), Some(mcf)) = (
+        prev.cast::<LocConf>().as_ref(),
+        conf.cast::<LocConf>().as_mut(),
+        Module::main_conf(&*cf),
+    ) else {
+        return ngx::core::NGX_CONF_ERROR;
+    };
+    conf.merge(prev, &mcf.classes);
+    ngx::core::NGX_CONF_OK
+}
+
+static NGX_HTTP_FEDIGUARD_MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
+    preconfiguration: Some(Module::preconfiguration),
+    postconfiguration: Some(Module::postconfiguration),
+    create_main_conf: Some(Module::create_main_conf),
+    init_main_conf: Some(Module::init_main_conf),
+    create_srv_conf: None,
+    merge_srv_conf: None,
+    create_loc_conf: Some(Module::create_loc_conf),
+    merge_loc_conf: Some(merge_loc_conf),
+};
+
+ngx::ngx_modules!(ngx_http_fediguard_module);
+
+#[used]
+#[allow(non_upper_case_globals)]
+#[no_mangle]
+pub static mut ngx_http_fediguard_module: ngx_module_t = ngx_module_t {
+    ctx: addr_of!(NGX_HTTP_FEDIGUARD_MODULE_CTX) as _,
+    commands: addr_of_mut!(conf::directives::COMMANDS) as *mut _,
+    type_: NGX_HTTP_MODULE as _,
+    ..ngx_module_t::default()
+};

@@ -46,9 +46,7 @@ pub fn parse_log_level(v: &str) -> Result<LogLevel, String> {
 pub fn parse_status(v: &str) -> Result<u16, String> {
     match v.parse::<u16>() {
         Ok(n) if (400..=599).contains(&n) && v.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
-        _ => Err(format!(
-            "value must be between 400 and 599, not \"{v}\""
-        )),
+        _ => Err(format!("value must be between 400 and 599, not \"{v}\"")),
     }
 }
 

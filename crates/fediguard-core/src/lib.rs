@@ -6,3 +6,4 @@
 pub mod agent;
 pub mod conf_value;
 pub mod escape;
+pub mod reason;

@@ -20,30 +20,84 @@ fn host_of<'a>(m: &AgentMatcher, agent: &'a str) -> Option<&'a str> {
 
 /// Every fediverse format of the reference, with the instance host it names.
 const FEDIVERSE: &[(&str, &str)] = &[
-    ("http.rb/5.1.0 (Mastodon/4.0.2; +https://example.com/)", "example.com"),
-    ("Mastodon/4.4.1 (http.rb/5.3.1; +https://example.social/)", "example.social"),
-    ("Mastodon/4.3.0+glitch (http.rb/5.2.0; +https://glitch.example/)", "glitch.example"),
-    ("Pleroma 2.5.0; https://pleroma.example <admin@pleroma.example>", "pleroma.example"),
-    ("Akkoma 3.9.3; https://akkoma.example <admin@akkoma.example>", "akkoma.example"),
-    ("Misskey/13.12.2 (https://misskey.example)", "misskey.example"),
-    ("Misskey/2024.11.0-calckey (https://calckey.example)", "calckey.example"),
+    (
+        "http.rb/5.1.0 (Mastodon/4.0.2; +https://example.com/)",
+        "example.com",
+    ),
+    (
+        "Mastodon/4.4.1 (http.rb/5.3.1; +https://example.social/)",
+        "example.social",
+    ),
+    (
+        "Mastodon/4.3.0+glitch (http.rb/5.2.0; +https://glitch.example/)",
+        "glitch.example",
+    ),
+    (
+        "Pleroma 2.5.0; https://pleroma.example <admin@pleroma.example>",
+        "pleroma.example",
+    ),
+    (
+        "Akkoma 3.9.3; https://akkoma.example <admin@akkoma.example>",
+        "akkoma.example",
+    ),
+    (
+        "Misskey/13.12.2 (https://misskey.example)",
+        "misskey.example",
+    ),
+    (
+        "Misskey/2024.11.0-calckey (https://calckey.example)",
+        "calckey.example",
+    ),
     ("Iceshrimp/2023.12.11 (https://ice.example)", "ice.example"),
     ("Sharkey/2024.9.1 (https://shark.example)", "shark.example"),
-    ("Firefish/1.0.5 (https://firefish.example)", "firefish.example"),
-    ("Friendica 'Giant Rhubarb' 2023.01-1502; https://friendica.example", "friendica.example"),
+    (
+        "Firefish/1.0.5 (https://firefish.example)",
+        "firefish.example",
+    ),
+    (
+        "Friendica 'Giant Rhubarb' 2023.01-1502; https://friendica.example",
+        "friendica.example",
+    ),
     ("gotosocial/0.17.3 (+https://gts.example)", "gts.example"),
-    ("(Pixelfed/0.11.3; +https://pixelfed.example)", "pixelfed.example"),
-    ("PixelFedBot/1.0.0 (Pixelfed/0.11.3; +https://pixel.example)", "pixel.example"),
+    (
+        "(Pixelfed/0.11.3; +https://pixelfed.example)",
+        "pixelfed.example",
+    ),
+    (
+        "PixelFedBot/1.0.0 (Pixelfed/0.11.3; +https://pixel.example)",
+        "pixel.example",
+    ),
     ("Lemmy/0.19.3; +https://lemmy.example", "lemmy.example"),
-    ("PeerTube/6.0.0 (+https://peertube.example)", "peertube.example"),
+    (
+        "PeerTube/6.0.0 (+https://peertube.example)",
+        "peertube.example",
+    ),
     ("Mitra 2.0; https://mitra.example", "mitra.example"),
-    ("python-requests/2.31 (BookWyrm/0.6.0; +https://bookwyrm.example/)", "bookwyrm.example"),
-    ("Go (WriteFreely/0.15.0; +https://write.example)", "write.example"),
-    ("python-httpx/0.27 (Takahe/0.11; +https://takahe.example/)", "takahe.example"),
-    ("Wildebeest/0.1 (Mastodon/4.0; +https://wildebeest.example)", "wildebeest.example"),
-    ("Funkwhale/1.4.0 (+https://funkwhale.example)", "funkwhale.example"),
+    (
+        "python-requests/2.31 (BookWyrm/0.6.0; +https://bookwyrm.example/)",
+        "bookwyrm.example",
+    ),
+    (
+        "Go (WriteFreely/0.15.0; +https://write.example)",
+        "write.example",
+    ),
+    (
+        "python-httpx/0.27 (Takahe/0.11; +https://takahe.example/)",
+        "takahe.example",
+    ),
+    (
+        "Wildebeest/0.1 (Mastodon/4.0; +https://wildebeest.example)",
+        "wildebeest.example",
+    ),
+    (
+        "Funkwhale/1.4.0 (+https://funkwhale.example)",
+        "funkwhale.example",
+    ),
     ("Mbin/1.7.0 (+https://mbin.example/agent)", "mbin.example"),
-    ("Fedify/1.3.0 (Node.js/v22.10.0; +https://hollo.example/)", "hollo.example"),
+    (
+        "Fedify/1.3.0 (Node.js/v22.10.0; +https://hollo.example/)",
+        "hollo.example",
+    ),
 ];
 
 #[test]
@@ -204,7 +258,10 @@ fn browsers_are_other_and_blank_is_empty() {
     assert_eq!(m.classify(None).class, ClassId::EMPTY);
     assert_eq!(m.classify(Some(b"")).class, ClassId::EMPTY);
     assert_eq!(m.classify(Some(b"  \t")).class, ClassId::EMPTY);
-    assert_eq!(m.classify(Some(b"\xff\xfe garbage \x00")).class, ClassId::OTHER);
+    assert_eq!(
+        m.classify(Some(b"\xff\xfe garbage \x00")).class,
+        ClassId::OTHER
+    );
 }
 
 #[test]
@@ -247,7 +304,10 @@ fn names_match_whole_words_only() {
     assert_eq!(class_of(&m, "Disco/1.0"), disco);
     // Discordbot is a preview bot, not the admin's "Disco".
     assert_eq!(
-        class_of(&m, "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"),
+        class_of(
+            &m,
+            "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"
+        ),
         ClassId::PREVIEW
     );
 }
@@ -280,12 +340,18 @@ fn admin_rules_come_first_in_order() {
     let m = AgentMatcher::build(&r, true).unwrap();
     let partners = reg.lookup("partners").unwrap();
     assert_eq!(
-        class_of(&m, "mastodon/4.4.1 (http.rb/5.3.1; +https://friends.example/)"),
+        class_of(
+            &m,
+            "mastodon/4.4.1 (http.rb/5.3.1; +https://friends.example/)"
+        ),
         partners
     );
     // Not the partner instance: the catalogue still says fediverse.
     assert_eq!(
-        class_of(&m, "Mastodon/4.4.1 (http.rb/5.3.1; +https://other.example/)"),
+        class_of(
+            &m,
+            "Mastodon/4.4.1 (http.rb/5.3.1; +https://other.example/)"
+        ),
         ClassId::FEDIVERSE
     );
     assert_eq!(class_of(&m, "MyScraper/0.1"), ClassId::AI);

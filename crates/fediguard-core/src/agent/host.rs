@@ -16,7 +16,9 @@ pub fn instance_host(agent: &[u8], from: usize) -> Option<(usize, usize)> {
         let rest = &agent[scheme_end..];
         let skip = if rest.starts_with(b"://") {
             3
-        } else if rest.len() >= 4 && rest[0].eq_ignore_ascii_case(&b's') && rest[1..].starts_with(b"://")
+        } else if rest.len() >= 4
+            && rest[0].eq_ignore_ascii_case(&b's')
+            && rest[1..].starts_with(b"://")
         {
             4
         } else {
@@ -66,14 +68,35 @@ mod tests {
     #[test]
     fn extracts_from_reference_formats() {
         let cases = [
-            ("http.rb/5.1.0 (Mastodon/4.0.2; +https://example.com/)", "example.com"),
-            ("Mastodon/4.4.1 (http.rb/5.3.1; +https://example.social/)", "example.social"),
-            ("Pleroma 2.5.0; https://pl.example.com <admin@example.com>", "pl.example.com"),
-            ("Misskey/13.12.2 (https://misskey.example)", "misskey.example"),
-            ("gotosocial/0.17.3 (+https://gts.example.org)", "gts.example.org"),
+            (
+                "http.rb/5.1.0 (Mastodon/4.0.2; +https://example.com/)",
+                "example.com",
+            ),
+            (
+                "Mastodon/4.4.1 (http.rb/5.3.1; +https://example.social/)",
+                "example.social",
+            ),
+            (
+                "Pleroma 2.5.0; https://pl.example.com <admin@example.com>",
+                "pl.example.com",
+            ),
+            (
+                "Misskey/13.12.2 (https://misskey.example)",
+                "misskey.example",
+            ),
+            (
+                "gotosocial/0.17.3 (+https://gts.example.org)",
+                "gts.example.org",
+            ),
             ("Lemmy/0.19.3; +https://lemmy.example", "lemmy.example"),
-            ("Friendica 'Giant Rhubarb' 2023.01-1502; https://f.example.net", "f.example.net"),
-            ("Mastodon/4.4.1 (http.rb/5.3.1; +https://EXAMPLE.Social:8443/)", "EXAMPLE.Social"),
+            (
+                "Friendica 'Giant Rhubarb' 2023.01-1502; https://f.example.net",
+                "f.example.net",
+            ),
+            (
+                "Mastodon/4.4.1 (http.rb/5.3.1; +https://EXAMPLE.Social:8443/)",
+                "EXAMPLE.Social",
+            ),
             ("X (+HTTPS://a.example.)", "a.example"),
             ("X (+http://localhost/)", "localhost"),
         ];
@@ -84,7 +107,10 @@ mod tests {
 
     #[test]
     fn no_host_without_url() {
-        assert_eq!(host("Mastodon/2024.5 CFNetwork/1494.0.7 Darwin/23.4.0"), None);
+        assert_eq!(
+            host("Mastodon/2024.5 CFNetwork/1494.0.7 Darwin/23.4.0"),
+            None
+        );
         assert_eq!(host("http.rb/5.1.0"), None);
         assert_eq!(host("httpx https:// nothing"), None);
         assert_eq!(host("x https://-bad.example"), None);

@@ -78,7 +78,11 @@ fn compile_check(source: &str) -> Result<(), String> {
         .map_err(|e| {
             // The regex crate's message spans several lines; nginx -t prints one.
             let text = e.to_string();
-            let flat: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            let flat: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
             format!("invalid agent regex: {}", flat.join(" "))
         })
 }
@@ -89,7 +93,10 @@ mod tests {
 
     #[test]
     fn parses_the_three_forms() {
-        assert_eq!(Pattern::parse("Titan").unwrap(), Pattern::Word("Titan".into()));
+        assert_eq!(
+            Pattern::parse("Titan").unwrap(),
+            Pattern::Word("Titan".into())
+        );
         assert_eq!(
             Pattern::parse("~^Foo").unwrap(),
             Pattern::Regex {
@@ -104,7 +111,10 @@ mod tests {
                 case_insensitive: true
             }
         );
-        assert_eq!(Pattern::parse("\\~odd").unwrap(), Pattern::Word("~odd".into()));
+        assert_eq!(
+            Pattern::parse("\\~odd").unwrap(),
+            Pattern::Word("~odd".into())
+        );
     }
 
     #[test]

@@ -1,0 +1,104 @@
+//! Typed configuration of the module: http-level rules and per-location
+//! switches, with nginx's inheritance (http -> server -> location).
+
+pub mod directives;
+
+use fediguard_core::agent::{AgentMatcher, ClassId, ClassRegistry, Rule};
+use fediguard_core::conf_value::{LogLevel, Mode};
+
+use crate::log::ConfPlace;
+
+/// `http`-level configuration: the agent rules every location shares.
+#[derive(Debug, Default)]
+pub struct MainConf {
+    pub classes: ClassRegistry,
+    /// `fediguard_agent` rules, in configuration order.
+    pub rules: Vec<Rule>,
+    /// `fediguard_agent_catalog`; unset means on.
+    pub catalog: Option<bool>,
+    /// Built once the whole `http` block has been read.
+    pub matcher: Option<AgentMatcher>,
+    /// Every class named by `fediguard_agent_deny`, with where it was named,
+    /// checked once all `fediguard_agent` rules are known.
+    pub class_refs: Vec<(String, ConfPlace)>,
+}
+
+/// A class list of `fediguard_agent_deny`, as written.
+#[derive(Debug, Clone, Default)]
+pub struct ClassList {
+    /// Names as written; `off` stands alone.
+    pub names: Vec<String>,
+}
+
+/// `server`- and `location`-level configuration.
+#[derive(Debug, Default)]
+pub struct LocConf {
+    pub mode: Option<Mode>,
+    pub agent_deny: Option<ClassList>,
+    /// Resolved at merge time from `agent_deny`.
+    pub agent_deny_ids: Vec<ClassId>,
+    pub deny_status: Option<u16>,
+    pub log_level: Option<LogLevel>,
+}
+
+pub const DEFAULT_DENY_STATUS: u16 = 403;
+pub const DEFAULT_LOG_LEVEL: LogLevel = LogLevel::Warn;
+
+impl LocConf {
+    pub fn mode(&self) -> Mode {
+        self.mode.unwrap_or_default()
+    }
+
+    pub fn deny_status(&self) -> u16 {
+        self.deny_status.unwrap_or(DEFAULT_DENY_STATUS)
+    }
+
+    pub fn log_level(&self) -> LogLevel {
+        self.log_level.unwrap_or(DEFAULT_LOG_LEVEL)
+    }
+
+    pub fn denies(&self, class: ClassId) -> bool {
+        self.agent_deny_ids.contains(&class)
+    }
+
+    /// nginx's inheritance: a value set at this level wins, otherwise the
+    /// enclosing level's. Class names were checked in `init_main_conf`.
+    pub fn merge(&mut self, prev: &LocConf, classes: &ClassRegistry) {
+        if self.mode.is_none() {
+            self.mode = prev.mode;
+        }
+        if self.agent_deny.is_none() {
+            self.agent_deny = prev.agent_deny.clone();
+        }
+        if self.deny_status.is_none() {
+            self.deny_status = prev.deny_status;
+        }
+        if self.log_level.is_none() {
+            self.log_level = prev.log_level;
+        }
+        self.agent_deny_ids = self
+            .agent_deny
+            .iter()
+            .flat_map(|l| l.names.iter())
+            .filter_map(|n| classes.lookup(n))
+            .collect();
+    }
+}
+
+impl MainConf {
+    /// Runs once the `http` block has been read: checks the class names that
+    /// locations deny and compiles the agent rules.
+    pub fn finish(&mut self) -> Result<(), String> {
+        for (name, place) in &self.class_refs {
+            if name != "off" && self.classes.lookup(name).is_none() {
+                return Err(format!(
+                    "fediguard_agent_deny: unknown agent class \"{name}\" in {place} \
+                     (define it with fediguard_agent or use a built-in class)"
+                ));
+            }
+        }
+        let matcher = AgentMatcher::build(&self.rules, self.catalog.unwrap_or(true))?;
+        self.matcher = Some(matcher);
+        Ok(())
+    }
+}

@@ -1,0 +1,124 @@
+//! Per-request state: the agent classification (computed once, on demand,
+//! by the access handler or by the first variable read) and the decision.
+
+use core::ffi::c_void;
+use core::mem;
+use core::ptr;
+
+use fediguard_core::agent::ClassId;
+use fediguard_core::reason::Reason;
+use nginx_sys::{ngx_http_request_t, ngx_pool_cleanup_add, ngx_str_t};
+use ngx::http::{HttpModule, HttpModuleMainConf, Request};
+
+use crate::Module;
+
+/// Tells our context apart when it is looked up in the pool's cleanup list.
+const MAGIC: u64 = 0x6665_6469_6775_6172; // "fediguar"
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct RequestCtx {
+    magic: u64,
+    pub agent_class: ClassId,
+    /// The instance host named by a fediverse agent, lower-cased; empty
+    /// otherwise. Points into the request's header or pool memory.
+    pub agent_host: ngx_str_t,
+    /// The decision's reason; set in dry_run too, so access logs show what
+    /// would have been denied.
+    pub reason: Option<Reason>,
+}
+
+/// Marks our context in the request pool's cleanup list; it frees nothing
+/// (the pool owns the memory). Its body is unique so that the linker cannot
+/// fold it with another empty function.
+unsafe extern "C" fn ctx_marker(data: *mut c_void) {
+    if let Some(ctx) = data.cast::<RequestCtx>().as_mut() {
+        ctx.magic = 0;
+    }
+}
+
+/// The request's context, classifying the agent on first use.
+///
+/// nginx clears module contexts on an internal redirect (`error_page`,
+/// `try_files`, `rewrite ... last`); like the realip module, the context is
+/// then found again through the pool's cleanup list, so `$fediguard_reason`
+/// still names the decision when the deny page is logged.
+pub fn get(r: &Request) -> Option<&'static mut RequestCtx> {
+    let module = Module::module();
+    let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
+    // SAFETY: r is a live request; ctx has a slot for every module, and our
+    // slot holds either NULL or a RequestCtx allocated below from r->pool,
+    // which outlives every use of the reference during the request.
+    unsafe {
+        let slot = (*raw).ctx.add(module.ctx_index);
+        if let Some(ctx) = (*slot).cast::<RequestCtx>().as_mut() {
+            return Some(ctx);
+        }
+        let mut c = (*(*raw).pool).cleanup;
+        while let Some(cln) = c.as_ref() {
+            if cln.handler.map(|h| h as *const () as usize)
+                == Some(ctx_marker as *const () as usize)
+            {
+                let ctx = cln.data.cast::<RequestCtx>();
+                if (*ctx).magic == MAGIC {
+                    *slot = ctx.cast();
+                    return ctx.as_mut();
+                }
+            }
+            c = cln.next;
+        }
+
+        let cln = ngx_pool_cleanup_add((*raw).pool, mem::size_of::<RequestCtx>());
+        if cln.is_null() {
+            return None;
+        }
+        let ctx = (*cln).data.cast::<RequestCtx>();
+        ptr::write(ctx, classify(r));
+        (*cln).handler = Some(ctx_marker);
+        *slot = ctx.cast();
+        ctx.as_mut()
+    }
+}
+
+fn classify(r: &Request) -> RequestCtx {
+    let mut ctx = RequestCtx {
+        magic: MAGIC,
+        agent_class: ClassId::OTHER,
+        agent_host: ngx_str_t::default(),
+        reason: None,
+    };
+    let Some(matcher) = Module::main_conf(r).and_then(|m| m.matcher.as_ref()) else {
+        return ctx;
+    };
+    let agent = r.user_agent().map(|a| a.as_bytes());
+    let class = matcher.classify(agent);
+    ctx.agent_class = class.class;
+    if let (Some((start, end)), Some(agent)) = (class.host, agent) {
+        ctx.agent_host = lowercase_in_pool(r, &agent[start..end]);
+    }
+    ctx
+}
+
+/// Host names are compared and used as keys lower-cased; most agents already
+/// write them so, and then no copy is made.
+fn lowercase_in_pool(r: &Request, host: &[u8]) -> ngx_str_t {
+    if !host.iter().any(u8::is_ascii_uppercase) {
+        return ngx_str_t {
+            len: host.len(),
+            data: host.as_ptr().cast_mut(),
+        };
+    }
+    let p = r.pool().alloc_unaligned(host.len()).cast::<u8>();
+    if p.is_null() {
+        return ngx_str_t::default();
+    }
+    // SAFETY: p has room for host.len() bytes.
+    let out = unsafe { core::slice::from_raw_parts_mut(p, host.len()) };
+    for (o, b) in out.iter_mut().zip(host) {
+        *o = b.to_ascii_lowercase();
+    }
+    ngx_str_t {
+        len: host.len(),
+        data: p,
+    }
+}

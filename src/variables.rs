@@ -1,0 +1,90 @@
+//! `$fediguard_*` variables, computed on demand so they work in every
+//! location, also where fediguard is off.
+
+use core::ptr::addr_of_mut;
+
+use fediguard_core::reason::Reason;
+use nginx_sys::{
+    ngx_conf_t, ngx_http_add_variable, ngx_http_request_t, ngx_http_variable_t, ngx_int_t,
+    ngx_str_t, ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE,
+};
+use ngx::core::Status;
+use ngx::http::{HttpModuleMainConf, Request};
+use ngx::ngx_string;
+
+use crate::request_ctx;
+use crate::Module;
+
+const AGENT_CLASS: usize = 0;
+const AGENT_HOST: usize = 1;
+const REASON: usize = 2;
+
+const fn variable(name: ngx_str_t, data: usize, flags: u32) -> ngx_http_variable_t {
+    ngx_http_variable_t {
+        name,
+        set_handler: None,
+        get_handler: Some(get),
+        data,
+        flags: flags as _,
+        index: 0,
+    }
+}
+
+static mut VARIABLES: [ngx_http_variable_t; 3] = [
+    variable(ngx_string!("fediguard_agent_class"), AGENT_CLASS, 0),
+    variable(ngx_string!("fediguard_agent_host"), AGENT_HOST, 0),
+    // The reason changes when the access phase decides.
+    variable(
+        ngx_string!("fediguard_reason"),
+        REASON,
+        NGX_HTTP_VAR_NOCACHEABLE,
+    ),
+];
+
+/// Registers the variables (preconfiguration).
+///
+/// # Safety
+/// `cf` is the configuration nginx passes to preconfiguration.
+pub unsafe fn add(cf: *mut ngx_conf_t) -> Status {
+    // SAFETY: VARIABLES is only touched here, single-threaded, at
+    // configuration time.
+    let vars = unsafe { &mut *addr_of_mut!(VARIABLES) };
+    for v in vars.iter_mut() {
+        let var = unsafe { ngx_http_add_variable(cf, &mut v.name, v.flags) };
+        let Some(var) = (unsafe { var.as_mut() }) else {
+            return Status::NGX_ERROR;
+        };
+        var.get_handler = v.get_handler;
+        var.data = v.data;
+    }
+    Status::NGX_OK
+}
+
+unsafe extern "C" fn get(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    data: usize,
+) -> ngx_int_t {
+    // SAFETY: nginx calls variable handlers with a live request and a value
+    // to fill in.
+    let (r, v) = unsafe { (Request::from_ngx_http_request(r), &mut *v) };
+    let Some(ctx) = request_ctx::get(r) else {
+        return Status::NGX_ERROR.0;
+    };
+    let value: &[u8] = match data {
+        AGENT_CLASS => Module::main_conf(r)
+            .map(|m| m.classes.name(ctx.agent_class))
+            .unwrap_or("other")
+            .as_bytes(),
+        AGENT_HOST => ctx.agent_host.as_bytes(),
+        REASON => ctx.reason.map(Reason::as_str).unwrap_or("").as_bytes(),
+        _ => b"",
+    };
+    v.set_valid(1);
+    v.set_no_cacheable(0);
+    v.set_not_found(0);
+    v.set_len(value.len() as u32);
+    // nginx never writes through a variable's data pointer.
+    v.data = value.as_ptr().cast_mut();
+    Status::NGX_OK.0
+}
