@@ -48,11 +48,15 @@ impl Pattern {
             }
             Pattern::Word(name.to_string())
         };
-        if let Pattern::Regex { source, .. } = &pattern {
+        if let Pattern::Regex {
+            source,
+            case_insensitive,
+        } = &pattern
+        {
             if source.is_empty() {
                 return Err("empty agent regex".into());
             }
-            pattern.regex_source().and_then(|s| compile_check(&s))?;
+            compile_check(source, *case_insensitive)?;
         }
         Ok(pattern)
     }
@@ -70,8 +74,9 @@ impl Pattern {
     }
 }
 
-fn compile_check(source: &str) -> Result<(), String> {
+fn compile_check(source: &str, case_insensitive: bool) -> Result<(), String> {
     RegexBuilder::new(source)
+        .case_insensitive(case_insensitive)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map(|_| ())

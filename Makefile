@@ -1,0 +1,71 @@
+# fediguard: build, run and test the nginx module.
+#
+#   make run     set up, build, start nginx with the demo config on 127.0.0.1:$(PORT)
+#   make test    set up, build, run unit and integration tests
+#   make check   rustfmt and clippy
+#   make build   objs/ngx_http_fediguard_module.so and the nginx it was built for, objs/nginx
+#
+# Build against another nginx source tree (instead of the vendored 1.28.3):
+#   make build NGINX_SOURCE_DIR=/path/to/nginx NGINX_BUILD_DIR=/path/to/nginx/objs
+
+CARGO ?= cargo
+PORT ?= 8080
+OBJS := objs
+RUN_DIR := $(CURDIR)/tmp/run
+MODULE := $(OBJS)/ngx_http_fediguard_module.so
+
+ifneq ($(NGINX_BUILD_DIR),)
+CARGO_FEATURES := --no-default-features
+export NGINX_SOURCE_DIR NGINX_BUILD_DIR
+endif
+
+.PHONY: all deps build run test unit integration check fmt clippy clean
+
+all: build
+
+deps:
+	@tools/install-deps.sh test
+
+build: deps
+	$(CARGO) build --release -p fediguard $(CARGO_FEATURES)
+	@mkdir -p $(OBJS)
+	cp target/release/libfediguard.so $(MODULE)
+	@nginx_dir=$$(cat target/release/nginx-build-dir 2>/dev/null); \
+	if [ -x "$$nginx_dir/nginx" ]; then cp "$$nginx_dir/nginx" $(OBJS)/nginx; \
+	else echo "note: no nginx binary in '$$nginx_dir' (built against an unbuilt tree?)"; fi
+	@echo "built $(MODULE) for $$($(OBJS)/nginx -v 2>&1 | sed 's/.*: //')"
+
+run: build
+	@mkdir -p $(RUN_DIR)/logs $(RUN_DIR)/modules
+	@ln -sf $(CURDIR)/$(MODULE) $(RUN_DIR)/modules/
+	@sed -e 's/127\.0\.0\.1:8080/127.0.0.1:$(PORT)/' nginx-conf/demo.conf > $(RUN_DIR)/demo.conf
+	@$(OBJS)/nginx -t -q -p $(RUN_DIR)/ -c $(RUN_DIR)/demo.conf -e $(RUN_DIR)/logs/error.log
+	@echo
+	@echo "fediguard demo on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it). Try:"
+	@echo "  curl -i -A 'Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0' 127.0.0.1:$(PORT)/"
+	@echo "  curl -i -A 'GPTBot/1.1' 127.0.0.1:$(PORT)/"
+	@echo "  curl -i -A 'Mastodon/4.4.1 (http.rb/5.3.1; +https://example.social/)' 127.0.0.1:$(PORT)/"
+	@echo "  curl -i -A 'Python/3.6 aiohttp/3.6.2' 127.0.0.1:$(PORT)/"
+	@echo "  curl -i -A 'Python/3.6 aiohttp/3.6.2' 127.0.0.1:$(PORT)/dry-run/"
+	@echo "Decisions are printed below (error_log), requests with their class (access_log)."
+	@echo
+	exec $(OBJS)/nginx -p $(RUN_DIR)/ -c $(RUN_DIR)/demo.conf -e stderr -g 'daemon off;'
+
+test: build
+	$(CARGO) test -p fediguard-core
+	$(CARGO) test -p fediguard-tests -- --test-threads=4
+
+unit:
+	$(CARGO) test -p fediguard-core
+
+check:
+	@tools/install-deps.sh build
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --workspace --all-targets $(CARGO_FEATURES) -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf $(OBJS) tmp

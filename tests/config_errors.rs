@@ -1,0 +1,131 @@
+//! Wrong configuration fails `nginx -t` with a clear message and file:line.
+
+use fediguard_tests::nginx_test;
+
+const SERVER: &str = "server { listen 127.0.0.1:{PORT}; location / { fediguard on; } }";
+
+fn assert_fails(body: &str, message: &str, at: &str) {
+    let t = nginx_test(body);
+    assert!(!t.ok, "nginx -t passed:\n{body}\n{}", t.output);
+    assert!(
+        t.output.contains(message),
+        "want {message:?} in:\n{}",
+        t.output
+    );
+    let place = t.place_of(at);
+    assert!(
+        t.output.contains(&place),
+        "want {place:?} in:\n{}",
+        t.output
+    );
+}
+
+#[test]
+fn a_good_configuration_passes() {
+    let t = nginx_test(
+        "fediguard_agent friends \"Friendly Bot\";
+         fediguard_agent partner ~*^Partner/;
+         fediguard_agent_catalog on;
+         server { listen 127.0.0.1:{PORT};
+           fediguard dry_run; fediguard_agent_deny ai friends; fediguard_deny_status 429;
+           fediguard_log_level notice;
+           location / { fediguard on; fediguard_agent_deny off; } }",
+    );
+    assert!(t.ok, "{}", t.output);
+    assert!(t.output.contains("test is successful"), "{}", t.output);
+}
+
+#[test]
+fn bad_regex() {
+    assert_fails(
+        &format!("fediguard_agent x ~(unclosed;\n{SERVER}"),
+        "\"fediguard_agent\": invalid agent regex: regex parse error",
+        "~(unclosed",
+    );
+}
+
+#[test]
+fn deny_of_an_undefined_class() {
+    assert_fails(
+        "server { listen 127.0.0.1:{PORT};\n fediguard on;\n fediguard_agent_deny ai nosuchclass;\n }",
+        "fediguard_agent_deny: unknown agent class \"nosuchclass\"",
+        "nosuchclass",
+    );
+}
+
+#[test]
+fn a_class_defined_later_in_http_is_known() {
+    let t = nginx_test(
+        "server { listen 127.0.0.1:{PORT}; fediguard on; fediguard_agent_deny late; }
+         fediguard_agent late LateBot;",
+    );
+    assert!(t.ok, "{}", t.output);
+}
+
+#[test]
+fn status_out_of_range() {
+    for bad in ["399", "600", "abc"] {
+        assert_fails(
+            &format!("server {{ listen 127.0.0.1:{{PORT}};\n fediguard_deny_status {bad};\n }}"),
+            &format!("\"fediguard_deny_status\": value must be between 400 and 599, not \"{bad}\""),
+            "fediguard_deny_status",
+        );
+    }
+}
+
+#[test]
+fn directives_in_the_wrong_context() {
+    assert_fails(
+        "server { listen 127.0.0.1:{PORT};\n fediguard_agent x X;\n }",
+        "\"fediguard_agent\" directive is not allowed here",
+        "fediguard_agent x",
+    );
+    assert_fails(
+        "server { listen 127.0.0.1:{PORT};\n location / { fediguard_agent_catalog off; }\n }",
+        "\"fediguard_agent_catalog\" directive is not allowed here",
+        "fediguard_agent_catalog",
+    );
+}
+
+#[test]
+fn bad_values() {
+    assert_fails(
+        "server { listen 127.0.0.1:{PORT};\n fediguard yes;\n }",
+        "\"fediguard\": invalid value \"yes\": must be \"on\", \"off\" or \"dry_run\"",
+        "fediguard yes",
+    );
+    assert_fails(
+        "server { listen 127.0.0.1:{PORT};\n fediguard_log_level debug;\n }",
+        "\"fediguard_log_level\": invalid value \"debug\"",
+        "fediguard_log_level",
+    );
+    assert_fails(
+        "fediguard_agent \"bad class\" X;\nserver { listen 127.0.0.1:{PORT}; }",
+        "invalid agent class name \"bad class\"",
+        "bad class",
+    );
+    assert_fails(
+        "fediguard_agent off X;\nserver { listen 127.0.0.1:{PORT}; }",
+        "\"off\" is not a class name",
+        "fediguard_agent off",
+    );
+    assert_fails(
+        "server { listen 127.0.0.1:{PORT};\n fediguard_agent_deny ai off;\n }",
+        "\"fediguard_agent_deny off\" must stand alone",
+        "fediguard_agent_deny ai off",
+    );
+}
+
+#[test]
+fn duplicates() {
+    assert_fails(
+        "server { listen 127.0.0.1:{PORT};\n fediguard on;\n fediguard off;\n }",
+        "\"fediguard\" directive is duplicate",
+        "fediguard off",
+    );
+    assert_fails(
+        "fediguard_agent_catalog on;\nfediguard_agent_catalog off;\nserver { listen 127.0.0.1:{PORT}; }",
+        "\"fediguard_agent_catalog\" directive is duplicate",
+        "fediguard_agent_catalog off",
+    );
+}

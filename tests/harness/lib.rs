@@ -1,0 +1,9 @@
+//! Test harness: starts `objs/nginx` with `objs/ngx_http_fediguard_module.so`
+//! (built by `make build`) on a loopback port it picks, and talks HTTP/1.1
+//! to it over plain sockets, so tests can send any bytes they like.
+
+pub mod http;
+pub mod nginx;
+
+pub use http::{get, request, Response};
+pub use nginx::{nginx_test, ConfTest, Nginx};

@@ -1,0 +1,246 @@
+//! One nginx instance per test, in its own temporary prefix.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// `objs/` of the workspace, or `$FEDIGUARD_OBJS`.
+fn objs() -> PathBuf {
+    std::env::var_os("FEDIGUARD_OBJS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../objs"))
+}
+
+pub fn nginx_binary() -> PathBuf {
+    let p = objs().join("nginx");
+    assert!(
+        p.exists(),
+        "{} missing: run `make build` first",
+        p.display()
+    );
+    p
+}
+
+pub fn module_path() -> PathBuf {
+    let p = objs().join("ngx_http_fediguard_module.so");
+    assert!(
+        p.exists(),
+        "{} missing: run `make build` first",
+        p.display()
+    );
+    fs::canonicalize(p).expect("module path")
+}
+
+/// A free loopback port: bound and released; nginx binds it right after.
+/// A clash with another test is caught by the retry in `Nginx::start`.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The whole nginx.conf around an `http { ... }` body. In `body`, `{PORT}`
+/// stands for the test's port and `{DIR}` for its prefix directory.
+fn render(dir: &Path, port: u16, workers: u32, body: &str) -> String {
+    let body = body
+        .replace("{PORT}", &port.to_string())
+        .replace("{DIR}", &dir.display().to_string());
+    format!(
+        "load_module {module};\n\
+         worker_processes {workers};\n\
+         error_log {dir}/error.log info;\n\
+         pid {dir}/nginx.pid;\n\
+         events {{ worker_connections 512; }}\n\
+         http {{\n\
+         access_log {dir}/access.log;\n\
+         {body}\n\
+         }}\n",
+        module = module_path().display(),
+        dir = dir.display(),
+    )
+}
+
+/// The path of the readiness probe; tests' logs leave it out.
+pub const READY_PATH: &str = "/__fediguard_ready";
+
+pub struct Nginx {
+    pub dir: TempDir,
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl Nginx {
+    /// Starts nginx with 2 workers and the given `http` block body.
+    pub fn start(body: &str) -> Nginx {
+        Nginx::start_with(2, body)
+    }
+
+    pub fn start_with(workers: u32, body: &str) -> Nginx {
+        let mut last_log = String::new();
+        for _ in 0..5 {
+            let dir = tempfile::Builder::new()
+                .prefix("fediguard-test-")
+                .tempdir()
+                .expect("tempdir");
+            let port = free_port();
+            let conf = dir.path().join("nginx.conf");
+            fs::write(&conf, render(dir.path(), port, workers, body)).expect("write conf");
+            let child = Command::new(nginx_binary())
+                .arg("-p")
+                .arg(dir.path())
+                .arg("-c")
+                .arg(&conf)
+                .arg("-e")
+                .arg(dir.path().join("error.log"))
+                .args(["-g", "daemon off;"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn nginx");
+            let mut nginx = Nginx {
+                dir,
+                port,
+                child: Some(child),
+            };
+            if nginx.wait_ready() {
+                return nginx;
+            }
+            last_log = nginx.error_log();
+            // A port taken by a parallel test: try another one.
+            if !last_log.contains("Address already in use") {
+                break;
+            }
+        }
+        panic!("nginx did not start:\n{last_log}");
+    }
+
+    /// Ready when a worker answers HTTP (any status): a connect alone would
+    /// only reach the socket the master opened.
+    fn wait_ready(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return false;
+                }
+            }
+            let probe =
+                format!("GET {READY_PATH} HTTP/1.1\r\nHost: ready\r\nConnection: close\r\n\r\n");
+            if crate::http::request(self.port, probe.as_bytes()).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        fs::read_to_string(self.path(name)).unwrap_or_default()
+    }
+
+    pub fn error_log(&self) -> String {
+        self.read("error.log")
+    }
+
+    /// Lines of an access log, without the harness's own readiness probes.
+    pub fn access_lines(&self, name: &str) -> Vec<String> {
+        self.read(name)
+            .lines()
+            .filter(|l| !l.contains(READY_PATH))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Error log lines that mention fediguard.
+    pub fn fediguard_lines(&self) -> Vec<String> {
+        self.error_log()
+            .lines()
+            .filter(|l| l.contains("fediguard:"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> crate::Response {
+        crate::http::get(self.port, path, headers)
+    }
+
+    /// GET with only a User-Agent header.
+    pub fn get_as(&self, path: &str, agent: &str) -> crate::Response {
+        self.get(path, &[("User-Agent", agent)])
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: plain kill(2) on our own child.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The result of `nginx -t` on a configuration.
+pub struct ConfTest {
+    pub ok: bool,
+    /// What nginx printed (it reports on stderr).
+    pub output: String,
+    /// The configuration file, for "in file:line" checks.
+    pub conf: PathBuf,
+    _dir: TempDir,
+}
+
+impl ConfTest {
+    /// "in /path/nginx.conf:LINE" for the line of the file that contains
+    /// `needle` (1-based, as nginx counts).
+    pub fn place_of(&self, needle: &str) -> String {
+        let text = fs::read_to_string(&self.conf).unwrap_or_default();
+        let line = text
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} not in the configuration"));
+        format!("in {}:{}", self.conf.display(), line + 1)
+    }
+}
+
+/// Runs `nginx -t` on a configuration with the given `http` block body.
+pub fn nginx_test(body: &str) -> ConfTest {
+    let dir = tempfile::Builder::new()
+        .prefix("fediguard-conf-")
+        .tempdir()
+        .expect("tempdir");
+    let conf = dir.path().join("nginx.conf");
+    fs::write(&conf, render(dir.path(), free_port(), 1, body)).expect("write conf");
+    let out: Output = Command::new(nginx_binary())
+        .arg("-t")
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(&conf)
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .output()
+        .expect("run nginx -t");
+    ConfTest {
+        ok: out.status.success(),
+        output: String::from_utf8_lossy(&out.stderr).into_owned(),
+        conf,
+        _dir: dir,
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fediguard needs to build, test and benchmark,
+# skipping what is already there. Safe to run again.
+#   tools/install-deps.sh build   - compiler, nginx build libraries, libclang
+#   tools/install-deps.sh test    - build + redis-server, curl
+#   tools/install-deps.sh bench   - test + wrk, valgrind
+set -euo pipefail
+
+want=(gcc make pkg-config libssl-dev zlib1g-dev libpcre2-dev libclang1-14 libclang-common-14-dev)
+case "${1:-build}" in
+  build) ;;
+  test) want+=(redis-server curl) ;;
+  bench) want+=(redis-server curl wrk valgrind) ;;
+  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo=sudo
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "cargo not found: install the Rust toolchain (rustup) first" >&2
+  exit 1
+fi
