@@ -19,11 +19,15 @@ CARGO_FEATURES := --no-default-features
 export NGINX_SOURCE_DIR NGINX_BUILD_DIR
 endif
 
-.PHONY: all deps build run test unit integration check fmt clippy clean
+.PHONY: all deps deps-test build run test unit check fmt clean
 
 all: build
 
+# System packages: `deps` for building, `deps-test` adds what tests start.
 deps:
+	@tools/install-deps.sh build
+
+deps-test:
 	@tools/install-deps.sh test
 
 build: deps
@@ -51,15 +55,14 @@ run: build
 	@echo
 	exec $(OBJS)/nginx -p $(RUN_DIR)/ -c $(RUN_DIR)/demo.conf -e stderr -g 'daemon off;'
 
-test: build
+test: deps-test build
 	$(CARGO) test -p fediguard-core
 	$(CARGO) test -p fediguard-tests -- --test-threads=4
 
 unit:
 	$(CARGO) test -p fediguard-core
 
-check:
-	@tools/install-deps.sh build
+check: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets $(CARGO_FEATURES) -- -D warnings
 
