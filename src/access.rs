@@ -1,20 +1,26 @@
-//! The access-phase handler: applies the location's decisions.
+//! The access-phase handler: applies the location's decisions, agent first,
+//! then token.
 
 use core::fmt::Write;
 
-use fediguard_core::conf_value::Mode;
+use fediguard_core::conf_value::{FailPolicy, Mode, Require};
 use fediguard_core::escape::quote_into;
 use fediguard_core::reason::Reason;
-use nginx_sys::{ngx_http_request_t, ngx_int_t, NGX_HTTP_INTERNAL_SERVER_ERROR};
+use fediguard_core::token::TokenClass;
+use nginx_sys::{
+    ngx_http_request_t, ngx_int_t, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_SERVICE_UNAVAILABLE,
+};
 use ngx::core::Status;
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, Request};
 
 use crate::conf::LocConf;
 use crate::request_ctx::{self, RequestCtx};
+use crate::token_check::{self, Progress};
+use crate::token_zone;
 use crate::Module;
 
-/// Longest piece of an agent quoted in a log line.
-const MAX_LOGGED_AGENT: usize = 256;
+/// Longest piece of an agent or app name quoted in a log line.
+const MAX_LOGGED: usize = 256;
 
 pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: nginx calls phase handlers with a live request.
@@ -32,50 +38,128 @@ fn decide(r: &mut Request) -> Status {
         return Status::NGX_DECLINED;
     };
     let mode = lcf.mode();
-    if mode == Mode::Off || lcf.agent_deny_ids.is_empty() {
+    let checks_agent = !lcf.agent_deny_ids.is_empty();
+    let verify = lcf.token_verify();
+    if mode == Mode::Off || (!checks_agent && verify.is_none()) {
         return Status::NGX_DECLINED;
     }
     let Some(ctx) = request_ctx::get(r) else {
         return Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
     };
-    if !lcf.denies(ctx.agent_class) {
+
+    if checks_agent && lcf.denies(ctx.agent_class) {
+        let logged = ctx.logged_agent;
+        ctx.logged_agent = true;
+        if let Some(status) = deny(r, lcf, ctx, Reason::AgentDenied, logged) {
+            return status;
+        }
+    }
+
+    let (Some(prefix), Some(zone)) = (verify, token_zone::zone_of(r)) else {
         return Status::NGX_DECLINED;
+    };
+    match token_check::advance(r, ctx, zone, prefix) {
+        Progress::Classified => {}
+        Progress::Again => return Status::NGX_AGAIN,
+        Progress::Error => return Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t),
     }
-    // After an internal redirect (index, try_files) the access phase runs
-    // again; a dry-run decision already logged is not logged twice.
-    let logged = ctx.reason == Some(Reason::AgentDenied);
-    ctx.reason = Some(Reason::AgentDenied);
-    if !logged {
-        log_denial(r, lcf, ctx, mode == Mode::DryRun);
-    }
-    if mode == Mode::DryRun {
+    let class = ctx.token.class.unwrap_or(TokenClass::Unknown);
+    let Some(reason) = token_reason(class, lcf.token_require(), lcf.token_fail()) else {
         return Status::NGX_DECLINED;
-    }
-    Status(lcf.deny_status() as ngx_int_t)
+    };
+    let logged = ctx.logged_token;
+    ctx.logged_token = true;
+    deny(r, lcf, ctx, reason, logged).unwrap_or(Status::NGX_DECLINED)
 }
 
-/// One line per denial: `fediguard: deny reason=... class=... agent="..."`;
-/// nginx appends the client, server, request and host.
-fn log_denial(r: &Request, lcf: &LocConf, ctx: &RequestCtx, dry_run: bool) {
-    let class = Module::main_conf(r)
-        .map(|m| m.classes.name(ctx.agent_class))
-        .unwrap_or("other");
-    let reason = ctx.reason.map(Reason::as_str).unwrap_or("");
-    let mut msg = String::with_capacity(160);
+/// Why a token of this class is refused here, if it is.
+fn token_reason(class: TokenClass, require: Require, fail: FailPolicy) -> Option<Reason> {
+    if require == Require::Off {
+        return None;
+    }
+    match class {
+        TokenClass::User => None,
+        TokenClass::App if require == Require::Valid => None,
+        TokenClass::App => Some(Reason::TokenAppOnly),
+        TokenClass::None => Some(Reason::NoAuth),
+        TokenClass::Malformed => Some(Reason::TokenMalformed),
+        TokenClass::Invalid => Some(Reason::TokenInvalid),
+        TokenClass::Unknown if fail == FailPolicy::Open => None,
+        TokenClass::Unknown => Some(Reason::VerifyUnavailable),
+    }
+}
+
+/// Records a denial, logs it once, and returns the status to answer with
+/// (None in dry_run).
+fn deny(
+    r: &Request,
+    lcf: &LocConf,
+    ctx: &mut RequestCtx,
+    reason: Reason,
+    logged: bool,
+) -> Option<Status> {
+    ctx.reason = Some(reason);
+    let dry_run = lcf.mode() == Mode::DryRun;
+    if !logged {
+        log_denial(r, lcf, ctx, reason, dry_run);
+    }
+    if dry_run {
+        return None;
+    }
+    let status = match reason {
+        Reason::VerifyUnavailable => NGX_HTTP_SERVICE_UNAVAILABLE as ngx_int_t,
+        _ => lcf.deny_status() as ngx_int_t,
+    };
+    Some(Status(status))
+}
+
+/// One line per denial: `fediguard: deny reason=... ...`; nginx appends the
+/// client, server, request and host.
+fn log_denial(r: &Request, lcf: &LocConf, ctx: &RequestCtx, reason: Reason, dry_run: bool) {
+    let mut msg = String::with_capacity(192);
     msg.push_str(if dry_run {
         "fediguard: would deny"
     } else {
         "fediguard: deny"
     });
-    let _ = write!(msg, " reason={reason} class={class}");
-    if ctx.agent_host.len > 0 {
-        msg.push_str(" instance=");
-        quote_into(&mut msg, ctx.agent_host.as_bytes(), MAX_LOGGED_AGENT);
+    let _ = write!(msg, " reason={}", reason.as_str());
+    if reason == Reason::AgentDenied {
+        let class = Module::main_conf(r)
+            .map(|m| m.classes.name(ctx.agent_class))
+            .unwrap_or("other");
+        let _ = write!(msg, " class={class}");
+        if ctx.agent_host.len > 0 {
+            msg.push_str(" instance=");
+            quote_into(&mut msg, ctx.agent_host.as_bytes(), MAX_LOGGED);
+        }
+    } else {
+        let t = &ctx.token;
+        if !t.id().is_empty() {
+            msg.push_str(" token=");
+            quote_into(&mut msg, t.id(), MAX_LOGGED);
+        }
+        let class = t.class.unwrap_or(TokenClass::Unknown);
+        let _ = write!(msg, " class={}", class.as_str());
+        let label = match class {
+            TokenClass::App => Some(("app", true)),
+            TokenClass::User => Some(("account", false)),
+            _ => None,
+        };
+        if let Some((label, with_website)) = label {
+            let _ = write!(msg, " {label}=\"");
+            quote_into(&mut msg, t.name.as_bytes(), MAX_LOGGED);
+            msg.push('"');
+            if with_website && t.website.len > 0 {
+                msg.push_str(" website=\"");
+                quote_into(&mut msg, t.website.as_bytes(), MAX_LOGGED);
+                msg.push('"');
+            }
+        }
     }
     msg.push_str(" agent=\"");
     if let Some(agent) = r.user_agent() {
-        quote_into(&mut msg, agent.as_bytes(), MAX_LOGGED_AGENT);
+        quote_into(&mut msg, agent.as_bytes(), MAX_LOGGED);
     }
     msg.push('"');
-    crate::log::write(r.log(), lcf.log_level() as usize, &msg);
+    crate::log::write_for_request(r, lcf.log_level() as usize, &msg);
 }

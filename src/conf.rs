@@ -4,9 +4,10 @@
 pub mod directives;
 
 use fediguard_core::agent::{AgentMatcher, ClassId, ClassRegistry, Rule};
-use fediguard_core::conf_value::{LogLevel, Mode};
+use fediguard_core::conf_value::{FailPolicy, LogLevel, Mode, Require};
 
 use crate::log::ConfPlace;
+use crate::token_zone::TokenZone;
 
 /// `http`-level configuration: the agent rules every location shares.
 #[derive(Debug, Default)]
@@ -21,6 +22,10 @@ pub struct MainConf {
     /// Every class named by `fediguard_agent_deny`, with where it was named,
     /// checked once all `fediguard_agent` rules are known.
     pub class_refs: Vec<(String, ConfPlace)>,
+    /// `fediguard_token_zone`.
+    pub token_zone: Option<TokenZone>,
+    /// Where `fediguard_token_verify` stands, checked against the zone.
+    pub verify_places: Vec<ConfPlace>,
 }
 
 /// A class list of `fediguard_agent_deny`, as written.
@@ -39,6 +44,11 @@ pub struct LocConf {
     pub agent_deny_ids: Vec<ClassId>,
     pub deny_status: Option<u16>,
     pub log_level: Option<LogLevel>,
+    /// `fediguard_token_verify`: the prefix of the internal location that
+    /// proxies to Mastodon; empty for `off`.
+    pub token_verify: Option<String>,
+    pub token_require: Option<Require>,
+    pub token_fail: Option<FailPolicy>,
 }
 
 pub const DEFAULT_DENY_STATUS: u16 = 403;
@@ -55,6 +65,19 @@ impl LocConf {
 
     pub fn log_level(&self) -> LogLevel {
         self.log_level.unwrap_or(DEFAULT_LOG_LEVEL)
+    }
+
+    /// The verification prefix, when this location checks tokens.
+    pub fn token_verify(&self) -> Option<&str> {
+        self.token_verify.as_deref().filter(|p| !p.is_empty())
+    }
+
+    pub fn token_require(&self) -> Require {
+        self.token_require.unwrap_or_default()
+    }
+
+    pub fn token_fail(&self) -> FailPolicy {
+        self.token_fail.unwrap_or_default()
     }
 
     pub fn denies(&self, class: ClassId) -> bool {
@@ -76,6 +99,15 @@ impl LocConf {
         if self.log_level.is_none() {
             self.log_level = prev.log_level;
         }
+        if self.token_verify.is_none() {
+            self.token_verify = prev.token_verify.clone();
+        }
+        if self.token_require.is_none() {
+            self.token_require = prev.token_require;
+        }
+        if self.token_fail.is_none() {
+            self.token_fail = prev.token_fail;
+        }
         self.agent_deny_ids = self
             .agent_deny
             .iter()
@@ -94,6 +126,14 @@ impl MainConf {
                 return Err(format!(
                     "fediguard_agent_deny: unknown agent class \"{name}\" in {place} \
                      (define it with fediguard_agent or use a built-in class)"
+                ));
+            }
+        }
+        if self.token_zone.is_none() {
+            if let Some(place) = self.verify_places.first() {
+                return Err(format!(
+                    "fediguard_token_verify in {place} needs a fediguard_token_zone \
+                     in the http block"
                 ));
             }
         }

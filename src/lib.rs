@@ -8,7 +8,10 @@ mod log;
 mod access;
 mod conf;
 mod request_ctx;
+mod token_check;
+mod token_zone;
 mod variables;
+mod verify;
 
 use core::ffi::{c_char, c_void};
 use core::ptr::{addr_of, addr_of_mut};

@@ -49,3 +49,53 @@ impl core::fmt::Display for ConfPlace {
         write!(f, "{}:{}", self.file, self.line)
     }
 }
+
+/// Writes a request's decision line. nginx's own context (client, server,
+/// request line, host) is kept, except that a request line carrying a token
+/// in its query string is written with the token redacted.
+pub fn write_for_request(r: &ngx::http::Request, level: usize, msg: &str) {
+    let log = r.log();
+    let line = r.as_ref().request_line;
+    // SAFETY: request_line points into the request's header buffer.
+    let needs_redaction = line.len > 0
+        && matches!(
+            fediguard_core::redact::redact_request_line(line.as_bytes()),
+            std::borrow::Cow::Owned(_)
+        );
+    if !needs_redaction || log.is_null() {
+        write(log, level, msg);
+        return;
+    }
+    // SAFETY: single-threaded; the handler is restored before returning.
+    unsafe {
+        let saved = (*log).handler;
+        (*log).handler = Some(redacted_context);
+        write(log, level, msg);
+        (*log).handler = saved;
+    }
+}
+
+/// Like nginx's http log context, with the request line redacted.
+unsafe extern "C" fn redacted_context(log: *mut ngx_log_t, buf: *mut u8, len: usize) -> *mut u8 {
+    use fediguard_core::redact::redact_request_line;
+    let Some(ctx) = (*log).data.cast::<nginx_sys::ngx_http_log_ctx_t>().as_ref() else {
+        return buf;
+    };
+    let (Some(c), Some(r)) = (ctx.connection.as_ref(), ctx.request.as_ref()) else {
+        return buf;
+    };
+    let mut text: Vec<u8> = Vec::with_capacity(256);
+    text.extend_from_slice(b", client: ");
+    text.extend_from_slice(c.addr_text.as_bytes());
+    text.extend_from_slice(b", request: \"");
+    text.extend_from_slice(&redact_request_line(r.request_line.as_bytes()));
+    text.push(b'"');
+    if let Some(host) = r.headers_in.host.as_ref() {
+        text.extend_from_slice(b", host: \"");
+        text.extend_from_slice(host.value.as_bytes());
+        text.push(b'"');
+    }
+    let n = text.len().min(len);
+    core::ptr::copy_nonoverlapping(text.as_ptr(), buf, n);
+    buf.add(n)
+}

@@ -7,6 +7,7 @@ use core::ptr;
 
 use fediguard_core::agent::ClassId;
 use fediguard_core::reason::Reason;
+use fediguard_core::token::TokenClass;
 use nginx_sys::{ngx_http_request_t, ngx_pool_cleanup_add, ngx_str_t};
 use ngx::http::{HttpModule, HttpModuleMainConf, Request};
 
@@ -26,6 +27,66 @@ pub struct RequestCtx {
     /// The decision's reason; set in dry_run too, so access logs show what
     /// would have been denied.
     pub reason: Option<Reason>,
+    /// A decision line was written for the agent / the token: the access
+    /// phase can run several times for one request (internal redirects,
+    /// resumption after a verification), the line is written once.
+    pub logged_agent: bool,
+    pub logged_token: bool,
+    pub token: TokenCtx,
+}
+
+/// One answer of a verification subrequest.
+#[derive(Clone, Copy, Default)]
+pub struct Answer {
+    pub done: bool,
+    /// 0 when there was no usable answer.
+    pub status: u16,
+    /// The body, in the request pool.
+    pub body: ngx_str_t,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TokenPhase {
+    #[default]
+    Start,
+    /// Waiting for accounts/verify_credentials.
+    Accounts,
+    /// Waiting for apps/verify_credentials.
+    Apps,
+    /// Another request is verifying the same token; polling the zone.
+    Waiting,
+    Done,
+}
+
+/// What is known of the request's token. The raw token is kept only here,
+/// in the request's pool, for the second verification request.
+#[derive(Clone, Copy, Default)]
+pub struct TokenCtx {
+    pub phase: TokenPhase,
+    pub class: Option<TokenClass>,
+    pub fingerprint: [u8; 16],
+    /// Hex of the fingerprint; all zero bytes until a token was seen.
+    pub id: [u8; 16],
+    pub raw: ngx_str_t,
+    /// The app's name (app tokens) or the account's acct (user tokens).
+    pub name: ngx_str_t,
+    pub website: ngx_str_t,
+    pub accounts: Answer,
+    pub apps: Answer,
+    /// When to stop waiting for another request's verification (msec).
+    pub wait_until: u64,
+    /// A variable looked at the token before the access phase did.
+    pub peeked: bool,
+}
+
+impl TokenCtx {
+    pub fn id(&self) -> &[u8] {
+        if self.id[0] == 0 {
+            &[]
+        } else {
+            &self.id
+        }
+    }
 }
 
 /// Marks our context in the request pool's cleanup list; it frees nothing
@@ -86,6 +147,9 @@ fn classify(r: &Request) -> RequestCtx {
         agent_class: ClassId::OTHER,
         agent_host: ngx_str_t::default(),
         reason: None,
+        logged_agent: false,
+        logged_token: false,
+        token: TokenCtx::default(),
     };
     let Some(matcher) = Module::main_conf(r).and_then(|m| m.matcher.as_ref()) else {
         return ctx;

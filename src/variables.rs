@@ -4,6 +4,7 @@
 use core::ptr::addr_of_mut;
 
 use fediguard_core::reason::Reason;
+use fediguard_core::token::TokenClass;
 use nginx_sys::{
     ngx_conf_t, ngx_http_add_variable, ngx_http_request_t, ngx_http_variable_t, ngx_int_t,
     ngx_str_t, ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE,
@@ -13,11 +14,16 @@ use ngx::http::{HttpModuleMainConf, Request};
 use ngx::ngx_string;
 
 use crate::request_ctx;
+use crate::token_check;
 use crate::Module;
 
 const AGENT_CLASS: usize = 0;
 const AGENT_HOST: usize = 1;
 const REASON: usize = 2;
+const TOKEN_CLASS: usize = 3;
+const TOKEN_ID: usize = 4;
+const APP_NAME: usize = 5;
+const ACCOUNT: usize = 6;
 
 const fn variable(name: ngx_str_t, data: usize, flags: u32) -> ngx_http_variable_t {
     ngx_http_variable_t {
@@ -30,13 +36,34 @@ const fn variable(name: ngx_str_t, data: usize, flags: u32) -> ngx_http_variable
     }
 }
 
-static mut VARIABLES: [ngx_http_variable_t; 3] = [
+static mut VARIABLES: [ngx_http_variable_t; 7] = [
     variable(ngx_string!("fediguard_agent_class"), AGENT_CLASS, 0),
     variable(ngx_string!("fediguard_agent_host"), AGENT_HOST, 0),
     // The reason changes when the access phase decides.
     variable(
         ngx_string!("fediguard_reason"),
         REASON,
+        NGX_HTTP_VAR_NOCACHEABLE,
+    ),
+    // Token values are known only once the access phase has verified.
+    variable(
+        ngx_string!("fediguard_token_class"),
+        TOKEN_CLASS,
+        NGX_HTTP_VAR_NOCACHEABLE,
+    ),
+    variable(
+        ngx_string!("fediguard_token_id"),
+        TOKEN_ID,
+        NGX_HTTP_VAR_NOCACHEABLE,
+    ),
+    variable(
+        ngx_string!("fediguard_app_name"),
+        APP_NAME,
+        NGX_HTTP_VAR_NOCACHEABLE,
+    ),
+    variable(
+        ngx_string!("fediguard_account"),
+        ACCOUNT,
         NGX_HTTP_VAR_NOCACHEABLE,
     ),
 ];
@@ -71,6 +98,17 @@ unsafe extern "C" fn get(
     let Some(ctx) = request_ctx::get(r) else {
         return Status::NGX_ERROR.0;
     };
+    if data >= TOKEN_CLASS {
+        token_check::peek(r, ctx);
+    }
+    let token = &ctx.token;
+    let named = |class: TokenClass| {
+        if token.class == Some(class) {
+            token.name.as_bytes()
+        } else {
+            &[]
+        }
+    };
     let value: &[u8] = match data {
         AGENT_CLASS => Module::main_conf(r)
             .map(|m| m.classes.name(ctx.agent_class))
@@ -78,6 +116,10 @@ unsafe extern "C" fn get(
             .as_bytes(),
         AGENT_HOST => ctx.agent_host.as_bytes(),
         REASON => ctx.reason.map(Reason::as_str).unwrap_or("").as_bytes(),
+        TOKEN_CLASS => token.class.map(TokenClass::as_str).unwrap_or("").as_bytes(),
+        TOKEN_ID => token.id(),
+        APP_NAME => named(TokenClass::App),
+        ACCOUNT => named(TokenClass::User),
         _ => b"",
     };
     v.set_valid(1);

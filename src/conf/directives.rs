@@ -4,7 +4,10 @@ use core::ffi::{c_char, c_void};
 use core::ptr;
 
 use fediguard_core::agent::{Pattern, Rule};
-use fediguard_core::conf_value::{parse_flag, parse_log_level, parse_mode, parse_status};
+use fediguard_core::conf_value::{
+    parse_fail, parse_flag, parse_log_level, parse_mode, parse_msec, parse_require, parse_status,
+    parse_zone,
+};
 use nginx_sys::{
     ngx_command_t, ngx_conf_t, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_FLAG,
     NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
@@ -16,6 +19,7 @@ use ngx::ngx_string;
 
 use super::{ClassList, LocConf, MainConf};
 use crate::log::{conf_error, ConfPlace};
+use crate::token_zone::{Lifetimes, TokenZone};
 use crate::Module;
 
 const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
@@ -36,7 +40,7 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 7] = [
+pub static mut COMMANDS: [ngx_command_t; 11] = [
     command(
         ngx_string!("fediguard"),
         ANY_LEVEL | NGX_CONF_TAKE1,
@@ -71,6 +75,30 @@ pub static mut COMMANDS: [ngx_command_t; 7] = [
         ngx_string!("fediguard_log_level"),
         ANY_LEVEL | NGX_CONF_TAKE1,
         set_log_level,
+        NGX_HTTP_LOC_CONF_OFFSET,
+    ),
+    command(
+        ngx_string!("fediguard_token_zone"),
+        NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+        set_token_zone,
+        NGX_HTTP_MAIN_CONF_OFFSET,
+    ),
+    command(
+        ngx_string!("fediguard_token_verify"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_token_verify,
+        NGX_HTTP_LOC_CONF_OFFSET,
+    ),
+    command(
+        ngx_string!("fediguard_token_require"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_token_require,
+        NGX_HTTP_LOC_CONF_OFFSET,
+    ),
+    command(
+        ngx_string!("fediguard_token_fail"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_token_fail,
         NGX_HTTP_LOC_CONF_OFFSET,
     ),
     ngx_command_t::empty(),
@@ -237,5 +265,99 @@ unsafe extern "C" fn set_agent_deny(
             list.names.push(name.to_string());
         }
         Ok(())
+    })
+}
+
+/// Smallest token zone: a few pages of the slab pool plus a useful table.
+const MIN_TOKEN_ZONE: usize = 32 * 1024;
+
+unsafe extern "C" fn set_token_zone(
+    cf: *mut ngx_conf_t,
+    _cmd: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    with_main(cf, conf, |mcf, a| {
+        let d = "\"fediguard_token_zone\"";
+        if mcf.token_zone.is_some() {
+            return Err(format!("{d} directive is duplicate"));
+        }
+        let (name, size) = parse_zone(a[0]).map_err(|e| format!("{d}: {e}"))?;
+        if size < MIN_TOKEN_ZONE {
+            return Err(format!("{d}: zone \"{name}\" is too small (at least 32k)"));
+        }
+        let mut lifetimes = Lifetimes::default();
+        for p in &a[1..] {
+            let (key, value) = p
+                .split_once('=')
+                .ok_or_else(|| format!("{d}: invalid parameter \"{p}\""))?;
+            let slot = match key {
+                "user" => &mut lifetimes.user,
+                "app" => &mut lifetimes.app,
+                "invalid" => &mut lifetimes.invalid,
+                "unknown" => &mut lifetimes.unknown,
+                _ => return Err(format!("{d}: invalid parameter \"{p}\"")),
+            };
+            *slot = parse_msec(value).map_err(|e| format!("{d}: {e}"))?;
+        }
+        // SAFETY: cf is the configuration being parsed.
+        let zone = unsafe { TokenZone::add(cf, &name, size, lifetimes) }
+            .map_err(|e| format!("{d}: {e}"))?;
+        mcf.token_zone = Some(zone);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn set_token_verify(
+    cf: *mut ngx_conf_t,
+    _cmd: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    let place = ConfPlace::of(cf);
+    let Some(mcf) = Module::main_conf_mut(&*cf) else {
+        return conf_error(cf, "no fediguard main configuration");
+    };
+    with_loc(cf, conf, |lcf, a| {
+        let prefix = match a[0] {
+            "off" => String::new(),
+            p if p.starts_with('/') && !p.contains(['?', '#', ' ']) => {
+                mcf.verify_places.push(place);
+                p.trim_end_matches('/').to_string()
+            }
+            p => {
+                return Err(format!(
+                    "\"fediguard_token_verify\": invalid prefix \"{p}\": \
+                     must be a location path starting with \"/\", or \"off\""
+                ))
+            }
+        };
+        once(&mut lcf.token_verify, "fediguard_token_verify", Ok(prefix))
+    })
+}
+
+unsafe extern "C" fn set_token_require(
+    cf: *mut ngx_conf_t,
+    _cmd: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    with_loc(cf, conf, |lcf, a| {
+        once(
+            &mut lcf.token_require,
+            "fediguard_token_require",
+            parse_require(a[0]),
+        )
+    })
+}
+
+unsafe extern "C" fn set_token_fail(
+    cf: *mut ngx_conf_t,
+    _cmd: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    with_loc(cf, conf, |lcf, a| {
+        once(
+            &mut lcf.token_fail,
+            "fediguard_token_fail",
+            parse_fail(a[0]),
+        )
     })
 }

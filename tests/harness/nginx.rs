@@ -70,6 +70,7 @@ pub const READY_PATH: &str = "/__fediguard_ready";
 pub struct Nginx {
     pub dir: TempDir,
     pub port: u16,
+    workers: u32,
     child: Option<Child>,
 }
 
@@ -104,6 +105,7 @@ impl Nginx {
             let mut nginx = Nginx {
                 dir,
                 port,
+                workers,
                 child: Some(child),
             };
             if nginx.wait_ready() {
@@ -136,6 +138,25 @@ impl Nginx {
             std::thread::sleep(Duration::from_millis(20));
         }
         false
+    }
+
+    /// `nginx -s reload`: SIGHUP to the master; returns once the new
+    /// workers have started (the old ones stop accepting at that point).
+    pub fn reload(&self) {
+        let started = |log: &str| log.matches("start worker process").count();
+        let before = started(&self.error_log());
+        let pid = self.child.as_ref().map(|c| c.id()).expect("running");
+        // SAFETY: plain kill(2) on our own child.
+        unsafe { libc::kill(pid as i32, libc::SIGHUP) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while started(&self.error_log()) < before + self.workers as usize {
+            assert!(
+                Instant::now() < deadline,
+                "reload did not finish:\n{}",
+                self.error_log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

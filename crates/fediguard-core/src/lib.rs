@@ -6,4 +6,8 @@
 pub mod agent;
 pub mod conf_value;
 pub mod escape;
+pub mod fingerprint;
 pub mod reason;
+pub mod redact;
+pub mod token;
+pub mod verdict_cache;

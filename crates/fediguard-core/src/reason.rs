@@ -5,12 +5,28 @@
 pub enum Reason {
     /// The agent's class is denied in this location.
     AgentDenied,
+    /// A token is required and none was presented.
+    NoAuth,
+    /// The token could not be read (empty, bad characters, two different).
+    TokenMalformed,
+    /// The backend says the token is not valid.
+    TokenInvalid,
+    /// A user is required; the token belongs to an app alone
+    /// (`client_credentials`).
+    TokenAppOnly,
+    /// The token could not be verified and the policy is fail-closed.
+    VerifyUnavailable,
 }
 
 impl Reason {
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::AgentDenied => "agent-denied",
+            Reason::NoAuth => "mastoapi-no-auth",
+            Reason::TokenMalformed => "mastoapi-token-malformed",
+            Reason::TokenInvalid => "mastoapi-token-invalid",
+            Reason::TokenAppOnly => "mastoapi-token-app-only",
+            Reason::VerifyUnavailable => "mastoapi-verify-unavailable",
         }
     }
 }

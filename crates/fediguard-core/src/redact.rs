@@ -1,0 +1,92 @@
+//! Redaction of tokens in request lines written to the error log.
+//!
+//! nginx appends `request: "GET /path?query HTTP/1.1"` to a request's log
+//! lines; Mastodon accepts tokens in the query string, so fediguard writes
+//! its lines with the values of `access_token` and `bearer_token` replaced.
+
+use std::borrow::Cow;
+
+const SECRET_PARAMS: [&[u8]; 2] = [b"access_token", b"bearer_token"];
+pub const REDACTED: &[u8] = b"[redacted]";
+
+/// The request line with every token parameter's value replaced.
+pub fn redact_request_line(line: &[u8]) -> Cow<'_, [u8]> {
+    let Some(q) = line.iter().position(|&b| b == b'?') else {
+        return Cow::Borrowed(line);
+    };
+    // The query ends at the space before the protocol (or the line's end).
+    let end = line[q..]
+        .iter()
+        .position(|&b| b == b' ')
+        .map(|p| q + p)
+        .unwrap_or(line.len());
+    let query = &line[q + 1..end];
+    if !query.split(|&b| b == b'&' || b == b';').any(is_secret) {
+        return Cow::Borrowed(line);
+    }
+    let mut out = Vec::with_capacity(line.len());
+    out.extend_from_slice(&line[..=q]);
+    for (i, param) in query.split(|&b| b == b'&').enumerate() {
+        if i > 0 {
+            out.push(b'&');
+        }
+        if is_secret(param) {
+            let name_len = param.iter().position(|&b| b == b'=').unwrap_or(param.len());
+            out.extend_from_slice(&param[..name_len]);
+            out.push(b'=');
+            out.extend_from_slice(REDACTED);
+        } else {
+            out.extend_from_slice(param);
+        }
+    }
+    out.extend_from_slice(&line[end..]);
+    Cow::Owned(out)
+}
+
+/// A parameter whose name, percent-decoded, is a token parameter. Any `%`
+/// in the name counts as a possible disguise and is redacted too.
+fn is_secret(param: &[u8]) -> bool {
+    let name = param.split(|&b| b == b'=').next().unwrap_or(param);
+    name.contains(&b'%') || SECRET_PARAMS.contains(&name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str) -> String {
+        String::from_utf8(redact_request_line(s.as_bytes()).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn replaces_token_values_only() {
+        assert_eq!(
+            r("GET /api/v1/timelines/public?local=true&access_token=SECRET HTTP/1.1"),
+            "GET /api/v1/timelines/public?local=true&access_token=[redacted] HTTP/1.1"
+        );
+        assert_eq!(
+            r("GET /x?bearer_token=S1&access_token=S2 HTTP/1.1"),
+            "GET /x?bearer_token=[redacted]&access_token=[redacted] HTTP/1.1"
+        );
+        assert_eq!(
+            r("GET /x?access%5Ftoken=S HTTP/1.1"),
+            "GET /x?access%5Ftoken=[redacted] HTTP/1.1"
+        );
+        assert_eq!(
+            r("GET /x?access_token HTTP/1.1"),
+            "GET /x?access_token=[redacted] HTTP/1.1"
+        );
+    }
+
+    #[test]
+    fn leaves_other_lines_alone() {
+        let line = "GET /api/v1/timelines/public?local=true HTTP/1.1";
+        assert!(matches!(
+            redact_request_line(line.as_bytes()),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(r("GET / HTTP/1.1"), "GET / HTTP/1.1");
+        assert_eq!(r("GET /?access_token=S"), "GET /?access_token=[redacted]");
+        assert_eq!(r(""), "");
+    }
+}

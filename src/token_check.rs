@@ -1,0 +1,321 @@
+//! Token classification in the access phase: read the token, look up its
+//! verdict in the zone, verify unknown tokens with subrequests (one request
+//! verifies, concurrent ones with the same token wait for its verdict), and
+//! enforce `fediguard_token_require`.
+
+use fediguard_core::fingerprint::{fingerprint, token_id};
+use fediguard_core::token::{after_accounts, after_apps, find_token, Answer, Presented, Step};
+use fediguard_core::token::{TokenClass, Verdict};
+use fediguard_core::verdict_cache::{Cached, Lookup};
+use nginx_sys::{
+    ngx_add_timer, ngx_current_msec, ngx_http_block_reading, ngx_http_core_run_phases,
+    ngx_http_finalize_request, ngx_http_request_t, ngx_http_test_reading, ngx_str_t,
+    NGX_HTTP_INTERNAL_SERVER_ERROR,
+};
+use ngx::http::Request;
+
+use crate::request_ctx::{RequestCtx, TokenPhase};
+use crate::token_zone::TokenZone;
+use crate::verify;
+
+/// How long a verification may run before other requests presume it lost
+/// and verify themselves; keep the verify location's proxy timeouts below.
+const PENDING_MS: u64 = 15_000;
+/// How often a request waiting for another's verification looks again.
+const POLL_MS: u64 = 5;
+
+pub enum Progress {
+    Classified,
+    /// A subrequest or a wait is under way; the access phase runs again.
+    Again,
+    Error,
+}
+
+pub fn now_ms() -> u64 {
+    // SAFETY: nginx updates this word in the worker's own thread.
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(ngx_current_msec)) as u64 }
+}
+
+/// Moves the request's token classification forward.
+pub fn advance(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &str) -> Progress {
+    match ctx.token.phase {
+        TokenPhase::Done => Progress::Classified,
+        TokenPhase::Start => start(r, ctx, zone, prefix),
+        TokenPhase::Waiting => {
+            let fp = ctx.token.fingerprint;
+            let now = now_ms();
+            let seen = zone.with_table(|t| {
+                let l = t.lookup(&fp, now);
+                if l == Lookup::Miss {
+                    t.begin(&fp, now + PENDING_MS);
+                }
+                l
+            });
+            match seen {
+                Some(Lookup::Hit(c)) => adopt(r, ctx, &c),
+                Some(Lookup::Pending) if now < ctx.token.wait_until => wait(r, ctx),
+                // The verifier's verdict was lost (or it never came): verify.
+                Some(Lookup::Miss) => verify_now(r, ctx, zone, prefix),
+                _ => classified(ctx, TokenClass::Unknown),
+            }
+        }
+        TokenPhase::Accounts => {
+            let a = ctx.token.accounts;
+            if !a.done {
+                return Progress::Again;
+            }
+            let answer = Answer {
+                status: a.status,
+                body: a.body.as_bytes(),
+            };
+            match a.status {
+                200 => {
+                    let v = match after_accounts(&answer) {
+                        Step::Done(v) => v,
+                        // A 200 we cannot read: do not guess from the apps
+                        // endpoint (it answers 200 for user tokens too).
+                        Step::AskApps => unknown(),
+                    };
+                    finish(r, ctx, zone, v)
+                }
+                // A definite refusal: ask whether the token is an app's.
+                400..=499 => {
+                    ctx.token.phase = TokenPhase::Apps;
+                    match verify::start(r, ctx, prefix) {
+                        Ok(()) => Progress::Again,
+                        Err(()) => finish(r, ctx, zone, unknown()),
+                    }
+                }
+                _ => finish(r, ctx, zone, unknown()),
+            }
+        }
+        TokenPhase::Apps => {
+            let (a, b) = (ctx.token.accounts, ctx.token.apps);
+            if !b.done {
+                return Progress::Again;
+            }
+            let v = after_apps(
+                &Answer {
+                    status: a.status,
+                    body: a.body.as_bytes(),
+                },
+                &Answer {
+                    status: b.status,
+                    body: b.body.as_bytes(),
+                },
+            );
+            finish(r, ctx, zone, v)
+        }
+    }
+}
+
+fn unknown() -> Verdict {
+    Verdict {
+        class: TokenClass::Unknown,
+        name: String::new(),
+        website: String::new(),
+    }
+}
+
+fn classified(ctx: &mut RequestCtx, class: TokenClass) -> Progress {
+    ctx.token.class = Some(class);
+    ctx.token.phase = TokenPhase::Done;
+    Progress::Classified
+}
+
+/// Reads the token where Mastodon reads it from and finds what the zone
+/// knows of it.
+fn start(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &str) -> Progress {
+    let token = match presented(r) {
+        Presented::None => return classified(ctx, TokenClass::None),
+        Presented::Malformed(_) => return classified(ctx, TokenClass::Malformed),
+        Presented::Token(t) => t,
+    };
+    let now = now_ms();
+    let seen = zone.with_table(|t| {
+        let fp = fingerprint(&t.secret(), &token);
+        let l = t.lookup(&fp, now);
+        match l {
+            Lookup::Miss => t.begin(&fp, now + PENDING_MS),
+            Lookup::Pending => t.stats_mut().coalesced += 1,
+            Lookup::Hit(_) => {}
+        }
+        (fp, l)
+    });
+    let Some((fp, lookup)) = seen else {
+        return classified(ctx, TokenClass::Unknown);
+    };
+    ctx.token.fingerprint = fp;
+    ctx.token.id = token_id(&fp);
+    match lookup {
+        Lookup::Hit(c) => adopt(r, ctx, &c),
+        Lookup::Pending => {
+            ctx.token.wait_until = now + PENDING_MS;
+            ctx.token.phase = TokenPhase::Waiting;
+            wait(r, ctx)
+        }
+        Lookup::Miss => {
+            let Some(raw) = pool_copy(r, &token) else {
+                return Progress::Error;
+            };
+            ctx.token.raw = raw;
+            verify_now(r, ctx, zone, prefix)
+        }
+    }
+}
+
+/// What can be told of the token without a round trip, for variables read
+/// where the token is not checked (or before the access phase): `none`,
+/// `malformed`, or a verdict already in the zone. Starts nothing.
+pub fn peek(r: &mut Request, ctx: &mut RequestCtx) {
+    if ctx.token.phase != TokenPhase::Start || ctx.token.peeked {
+        return;
+    }
+    ctx.token.peeked = true;
+    let token = match presented(r) {
+        Presented::None => return ctx.token.class = Some(TokenClass::None),
+        Presented::Malformed(_) => return ctx.token.class = Some(TokenClass::Malformed),
+        Presented::Token(t) => t,
+    };
+    let Some(zone) = crate::token_zone::zone_of(r) else {
+        return;
+    };
+    let now = now_ms();
+    let seen = zone.with_table(|t| {
+        let fp = fingerprint(&t.secret(), &token);
+        (fp, t.lookup(&fp, now))
+    });
+    let Some((fp, lookup)) = seen else { return };
+    ctx.token.fingerprint = fp;
+    ctx.token.id = token_id(&fp);
+    if let Lookup::Hit(c) = lookup {
+        ctx.token.class = TokenClass::from_u8(c.class);
+        ctx.token.name = pool_copy(r, c.name()).unwrap_or_default();
+        ctx.token.website = pool_copy(r, c.website()).unwrap_or_default();
+    }
+}
+
+/// The token as presented: every Authorization header and the query string.
+pub fn presented(r: &Request) -> Presented {
+    let auth: Vec<&[u8]> = r
+        .headers_in_iterator()
+        .filter(|(k, _)| k.as_bytes().eq_ignore_ascii_case(b"authorization"))
+        .map(|(_, v)| v.as_bytes())
+        .take(16)
+        .collect();
+    let args = r.as_ref().args;
+    let query = if args.len > 0 {
+        Some(args.as_bytes())
+    } else {
+        None
+    };
+    find_token(&auth, query)
+}
+
+/// Starts verifying; the zone already marks the token as pending.
+fn verify_now(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &str) -> Progress {
+    if ctx.token.raw.len == 0 {
+        // Waited for another request, which lost its verdict; this request
+        // kept no copy of the token: read it again.
+        let Presented::Token(t) = presented(r) else {
+            return classified(ctx, TokenClass::Unknown);
+        };
+        match pool_copy(r, &t) {
+            Some(raw) => ctx.token.raw = raw,
+            None => return Progress::Error,
+        }
+    }
+    ctx.token.phase = TokenPhase::Accounts;
+    match verify::start(r, ctx, prefix) {
+        Ok(()) => Progress::Again,
+        Err(()) => {
+            let fp = ctx.token.fingerprint;
+            zone.with_table(|t| t.forget(&fp));
+            classified(ctx, TokenClass::Unknown)
+        }
+    }
+}
+
+/// Stores a fresh verdict for every worker and takes it for this request.
+fn finish(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, v: Verdict) -> Progress {
+    let l = zone.lifetimes;
+    let ttl = match v.class {
+        TokenClass::User => l.user,
+        TokenClass::App => l.app,
+        TokenClass::Invalid => l.invalid,
+        _ => l.unknown,
+    };
+    let cached = Cached::new(
+        v.class as u8,
+        v.name.as_bytes(),
+        v.website.as_bytes(),
+        now_ms().saturating_add(ttl),
+    );
+    let fp = ctx.token.fingerprint;
+    zone.with_table(|t| {
+        if ttl == 0 {
+            t.forget(&fp);
+        } else {
+            t.store(&fp, &cached);
+        }
+    });
+    adopt(r, ctx, &cached)
+}
+
+/// Takes a cached verdict for this request.
+fn adopt(r: &mut Request, ctx: &mut RequestCtx, c: &Cached) -> Progress {
+    let class = TokenClass::from_u8(c.class).unwrap_or(TokenClass::Unknown);
+    ctx.token.name = pool_copy(r, c.name()).unwrap_or_default();
+    ctx.token.website = pool_copy(r, c.website()).unwrap_or_default();
+    classified(ctx, class)
+}
+
+fn pool_copy(r: &Request, bytes: &[u8]) -> Option<ngx_str_t> {
+    if bytes.is_empty() {
+        return Some(ngx_str_t::default());
+    }
+    let p = r.pool().alloc_unaligned(bytes.len()).cast::<u8>();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: p has room for bytes.len() bytes.
+    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
+    Some(ngx_str_t {
+        len: bytes.len(),
+        data: p,
+    })
+}
+
+/// Waits (without blocking the worker) for another request's verdict: a
+/// timer on the connection's write event resumes the phases, as limit_req
+/// does for its delays.
+fn wait(r: &mut Request, _ctx: &mut RequestCtx) -> Progress {
+    let raw: *mut ngx_http_request_t = (r as *mut Request).cast();
+    // SAFETY: a live main request and its connection.
+    unsafe {
+        let wev = (*(*raw).connection).write;
+        if wev.is_null() {
+            return Progress::Error;
+        }
+        (*raw).read_event_handler = Some(ngx_http_test_reading);
+        (*raw).write_event_handler = Some(resume);
+        (*wev).set_delayed(1);
+        ngx_add_timer(wev, POLL_MS as _);
+    }
+    Progress::Again
+}
+
+unsafe extern "C" fn resume(r: *mut ngx_http_request_t) {
+    // nginx clears `delayed` when our timer fires; still set means the
+    // connection became writable: keep waiting.
+    let wev = (*(*r).connection).write;
+    if (*wev).delayed() != 0 {
+        if nginx_sys::ngx_handle_write_event(wev, 0) != nginx_sys::NGX_OK as nginx_sys::ngx_int_t {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR as _);
+        }
+        return;
+    }
+    (*r).read_event_handler = Some(ngx_http_block_reading);
+    (*r).write_event_handler = Some(ngx_http_core_run_phases);
+    ngx_http_core_run_phases(r);
+}

@@ -1,0 +1,163 @@
+//! Verification subrequests to the Mastodon backend, the way
+//! `ngx_http_auth_request_module` does it: an in-memory, waited subrequest
+//! to an internal location; the main request returns NGX_AGAIN and nginx
+//! runs its access phase again when the subrequest is done.
+//!
+//! The subrequest carries only `Authorization: Bearer <token>`, `Accept` and
+//! a fediguard User-Agent: its header list is built anew, so no cookie,
+//! forwarded-for or anything else of the client's reaches the backend, and
+//! it has no body.
+
+use core::ffi::c_void;
+use core::mem;
+use core::ptr;
+
+use nginx_sys::{
+    ngx_hash_key, ngx_http_headers_in_t, ngx_http_post_subrequest_t, ngx_http_request_t,
+    ngx_http_subrequest, ngx_int_t, ngx_list_init, ngx_list_push, ngx_pool_t, ngx_str_t,
+    ngx_table_elt_t, NGX_HTTP_SUBREQUEST_IN_MEMORY, NGX_HTTP_SUBREQUEST_WAITED, NGX_OK,
+};
+use ngx::http::Request;
+
+use crate::request_ctx::{RequestCtx, TokenPhase};
+
+pub const ACCOUNTS_PATH: &str = "/api/v1/accounts/verify_credentials";
+pub const APPS_PATH: &str = "/api/v1/apps/verify_credentials";
+const USER_AGENT: &str = concat!(
+    "fediguard/",
+    env!("CARGO_PKG_VERSION"),
+    " (token verification)"
+);
+
+/// Starts the subrequest for `ctx.token.phase` (Accounts or Apps).
+pub fn start(r: &mut Request, ctx: &mut RequestCtx, prefix: &str) -> Result<(), ()> {
+    let path = match ctx.token.phase {
+        TokenPhase::Accounts => ACCOUNTS_PATH,
+        TokenPhase::Apps => APPS_PATH,
+        _ => return Err(()),
+    };
+    let raw_r: *mut ngx_http_request_t = (r as *mut Request).cast();
+    // SAFETY: r is a live main request; everything allocated comes from its
+    // pool and lives as long as the request.
+    unsafe {
+        let pool = (*raw_r).pool;
+        let mut uri = pool_str(pool, &[prefix.as_bytes(), path.as_bytes()]).ok_or(())?;
+        let psr = r
+            .pool()
+            .calloc_type::<ngx_http_post_subrequest_t>()
+            .as_mut()
+            .ok_or(())?;
+        psr.handler = Some(done);
+        psr.data = (ctx as *mut RequestCtx).cast();
+        let mut sr: *mut ngx_http_request_t = ptr::null_mut();
+        let rc = ngx_http_subrequest(
+            raw_r,
+            &mut uri,
+            ptr::null_mut(),
+            &mut sr,
+            psr,
+            (NGX_HTTP_SUBREQUEST_IN_MEMORY | NGX_HTTP_SUBREQUEST_WAITED) as _,
+        );
+        if rc != NGX_OK as ngx_int_t || sr.is_null() {
+            return Err(());
+        }
+        (*sr).request_body = ptr::null_mut();
+        set_headers(sr, ctx.token.raw.as_bytes()).ok_or(())?;
+    }
+    Ok(())
+}
+
+/// Post-subrequest handler: records the answer for the main request.
+unsafe extern "C" fn done(
+    sr: *mut ngx_http_request_t,
+    data: *mut c_void,
+    rc: ngx_int_t,
+) -> ngx_int_t {
+    let (Some(sr_ref), Some(ctx)) = (sr.as_ref(), data.cast::<RequestCtx>().as_mut()) else {
+        return rc;
+    };
+    // NGX_ERROR: the subrequest failed (too big an answer, no memory): no
+    // usable answer, whatever status the backend had sent.
+    let status = if rc == nginx_sys::NGX_ERROR as ngx_int_t {
+        0
+    } else if sr_ref.headers_out.status != 0 {
+        sr_ref.headers_out.status as u16
+    } else if (100..600).contains(&rc) {
+        rc as u16
+    } else {
+        0
+    };
+    let body = match sr_ref.out.as_ref().and_then(|c| c.buf.as_ref()) {
+        Some(b) if !b.pos.is_null() && b.last >= b.pos => ngx_str_t {
+            len: b.last.offset_from(b.pos) as usize,
+            data: b.pos,
+        },
+        _ => ngx_str_t::default(),
+    };
+    let answer = match ctx.token.phase {
+        TokenPhase::Accounts => &mut ctx.token.accounts,
+        TokenPhase::Apps => &mut ctx.token.apps,
+        _ => return rc,
+    };
+    answer.done = true;
+    answer.status = status;
+    answer.body = body;
+    rc
+}
+
+/// Concatenates byte strings into the pool.
+unsafe fn pool_str(pool: *mut ngx_pool_t, parts: &[&[u8]]) -> Option<ngx_str_t> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let data = nginx_sys::ngx_pnalloc(pool, len.max(1)).cast::<u8>();
+    if data.is_null() {
+        return None;
+    }
+    let mut off = 0;
+    for p in parts {
+        ptr::copy_nonoverlapping(p.as_ptr(), data.add(off), p.len());
+        off += p.len();
+    }
+    Some(ngx_str_t { len, data })
+}
+
+/// Gives the subrequest a header list of its own with the three headers.
+unsafe fn set_headers(sr: *mut ngx_http_request_t, token: &[u8]) -> Option<()> {
+    let pool = (*sr).pool;
+    let mut h: ngx_http_headers_in_t = mem::zeroed();
+    // $host in the internal location keeps working.
+    h.server = (*sr).headers_in.server;
+    h.content_length_n = -1;
+    h.keep_alive_n = -1;
+    if ngx_list_init(&mut h.headers, pool, 4, mem::size_of::<ngx_table_elt_t>())
+        != NGX_OK as ngx_int_t
+    {
+        return None;
+    }
+    let auth = pool_str(pool, &[b"Bearer ", token])?;
+    h.authorization = push(&mut h, pool, b"Authorization", b"authorization", auth)?;
+    let accept = pool_str(pool, &[b"application/json"])?;
+    push(&mut h, pool, b"Accept", b"accept", accept)?;
+    let ua = pool_str(pool, &[USER_AGENT.as_bytes()])?;
+    h.user_agent = push(&mut h, pool, b"User-Agent", b"user-agent", ua)?;
+    (*sr).headers_in = h;
+    Some(())
+}
+
+unsafe fn push(
+    h: &mut ngx_http_headers_in_t,
+    pool: *mut ngx_pool_t,
+    key: &[u8],
+    lowcase: &[u8],
+    value: ngx_str_t,
+) -> Option<*mut ngx_table_elt_t> {
+    let e = ngx_list_push(&mut h.headers).cast::<ngx_table_elt_t>();
+    let elt = e.as_mut()?;
+    let key = pool_str(pool, &[key])?;
+    let low = pool_str(pool, &[lowcase])?;
+    elt.hash = ngx_hash_key(low.data, low.len);
+    elt.key = key;
+    elt.value = value;
+    elt.lowcase_key = low.data;
+    elt.next = ptr::null_mut();
+    Some(e)
+}
