@@ -129,3 +129,49 @@ fn duplicates() {
         "fediguard_agent_catalog off",
     );
 }
+
+#[test]
+fn token_directives() {
+    assert_fails(
+        "server { listen 127.0.0.1:{PORT};\n fediguard_token_verify /_fediguard;\n }",
+        "fediguard_token_verify in",
+        "fediguard_token_verify",
+    );
+    assert_fails(
+        "fediguard_token_zone zone=t:8k;\nserver { listen 127.0.0.1:{PORT}; }",
+        "\"fediguard_token_zone\": zone \"t\" is too small (at least 32k)",
+        "fediguard_token_zone",
+    );
+    assert_fails(
+        "fediguard_token_zone zone=t:1m user=forever;\nserver { listen 127.0.0.1:{PORT}; }",
+        "\"fediguard_token_zone\": invalid time \"forever\"",
+        "fediguard_token_zone",
+    );
+    assert_fails(
+        "fediguard_token_zone zone=t:1m colour=red;\nserver { listen 127.0.0.1:{PORT}; }",
+        "\"fediguard_token_zone\": invalid parameter \"colour=red\"",
+        "fediguard_token_zone",
+    );
+    assert_fails(
+        "fediguard_token_zone zone=t:1m;\nfediguard_token_zone zone=u:1m;\nserver { listen 127.0.0.1:{PORT}; }",
+        "\"fediguard_token_zone\" directive is duplicate",
+        "zone=u:1m",
+    );
+    assert_fails(
+        "fediguard_token_zone zone=t:1m;\nserver { listen 127.0.0.1:{PORT};\n fediguard_token_require app;\n }",
+        "\"fediguard_token_require\": invalid value \"app\"",
+        "fediguard_token_require",
+    );
+    assert_fails(
+        "fediguard_token_zone zone=t:1m;\nserver { listen 127.0.0.1:{PORT};\n fediguard_token_verify _fediguard;\n }",
+        "invalid prefix \"_fediguard\"",
+        "fediguard_token_verify",
+    );
+    let t = nginx_test(
+        "fediguard_token_zone zone=t:1m user=1h app=30m invalid=30s unknown=0;
+         server { listen 127.0.0.1:{PORT}; fediguard on; fediguard_token_verify /_fg;
+           location / { fediguard_token_require user; fediguard_token_fail open; }
+           location /x/ { fediguard_token_verify off; } }",
+    );
+    assert!(t.ok, "{}", t.output);
+}

@@ -6,4 +6,5 @@ pub mod http;
 pub mod nginx;
 
 pub use http::{get, request, Response};
-pub use nginx::{nginx_test, ConfTest, Nginx};
+pub use nginx::{nginx_test, nginx_test_text, repo_conf, ConfTest, Nginx};
+pub mod mastodon;

@@ -80,7 +80,18 @@ impl Nginx {
         Nginx::start_with(2, body)
     }
 
+    /// Starts nginx with a whole configuration file of the repository
+    /// (`nginx-conf/NAME`), on the test's port and with the built module.
+    pub fn start_conf_file(name: &str) -> Nginx {
+        let text = fs::read_to_string(repo_conf(name)).expect("read config");
+        Nginx::launch(2, |dir, port| adapt_conf(&text, dir, port))
+    }
+
     pub fn start_with(workers: u32, body: &str) -> Nginx {
+        Nginx::launch(workers, |dir, port| render(dir, port, workers, body))
+    }
+
+    fn launch(workers: u32, conf_text: impl Fn(&Path, u16) -> String) -> Nginx {
         let mut last_log = String::new();
         for _ in 0..5 {
             let dir = tempfile::Builder::new()
@@ -89,7 +100,7 @@ impl Nginx {
                 .expect("tempdir");
             let port = free_port();
             let conf = dir.path().join("nginx.conf");
-            fs::write(&conf, render(dir.path(), port, workers, body)).expect("write conf");
+            fs::write(&conf, conf_text(dir.path(), port)).expect("write conf");
             let child = Command::new(nginx_binary())
                 .arg("-p")
                 .arg(dir.path())
@@ -214,6 +225,66 @@ impl Drop for Nginx {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// A configuration file of the repository.
+pub fn repo_conf(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../nginx-conf")
+        .join(name)
+}
+
+/// A repository configuration made runnable here: the test's port instead
+/// of 8080, the built module, logs in the test's directory.
+fn adapt_conf(text: &str, dir: &Path, port: u16) -> String {
+    text.replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+        .replace(
+            "modules/ngx_http_fediguard_module.so",
+            &module_path().display().to_string(),
+        )
+        .replace(
+            "error_log stderr",
+            &format!("error_log {}/error.log", dir.display()),
+        )
+        .replace("/dev/stdout", &format!("{}/access.log", dir.display()))
+        .replace(
+            "pid logs/nginx.pid",
+            &format!("pid {}/nginx.pid", dir.display()),
+        )
+}
+
+/// `nginx -t` on a whole configuration text (placeholders as in `render`).
+pub fn nginx_test_text(text: &str) -> ConfTest {
+    let dir = tempfile::Builder::new()
+        .prefix("fediguard-conf-")
+        .tempdir()
+        .expect("tempdir");
+    let conf = dir.path().join("nginx.conf");
+    let text = text
+        .replace("{DIR}", &dir.path().display().to_string())
+        .replace(
+            "modules/ngx_http_fediguard_module.so",
+            &module_path().display().to_string(),
+        );
+    fs::write(&conf, text).expect("write conf");
+    fs::write(dir.path().join("mime.types"), "types { text/html html; }\n").expect("mime");
+    fs::create_dir_all(dir.path().join("logs")).expect("logs dir");
+    let out: Output = Command::new(nginx_binary())
+        .arg("-t")
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(&conf)
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .output()
+        .expect("run nginx -t");
+    ConfTest {
+        ok: out.status.success(),
+        output: String::from_utf8_lossy(&out.stderr).into_owned(),
+        conf,
+        _dir: dir,
     }
 }
 

@@ -1,0 +1,297 @@
+//! A stand-in Mastodon backend: answers the endpoints fediguard and its
+//! tests touch exactly as the reference says Mastodon does (statuses and
+//! bodies), plus the variant other servers use, and records every request.
+
+mod routes;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How an app-only token is refused on accounts/verify_credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// Real Mastodon: 422.
+    Mastodon,
+    /// Other servers: 401, same message.
+    Strict401,
+}
+
+/// How the two verify_credentials endpoints behave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    Normal,
+    /// 500 with an HTML body.
+    ServerError,
+    /// 200 with an HTML body.
+    NotJson,
+    /// Answers normally after a delay.
+    Slow(Duration),
+    /// Never answers.
+    Hang,
+}
+
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Clone, Debug)]
+struct App {
+    name: String,
+    website: Option<String>,
+    client_id: String,
+    client_secret: String,
+    token: Option<String>,
+}
+
+struct State {
+    profile: Profile,
+    behaviour: Behaviour,
+    users: HashMap<String, String>,
+    /// token -> index into apps
+    app_tokens: HashMap<String, usize>,
+    apps: Vec<App>,
+    hits: HashMap<String, usize>,
+    requests: Vec<Recorded>,
+    serial: u64,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+    stop: AtomicBool,
+    conns: Mutex<Vec<TcpStream>>,
+}
+
+pub struct Backend {
+    port: u16,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl Backend {
+    pub fn start(profile: Profile) -> Backend {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind backend");
+        let port = listener.local_addr().expect("addr").port();
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                profile,
+                behaviour: Behaviour::Normal,
+                users: HashMap::new(),
+                app_tokens: HashMap::new(),
+                apps: Vec::new(),
+                hits: HashMap::new(),
+                requests: Vec::new(),
+                serial: 0,
+            }),
+            changed: Condvar::new(),
+            stop: AtomicBool::new(false),
+            conns: Mutex::new(Vec::new()),
+        });
+        let s = shared.clone();
+        let accept = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if s.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                if let Ok(clone) = stream.try_clone() {
+                    s.conns.lock().unwrap().push(clone);
+                }
+                let s = s.clone();
+                std::thread::spawn(move || serve(&s, stream));
+            }
+        });
+        Backend {
+            port,
+            shared,
+            accept: Some(accept),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn add_user(&self, token: &str, acct: &str) {
+        let mut st = self.shared.state.lock().unwrap();
+        st.users.insert(token.to_string(), acct.to_string());
+    }
+
+    pub fn add_app_token(&self, token: &str, app_name: &str, website: Option<&str>) {
+        let mut st = self.shared.state.lock().unwrap();
+        let app = routes::new_app(&mut st, app_name, website);
+        st.apps.push(App {
+            token: Some(token.to_string()),
+            ..app
+        });
+        let i = st.apps.len() - 1;
+        st.app_tokens.insert(token.to_string(), i);
+    }
+
+    pub fn set_behaviour(&self, b: Behaviour) {
+        self.shared.state.lock().unwrap().behaviour = b;
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        let st = self.shared.state.lock().unwrap();
+        st.hits.get(path).copied().unwrap_or(0)
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.state.lock().unwrap().requests.clone()
+    }
+
+    /// Waits until `path` has had `n` requests (recorded before answering).
+    pub fn wait_for_hits(&self, path: &str, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.shared.state.lock().unwrap();
+        loop {
+            if st.hits.get(path).copied().unwrap_or(0) >= n {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = self.shared.changed.wait_timeout(st, left).unwrap().0;
+        }
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.changed.notify_all();
+        for c in self.shared.conns.lock().unwrap().drain(..) {
+            let _ = c.shutdown(Shutdown::Both);
+        }
+        // Wake the accept loop so it sees the stop flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(shared: &Shared, mut stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Some(req) = read_request(&mut stream) else {
+        return;
+    };
+    let (status, body, delay, hang) = {
+        let mut st = shared.state.lock().unwrap();
+        *st.hits.entry(req.path.clone()).or_default() += 1;
+        st.requests.push(req.clone());
+        shared.changed.notify_all();
+        let verify = req.path.ends_with("/verify_credentials");
+        let behaviour = if verify {
+            st.behaviour
+        } else {
+            Behaviour::Normal
+        };
+        match behaviour {
+            Behaviour::ServerError => (500, routes::html("Internal Server Error"), None, false),
+            Behaviour::NotJson => (200, routes::html("oops"), None, false),
+            Behaviour::Hang => (0, String::new(), None, true),
+            Behaviour::Slow(d) => {
+                let (s, b) = routes::answer(&mut st, &req);
+                (s, b, Some(d), false)
+            }
+            Behaviour::Normal => {
+                let (s, b) = routes::answer(&mut st, &req);
+                (s, b, None, false)
+            }
+        }
+    };
+    if hang {
+        let mut st = shared.state.lock().unwrap();
+        while !shared.stop.load(Ordering::SeqCst) {
+            st = shared.changed.wait(st).unwrap();
+        }
+        return;
+    }
+    if let Some(d) = delay {
+        std::thread::sleep(d);
+    }
+    let ctype = if body.starts_with('<') {
+        "text/html"
+    } else {
+        "application/json; charset=utf-8"
+    };
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        routes::reason(status),
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<Recorded> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let end = loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p;
+        }
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 || buf.len() > 1 << 20 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_string();
+    let target = first.next()?.to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[end + 4..].to_vec();
+    while body.len() < len {
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    body.truncate(len);
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (target, None),
+    };
+    Some(Recorded {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    })
+}
