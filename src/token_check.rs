@@ -245,18 +245,14 @@ fn finish(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, v: Verdict) -
         TokenClass::Invalid => l.invalid,
         _ => l.unknown,
     };
-    let cached = Cached::new(
-        v.class as u8,
-        v.name.as_bytes(),
-        v.website.as_bytes(),
-        now_ms().saturating_add(ttl),
-    );
+    let cached = Cached::new(v.class as u8, v.name.as_bytes(), v.website.as_bytes());
+    let until = now_ms().saturating_add(ttl);
     let fp = ctx.token.fingerprint;
     zone.with_table(|t| {
         if ttl == 0 {
             t.forget(&fp);
         } else {
-            t.store(&fp, &cached);
+            t.store(&fp, cached, until);
         }
     });
     adopt(r, ctx, &cached)

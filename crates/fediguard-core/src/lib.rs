@@ -9,5 +9,6 @@ pub mod escape;
 pub mod fingerprint;
 pub mod reason;
 pub mod redact;
+pub mod shm_table;
 pub mod token;
 pub mod verdict_cache;

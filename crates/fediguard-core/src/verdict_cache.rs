@@ -1,95 +1,38 @@
-//! The verdict cache: a fixed-size hash table with an LRU list, laid out in
-//! one block of memory given by the caller (nginx shared memory in the
-//! module, a plain buffer in tests).
-//!
-//! Links are indices, never pointers, so the table means the same in every
-//! worker. The caller serialises access (the module holds the zone's slab
-//! mutex, which nginx's master releases if a worker dies holding it). Every
-//! index read from the memory is bounds-checked: a corrupt table can lose
-//! verdicts but never make a worker read outside the block.
+//! Token verdicts, kept in a `shm_table` keyed by token fingerprint.
 
-use core::mem::{align_of, size_of};
+use crate::shm_table::{self, bytes_per_entry};
 
-/// Bytes of a token fingerprint used as the key.
-pub const KEY_LEN: usize = 16;
+pub use crate::shm_table::{Stats, KEY_LEN};
+
 /// Bytes kept of an app or account name, and of an app's website.
 pub const TEXT_CAP: usize = 64;
 
-const NIL: u32 = u32::MAX;
-const MAGIC: u64 = 0x6667_7663_6163_6865; // "fgvcache"
-const VERSION: u32 = 1;
-
-const FREE: u8 = 0;
-const PENDING: u8 = 1;
-const DONE: u8 = 2;
-
-/// Counters kept in the table, shared by all workers, surviving reloads.
+/// A cached verdict (its lifetime is the table entry's). Bytes only, so
+/// that it packs into the entry without padding.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    pub hits: u64,
-    pub misses: u64,
-    pub coalesced: u64,
-    pub stored: u64,
-    pub evictions: u64,
-    pub expired: u64,
-}
-
-#[repr(C)]
-struct Header {
-    magic: u64,
-    version: u32,
-    capacity: u32,
-    bucket_mask: u32,
-    used: u32,
-    free_head: u32,
-    lru_head: u32,
-    lru_tail: u32,
-    _pad: u32,
-    secret: [u8; 32],
-    stats: Stats,
-}
-
-#[repr(C)]
-struct Entry {
-    key: [u8; KEY_LEN],
-    /// Verdict expiry, or for a pending entry the time after which its
-    /// verification is presumed lost (msec, caller's clock).
-    until: u64,
-    hash_next: u32,
-    lru_prev: u32,
-    lru_next: u32,
-    state: u8,
-    class: u8,
-    name_len: u8,
-    website_len: u8,
-    name: [u8; TEXT_CAP],
-    website: [u8; TEXT_CAP],
-}
-
-/// Bytes of shared memory one cached token costs (entry plus its bucket).
-pub const BYTES_PER_ENTRY: usize = size_of::<Entry>() + size_of::<u32>();
-
-/// A cached verdict, copied out of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cached {
     pub class: u8,
-    pub expires: u64,
-    name: [u8; TEXT_CAP],
     name_len: u8,
-    website: [u8; TEXT_CAP],
     website_len: u8,
+    name: [u8; TEXT_CAP],
+    website: [u8; TEXT_CAP],
 }
 
+pub type Table = shm_table::Table<Cached>;
+pub type Lookup = shm_table::Lookup<Cached>;
+
+/// Bytes of shared memory one cached token costs.
+pub const BYTES_PER_ENTRY: usize = bytes_per_entry::<Cached>();
+
 impl Cached {
-    pub fn new(class: u8, name: &[u8], website: &[u8], expires: u64) -> Cached {
+    pub fn new(class: u8, name: &[u8], website: &[u8]) -> Cached {
         let mut c = Cached {
             class,
-            expires,
-            name: [0; TEXT_CAP],
             name_len: 0,
-            website: [0; TEXT_CAP],
             website_len: 0,
+            name: [0; TEXT_CAP],
+            website: [0; TEXT_CAP],
         };
         c.name_len = copy_text(&mut c.name, name);
         c.website_len = copy_text(&mut c.website, website);
@@ -115,353 +58,39 @@ fn copy_text(dst: &mut [u8; TEXT_CAP], src: &[u8]) -> u8 {
     n as u8
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lookup {
-    Hit(Cached),
-    /// Another request is verifying this token now.
-    Pending,
-    Miss,
-}
-
-fn align8(n: usize) -> usize {
-    (n + 7) & !7
-}
-
-fn layout(capacity: u32) -> (usize, usize, usize) {
-    let buckets = (capacity.max(1) as usize).next_power_of_two();
-    let buckets_off = align8(size_of::<Header>());
-    let entries_off = align8(buckets_off + buckets * size_of::<u32>());
-    let total = entries_off + capacity as usize * size_of::<Entry>();
-    (buckets, entries_off, total)
-}
-
-/// A view of a table in caller-owned memory.
-pub struct Table {
-    base: *mut u8,
-}
-
-impl Table {
-    /// How many entries fit in `bytes` of memory.
-    pub fn capacity_for(bytes: usize) -> u32 {
-        let mut cap =
-            (bytes / (BYTES_PER_ENTRY + size_of::<u32>())).min(u32::MAX as usize / 2) as u32;
-        while cap > 0 && layout(cap).2 > bytes {
-            cap -= cap / 64 + 1;
-        }
-        cap
-    }
-
-    /// Lays out an empty table.
-    ///
-    /// # Safety
-    /// `mem` is 8-byte aligned, valid for `bytes` bytes, used by nothing
-    /// else, and access to it is serialised by the caller.
-    pub unsafe fn init(mem: *mut u8, bytes: usize, secret: [u8; 32]) -> Option<Table> {
-        if mem.is_null() || (mem as usize) % align_of::<Header>() != 0 {
-            return None;
-        }
-        let capacity = Table::capacity_for(bytes);
-        if capacity == 0 {
-            return None;
-        }
-        let (buckets, _, _) = layout(capacity);
-        let header = Header {
-            magic: MAGIC,
-            version: VERSION,
-            capacity,
-            bucket_mask: (buckets - 1) as u32,
-            used: 0,
-            free_head: 0,
-            lru_head: NIL,
-            lru_tail: NIL,
-            _pad: 0,
-            secret,
-            stats: Stats::default(),
-        };
-        mem.cast::<Header>().write(header);
-        let t = Table { base: mem };
-        for b in 0..buckets {
-            t.buckets_ptr().add(b).write(NIL);
-        }
-        for i in 0..capacity {
-            let e = t.entry_ptr(i);
-            e.write_bytes(0, 1);
-            (*e).hash_next = if i + 1 < capacity { i + 1 } else { NIL };
-        }
-        Some(t)
-    }
-
-    /// Attaches to a table laid out earlier (a zone kept across reload).
-    ///
-    /// # Safety
-    /// As for `init`; the memory holds what `init` wrote.
-    pub unsafe fn attach(mem: *mut u8, bytes: usize) -> Option<Table> {
-        if mem.is_null()
-            || (mem as usize) % align_of::<Header>() != 0
-            || bytes < size_of::<Header>()
-        {
-            return None;
-        }
-        let h = &*mem.cast::<Header>();
-        if h.magic != MAGIC || h.version != VERSION || layout(h.capacity).2 > bytes {
-            return None;
-        }
-        Some(Table { base: mem })
-    }
-
-    // The table is a view of memory shared with other processes, serialised
-    // by the caller's lock, like a cell: header and entries are disjoint and
-    // no reference outlives the statement that takes it.
-    #[allow(clippy::mut_from_ref)]
-    fn header(&self) -> &mut Header {
-        // SAFETY: init/attach checked the header; access is serialised.
-        unsafe { &mut *self.base.cast::<Header>() }
-    }
-
-    fn buckets_ptr(&self) -> *mut u32 {
-        // SAFETY: within the block laid out by init.
-        unsafe { self.base.add(align8(size_of::<Header>())).cast() }
-    }
-
-    fn entry_ptr(&self, i: u32) -> *mut Entry {
-        let (_, off, _) = layout(self.header().capacity);
-        // SAFETY: callers pass i < capacity.
-        unsafe { self.base.add(off).cast::<Entry>().add(i as usize) }
-    }
-
-    #[allow(clippy::mut_from_ref)]
-    fn entry(&self, i: u32) -> Option<&mut Entry> {
-        if i >= self.header().capacity {
-            return None;
-        }
-        // SAFETY: i is in range; access is serialised.
-        Some(unsafe { &mut *self.entry_ptr(i) })
-    }
-
-    fn bucket(&self, key: &[u8; KEY_LEN]) -> *mut u32 {
-        let h = u32::from_le_bytes([key[0], key[1], key[2], key[3]]);
-        // SAFETY: the mask keeps the index inside the bucket array.
-        unsafe {
-            self.buckets_ptr()
-                .add((h & self.header().bucket_mask) as usize)
-        }
-    }
-
-    pub fn secret(&self) -> [u8; 32] {
-        self.header().secret
-    }
-
-    pub fn capacity(&self) -> u32 {
-        self.header().capacity
-    }
-
-    pub fn len(&self) -> u32 {
-        self.header().used
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn stats(&self) -> Stats {
-        self.header().stats
-    }
-
-    pub fn stats_mut(&mut self) -> &mut Stats {
-        &mut self.header().stats
-    }
-
-    fn find(&self, key: &[u8; KEY_LEN]) -> Option<u32> {
-        // SAFETY: bucket() is in range.
-        let mut i = unsafe { *self.bucket(key) };
-        let mut steps = 0;
-        while let Some(e) = self.entry(i) {
-            if e.state != FREE && e.key == *key {
-                return Some(i);
-            }
-            i = e.hash_next;
-            steps += 1;
-            if steps > self.header().capacity {
-                return None; // a cycle in a corrupt table
-            }
-        }
-        None
-    }
-
-    /// The verdict for `key` at time `now`.
-    pub fn lookup(&mut self, key: &[u8; KEY_LEN], now: u64) -> Lookup {
-        let Some(i) = self.find(key) else {
-            self.header().stats.misses += 1;
-            return Lookup::Miss;
-        };
-        let Some(e) = self.entry(i) else {
-            return Lookup::Miss;
-        };
-        if e.until <= now {
-            let pending = e.state == PENDING;
-            self.remove(i);
-            if !pending {
-                self.header().stats.expired += 1;
-            }
-            self.header().stats.misses += 1;
-            return Lookup::Miss;
-        }
-        if e.state == PENDING {
-            return Lookup::Pending;
-        }
-        let cached = Cached {
-            class: e.class,
-            expires: e.until,
-            name: e.name,
-            name_len: e.name_len,
-            website: e.website,
-            website_len: e.website_len,
-        };
-        self.touch(i);
-        self.header().stats.hits += 1;
-        Lookup::Hit(cached)
-    }
-
-    /// Marks `key` as being verified until `until`, so that concurrent
-    /// requests wait for the verdict instead of verifying again.
-    pub fn begin(&mut self, key: &[u8; KEY_LEN], until: u64) {
-        if let Some(i) = self.slot(key) {
-            if let Some(e) = self.entry(i) {
-                e.state = PENDING;
-                e.until = until;
-            }
-        }
-    }
-
-    /// Stores a verdict.
-    pub fn store(&mut self, key: &[u8; KEY_LEN], verdict: &Cached) {
-        if let Some(i) = self.slot(key) {
-            if let Some(e) = self.entry(i) {
-                e.state = DONE;
-                e.until = verdict.expires;
-                e.class = verdict.class;
-                e.name = verdict.name;
-                e.name_len = verdict.name_len;
-                e.website = verdict.website;
-                e.website_len = verdict.website_len;
-            }
-            self.header().stats.stored += 1;
-        }
-    }
-
-    /// Drops whatever is known of `key`.
-    pub fn forget(&mut self, key: &[u8; KEY_LEN]) {
-        if let Some(i) = self.find(key) {
-            self.remove(i);
-        }
-    }
-
-    /// The entry of `key`, created (evicting the least recently used entry
-    /// when the table is full) and moved to the front of the LRU list.
-    fn slot(&mut self, key: &[u8; KEY_LEN]) -> Option<u32> {
-        if let Some(i) = self.find(key) {
-            self.touch(i);
-            return Some(i);
-        }
-        if self.header().free_head == NIL {
-            let tail = self.header().lru_tail;
-            self.entry(tail)?;
-            self.remove(tail);
-            self.header().stats.evictions += 1;
-        }
-        let i = self.header().free_head;
-        let bucket = self.bucket(key);
-        let e = self.entry(i)?;
-        let next_free = e.hash_next;
-        e.key = *key;
-        e.state = PENDING;
-        e.until = 0;
-        e.name_len = 0;
-        e.website_len = 0;
-        // SAFETY: bucket() is in range.
-        e.hash_next = unsafe { *bucket };
-        unsafe { *bucket = i };
-        self.header().free_head = next_free;
-        self.header().used += 1;
-        self.link_front(i);
-        Some(i)
-    }
-
-    fn remove(&mut self, i: u32) {
-        let Some(e) = self.entry(i) else { return };
-        let key = e.key;
-        // Unlink from the hash chain.
-        let bucket = self.bucket(&key);
-        // SAFETY: bucket() is in range.
-        let mut prev = NIL;
-        let mut cur = unsafe { *bucket };
-        let mut steps = 0;
-        while cur != i {
-            let Some(c) = self.entry(cur) else { return };
-            prev = cur;
-            cur = c.hash_next;
-            steps += 1;
-            if steps > self.header().capacity {
-                return;
-            }
-        }
-        let next = self.entry(i).map(|e| e.hash_next).unwrap_or(NIL);
-        match self.entry(prev) {
-            Some(p) => p.hash_next = next,
-            None => unsafe { *bucket = next },
-        }
-        self.unlink_lru(i);
-        if let Some(e) = self.entry(i) {
-            e.state = FREE;
-            e.hash_next = self.header().free_head;
-        }
-        self.header().free_head = i;
-        self.header().used = self.header().used.saturating_sub(1);
-    }
-
-    fn touch(&mut self, i: u32) {
-        if self.header().lru_head != i {
-            self.unlink_lru(i);
-            self.link_front(i);
-        }
-    }
-
-    fn link_front(&mut self, i: u32) {
-        let head = self.header().lru_head;
-        if let Some(e) = self.entry(i) {
-            e.lru_prev = NIL;
-            e.lru_next = head;
-        }
-        match self.entry(head) {
-            Some(h) => h.lru_prev = i,
-            None => self.header().lru_tail = i,
-        }
-        self.header().lru_head = i;
-    }
-
-    fn unlink_lru(&mut self, i: u32) {
-        let Some(e) = self.entry(i) else { return };
-        let (prev, next) = (e.lru_prev, e.lru_next);
-        e.lru_prev = NIL;
-        e.lru_next = NIL;
-        match self.entry(prev) {
-            Some(p) => p.lru_next = next,
-            None => {
-                if self.header().lru_head == i {
-                    self.header().lru_head = next;
-                }
-            }
-        }
-        match self.entry(next) {
-            Some(n) => n.lru_prev = prev,
-            None => {
-                if self.header().lru_tail == i {
-                    self.header().lru_tail = prev;
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_cut_at_char_boundaries() {
+        let long = "é".repeat(40); // 80 bytes
+        let c = Cached::new(3, long.as_bytes(), b"");
+        assert_eq!(c.name().len(), 64);
+        assert!(std::str::from_utf8(c.name()).is_ok());
+        let mut odd = vec![b'a'; 63];
+        odd.extend_from_slice("é".as_bytes());
+        assert_eq!(Cached::new(3, &odd, b"").name().len(), 63);
+    }
+
+    #[test]
+    fn verdicts_round_trip_through_a_table() {
+        let mut mem = vec![0u64; 4096];
+        let mut t = unsafe { Table::init(mem.as_mut_ptr().cast(), 4096 * 8, [1; 32]) }.unwrap();
+        let v = Cached::new(3, b"CDSC Reader", b"https://cdsc.example");
+        t.store(&[9; KEY_LEN], v, 500);
+        match t.lookup(&[9; KEY_LEN], 100) {
+            Lookup::Hit(c) => {
+                assert_eq!(c.name(), b"CDSC Reader");
+                assert_eq!(c.website(), b"https://cdsc.example");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(t.lookup(&[9; KEY_LEN], 500), Lookup::Miss);
+    }
+
+    #[test]
+    fn entry_cost() {
+        assert_eq!(BYTES_PER_ENTRY, 172);
+    }
+}
