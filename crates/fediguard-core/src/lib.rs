@@ -7,6 +7,7 @@ pub mod agent;
 pub mod conf_value;
 pub mod escape;
 pub mod fingerprint;
+pub mod limit;
 pub mod reason;
 pub mod redact;
 pub mod shm_table;
