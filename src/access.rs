@@ -5,6 +5,7 @@ use core::fmt::Write;
 
 use fediguard_core::conf_value::{FailPolicy, Mode, Require};
 use fediguard_core::escape::quote_into;
+use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
 use nginx_sys::{
@@ -14,6 +15,7 @@ use ngx::core::Status;
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, Request};
 
 use crate::conf::LocConf;
+use crate::limit_check::{self, Decision};
 use crate::request_ctx::{self, RequestCtx};
 use crate::token_check::{self, Progress};
 use crate::token_zone;
@@ -39,8 +41,9 @@ fn decide(r: &mut Request) -> Status {
     };
     let mode = lcf.mode();
     let checks_agent = !lcf.agent_deny_ids.is_empty();
-    let verify = lcf.token_verify();
-    if mode == Mode::Off || (!checks_agent && verify.is_none()) {
+    if mode == Mode::Off
+        || (!checks_agent && lcf.token_verify().is_none() && lcf.limits().is_empty())
+    {
         return Status::NGX_DECLINED;
     }
     let Some(ctx) = request_ctx::get(r) else {
@@ -50,26 +53,80 @@ fn decide(r: &mut Request) -> Status {
     if checks_agent && lcf.denies(ctx.agent_class) {
         let logged = ctx.logged_agent;
         ctx.logged_agent = true;
-        if let Some(status) = deny(r, lcf, ctx, Reason::AgentDenied, logged) {
+        if let Some(status) = deny(r, lcf, ctx, Reason::AgentDenied, logged, "") {
             return status;
         }
     }
 
-    let (Some(prefix), Some(zone)) = (verify, token_zone::zone_of(r)) else {
-        return Status::NGX_DECLINED;
+    if let Some(status) = token_step(r, lcf, ctx) {
+        return status;
+    }
+    if let Some(status) = limit_step(r, lcf, ctx) {
+        return status;
+    }
+    Status::NGX_DECLINED
+}
+
+/// Token classification and `fediguard_token_require`; Some(status) ends
+/// the access handler.
+fn token_step(r: &mut Request, lcf: &LocConf, ctx: &mut RequestCtx) -> Option<Status> {
+    let (Some(prefix), Some(zone)) = (lcf.token_verify(), token_zone::zone_of(r)) else {
+        return None;
     };
     match token_check::advance(r, ctx, zone, prefix) {
         Progress::Classified => {}
-        Progress::Again => return Status::NGX_AGAIN,
-        Progress::Error => return Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t),
+        Progress::Again => return Some(Status::NGX_AGAIN),
+        Progress::Error => return Some(Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t)),
     }
     let class = ctx.token.class.unwrap_or(TokenClass::Unknown);
-    let Some(reason) = token_reason(class, lcf.token_require(), lcf.token_fail()) else {
-        return Status::NGX_DECLINED;
-    };
+    let reason = token_reason(class, lcf.token_require(), lcf.token_fail())?;
     let logged = ctx.logged_token;
     ctx.logged_token = true;
-    deny(r, lcf, ctx, reason, logged).unwrap_or(Status::NGX_DECLINED)
+    deny(r, lcf, ctx, reason, logged, "")
+}
+
+/// `fediguard_limit`s, once per request.
+fn limit_step(r: &mut Request, lcf: &LocConf, ctx: &mut RequestCtx) -> Option<Status> {
+    if ctx.limit_status.is_some() || lcf.limits().is_empty() {
+        return None;
+    }
+    let mcf = Module::main_conf(r)?;
+    let dry_run = lcf.mode() == Mode::DryRun;
+    match limit_check::check(r, mcf, lcf.limits()) {
+        Decision::Pass => {
+            ctx.limit_status = Some(LimitStatus::Passed);
+            None
+        }
+        Decision::Delay(ms) if dry_run => {
+            ctx.limit_status = Some(LimitStatus::DelayedDryRun);
+            let _ = ms;
+            None
+        }
+        Decision::Delay(ms) => {
+            ctx.limit_status = Some(LimitStatus::Delayed);
+            if crate::delay::rerun_after(r, ms) {
+                Some(Status::NGX_AGAIN)
+            } else {
+                Some(Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t))
+            }
+        }
+        Decision::Reject {
+            zone,
+            limit,
+            excess,
+        } => {
+            ctx.limit_status = Some(if dry_run {
+                LimitStatus::RejectedDryRun
+            } else {
+                LimitStatus::Rejected
+            });
+            let zone = mcf.limit_zones.get(zone)?;
+            let detail = format!(" zone={}", zone.name);
+            let status = deny(r, lcf, ctx, Reason::RateLimited, false, &detail)?;
+            limit_check::add_reject_headers(r, zone, &limit, excess);
+            Some(status)
+        }
+    }
 }
 
 /// Why a token of this class is refused here, if it is.
@@ -97,17 +154,19 @@ fn deny(
     ctx: &mut RequestCtx,
     reason: Reason,
     logged: bool,
+    detail: &str,
 ) -> Option<Status> {
     ctx.reason = Some(reason);
     let dry_run = lcf.mode() == Mode::DryRun;
     if !logged {
-        log_denial(r, lcf, ctx, reason, dry_run);
+        log_denial(r, lcf, ctx, reason, dry_run, detail);
     }
     if dry_run {
         return None;
     }
     let status = match reason {
         Reason::VerifyUnavailable => NGX_HTTP_SERVICE_UNAVAILABLE as ngx_int_t,
+        Reason::RateLimited => lcf.limit_status() as ngx_int_t,
         _ => lcf.deny_status() as ngx_int_t,
     };
     Some(Status(status))
@@ -115,7 +174,14 @@ fn deny(
 
 /// One line per denial: `fediguard: deny reason=... ...`; nginx appends the
 /// client, server, request and host.
-fn log_denial(r: &Request, lcf: &LocConf, ctx: &RequestCtx, reason: Reason, dry_run: bool) {
+fn log_denial(
+    r: &Request,
+    lcf: &LocConf,
+    ctx: &RequestCtx,
+    reason: Reason,
+    dry_run: bool,
+    detail: &str,
+) {
     let mut msg = String::with_capacity(192);
     msg.push_str(if dry_run {
         "fediguard: would deny"
@@ -123,7 +189,8 @@ fn log_denial(r: &Request, lcf: &LocConf, ctx: &RequestCtx, reason: Reason, dry_
         "fediguard: deny"
     });
     let _ = write!(msg, " reason={}", reason.as_str());
-    if reason == Reason::AgentDenied {
+    msg.push_str(detail);
+    if reason == Reason::AgentDenied || reason == Reason::RateLimited {
         let class = Module::main_conf(r)
             .map(|m| m.classes.name(ctx.agent_class))
             .unwrap_or("other");

@@ -2,12 +2,14 @@
 //! switches, with nginx's inheritance (http -> server -> location).
 
 pub mod directives;
+pub mod limits;
 
 use fediguard_core::agent::{AgentMatcher, ClassId, ClassRegistry, Rule};
 use fediguard_core::conf_value::{FailPolicy, LogLevel, Mode, Require};
 
 use crate::log::ConfPlace;
 use crate::token_zone::TokenZone;
+use limits::{LimitRef, LimitZone};
 
 /// `http`-level configuration: the agent rules every location shares.
 #[derive(Debug, Default)]
@@ -26,6 +28,10 @@ pub struct MainConf {
     pub token_zone: Option<TokenZone>,
     /// Where `fediguard_token_verify` stands, checked against the zone.
     pub verify_places: Vec<ConfPlace>,
+    /// `fediguard_limit_zone`s, in order.
+    pub limit_zones: Vec<LimitZone>,
+    /// Every zone named by `fediguard_limit(_after)`, with where.
+    pub limit_refs: Vec<(String, ConfPlace)>,
 }
 
 /// A class list of `fediguard_agent_deny`, as written.
@@ -49,7 +55,13 @@ pub struct LocConf {
     pub token_verify: Option<String>,
     pub token_require: Option<Require>,
     pub token_fail: Option<FailPolicy>,
+    /// `fediguard_limit`s; a level that has any replaces what it inherits.
+    pub limits: Option<Vec<LimitRef>>,
+    pub limits_after: Option<Vec<LimitRef>>,
+    pub limit_status: Option<u16>,
 }
+
+pub const DEFAULT_LIMIT_STATUS: u16 = 429;
 
 pub const DEFAULT_DENY_STATUS: u16 = 403;
 pub const DEFAULT_LOG_LEVEL: LogLevel = LogLevel::Warn;
@@ -72,6 +84,18 @@ impl LocConf {
         self.token_verify.as_deref().filter(|p| !p.is_empty())
     }
 
+    pub fn limits(&self) -> &[LimitRef] {
+        self.limits.as_deref().unwrap_or(&[])
+    }
+
+    pub fn limits_after(&self) -> &[LimitRef] {
+        self.limits_after.as_deref().unwrap_or(&[])
+    }
+
+    pub fn limit_status(&self) -> u16 {
+        self.limit_status.unwrap_or(DEFAULT_LIMIT_STATUS)
+    }
+
     pub fn token_require(&self) -> Require {
         self.token_require.unwrap_or_default()
     }
@@ -86,7 +110,8 @@ impl LocConf {
 
     /// nginx's inheritance: a value set at this level wins, otherwise the
     /// enclosing level's. Class names were checked in `init_main_conf`.
-    pub fn merge(&mut self, prev: &LocConf, classes: &ClassRegistry) {
+    pub fn merge(&mut self, prev: &LocConf, mcf: &MainConf) {
+        let classes = &mcf.classes;
         if self.mode.is_none() {
             self.mode = prev.mode;
         }
@@ -108,6 +133,25 @@ impl LocConf {
         if self.token_fail.is_none() {
             self.token_fail = prev.token_fail;
         }
+        if self.limits.is_none() {
+            self.limits = prev.limits.clone();
+        }
+        if self.limits_after.is_none() {
+            self.limits_after = prev.limits_after.clone();
+        }
+        if self.limit_status.is_none() {
+            self.limit_status = prev.limit_status;
+        }
+        for list in [&mut self.limits, &mut self.limits_after]
+            .into_iter()
+            .flatten()
+        {
+            for l in list.iter_mut() {
+                if let Some(i) = mcf.limit_zones.iter().position(|z| z.name == l.zone_name) {
+                    l.zone = i;
+                }
+            }
+        }
         self.agent_deny_ids = self
             .agent_deny
             .iter()
@@ -126,6 +170,13 @@ impl MainConf {
                 return Err(format!(
                     "fediguard_agent_deny: unknown agent class \"{name}\" in {place} \
                      (define it with fediguard_agent or use a built-in class)"
+                ));
+            }
+        }
+        for (name, place) in &self.limit_refs {
+            if !self.limit_zones.iter().any(|z| &z.name == name) {
+                return Err(format!(
+                    "unknown fediguard_limit_zone \"{name}\" in {place}"
                 ));
             }
         }

@@ -7,18 +7,22 @@
 mod log;
 mod access;
 mod conf;
+mod delay;
+mod limit_check;
 mod request_ctx;
 mod token_check;
 mod token_zone;
 mod variables;
 mod verify;
+mod zone;
 
 use core::ffi::{c_char, c_void};
 use core::ptr::{addr_of, addr_of_mut};
 
 use nginx_sys::{
     ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_module_t,
-    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE, NGX_LOG_EMERG,
+    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_phases_NGX_HTTP_LOG_PHASE, ngx_int_t,
+    ngx_module_t, NGX_HTTP_MODULE, NGX_LOG_EMERG,
 };
 use ngx::core::Status;
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
@@ -47,6 +51,12 @@ impl HttpModule for Module {
             return Status::NGX_ERROR.0;
         }
         *h = Some(access::handler);
+        let phase = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_LOG_PHASE as usize];
+        let h = ngx_array_push(&mut phase.handlers).cast::<ngx_http_handler_pt>();
+        if h.is_null() {
+            return Status::NGX_ERROR.0;
+        }
+        *h = Some(limit_check::log_handler);
         Status::NGX_OK.0
     }
 
@@ -89,7 +99,7 @@ unsafe extern "C" fn merge_loc_conf(
     ) else {
         return ngx::core::NGX_CONF_ERROR;
     };
-    conf.merge(prev, &mcf.classes);
+    conf.merge(prev, mcf);
     ngx::core::NGX_CONF_OK
 }
 

@@ -6,6 +6,7 @@ use core::mem;
 use core::ptr;
 
 use fediguard_core::agent::ClassId;
+use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
 use nginx_sys::{ngx_http_request_t, ngx_pool_cleanup_add, ngx_str_t};
@@ -33,6 +34,9 @@ pub struct RequestCtx {
     pub logged_agent: bool,
     pub logged_token: bool,
     pub token: TokenCtx,
+    /// Set once the limits of the request were applied (they charge once,
+    /// whatever internal redirects follow).
+    pub limit_status: Option<LimitStatus>,
 }
 
 /// One answer of a verification subrequest.
@@ -150,6 +154,7 @@ fn classify(r: &Request) -> RequestCtx {
         logged_agent: false,
         logged_token: false,
         token: TokenCtx::default(),
+        limit_status: None,
     };
     let Some(matcher) = Module::main_conf(r).and_then(|m| m.matcher.as_ref()) else {
         return ctx;

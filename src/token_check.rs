@@ -7,11 +7,7 @@ use fediguard_core::fingerprint::{fingerprint, token_id};
 use fediguard_core::token::{after_accounts, after_apps, find_token, Answer, Presented, Step};
 use fediguard_core::token::{TokenClass, Verdict};
 use fediguard_core::verdict_cache::{Cached, Lookup};
-use nginx_sys::{
-    ngx_add_timer, ngx_current_msec, ngx_http_block_reading, ngx_http_core_run_phases,
-    ngx_http_finalize_request, ngx_http_request_t, ngx_http_test_reading, ngx_str_t,
-    NGX_HTTP_INTERNAL_SERVER_ERROR,
-};
+use nginx_sys::{ngx_current_msec, ngx_str_t};
 use ngx::http::Request;
 
 use crate::request_ctx::{RequestCtx, TokenPhase};
@@ -282,36 +278,11 @@ fn pool_copy(r: &Request, bytes: &[u8]) -> Option<ngx_str_t> {
     })
 }
 
-/// Waits (without blocking the worker) for another request's verdict: a
-/// timer on the connection's write event resumes the phases, as limit_req
-/// does for its delays.
+/// Waits (without blocking the worker) for another request's verdict.
 fn wait(r: &mut Request, _ctx: &mut RequestCtx) -> Progress {
-    let raw: *mut ngx_http_request_t = (r as *mut Request).cast();
-    // SAFETY: a live main request and its connection.
-    unsafe {
-        let wev = (*(*raw).connection).write;
-        if wev.is_null() {
-            return Progress::Error;
-        }
-        (*raw).read_event_handler = Some(ngx_http_test_reading);
-        (*raw).write_event_handler = Some(resume);
-        (*wev).set_delayed(1);
-        ngx_add_timer(wev, POLL_MS as _);
+    if crate::delay::rerun_after(r, POLL_MS) {
+        Progress::Again
+    } else {
+        Progress::Error
     }
-    Progress::Again
-}
-
-unsafe extern "C" fn resume(r: *mut ngx_http_request_t) {
-    // nginx clears `delayed` when our timer fires; still set means the
-    // connection became writable: keep waiting.
-    let wev = (*(*r).connection).write;
-    if (*wev).delayed() != 0 {
-        if nginx_sys::ngx_handle_write_event(wev, 0) != nginx_sys::NGX_OK as nginx_sys::ngx_int_t {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR as _);
-        }
-        return;
-    }
-    (*r).read_event_handler = Some(ngx_http_block_reading);
-    (*r).write_event_handler = Some(ngx_http_core_run_phases);
-    ngx_http_core_run_phases(r);
 }

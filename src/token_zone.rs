@@ -1,21 +1,10 @@
-//! The token verdict zone in shared memory (`fediguard_token_zone`).
-//!
-//! Like limit_req's zones, it is an nginx shared memory zone with a slab
-//! pool; the verdict table is one slab allocation, and every access holds
-//! the pool's `ngx_shmtx` mutex, which nginx's master force-releases when a
-//! worker dies holding it. The zone (and so every verdict and the
-//! fingerprint secret) survives `nginx -s reload`.
+//! The token verdict zone (`fediguard_token_zone`).
 
-use core::ffi::c_void;
-use core::ptr;
+use fediguard_core::verdict_cache::{Cached, Table};
+use nginx_sys::ngx_conf_t;
+use ngx::http::HttpModuleMainConf;
 
-use fediguard_core::verdict_cache::Table;
-use nginx_sys::{
-    ngx_conf_t, ngx_int_t, ngx_shared_memory_add, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock,
-    ngx_slab_alloc, ngx_slab_pool_t, ngx_str_t, NGX_LOG_EMERG,
-};
-use ngx::core::Status;
-
+use crate::zone::SharedZone;
 use crate::Module;
 
 /// Verdict lifetimes per class, in milliseconds.
@@ -42,12 +31,10 @@ impl Default for Lifetimes {
 pub struct TokenZone {
     pub name: String,
     pub lifetimes: Lifetimes,
-    shm_zone: *mut ngx_shm_zone_t,
+    zone: SharedZone<Cached>,
 }
 
 impl TokenZone {
-    /// Registers the zone with nginx (at configuration time).
-    ///
     /// # Safety
     /// `cf` is the configuration being parsed.
     pub unsafe fn add(
@@ -56,99 +43,19 @@ impl TokenZone {
         size: usize,
         lifetimes: Lifetimes,
     ) -> Result<TokenZone, String> {
-        // nginx keeps the name for the cycle's life: copy it into cf's pool.
-        let Some(mut zone_name) = ngx_str_t::from_bytes((*cf).pool, name.as_bytes()) else {
-            return Err("out of memory".into());
-        };
-        let shm_zone = ngx_shared_memory_add(
-            cf,
-            &mut zone_name,
-            size,
-            ptr::addr_of_mut!(crate::ngx_http_fediguard_module).cast(),
-        );
-        let Some(z) = shm_zone.as_mut() else {
-            return Err("cannot add shared memory zone".into());
-        };
-        if !z.data.is_null() {
-            return Err(format!("duplicate zone \"{name}\""));
-        }
-        z.init = Some(init_zone);
-        // Any non-NULL value marks the zone as ours until init replaces it.
-        z.data = ptr::NonNull::<u8>::dangling().as_ptr().cast();
         Ok(TokenZone {
             name: name.to_string(),
             lifetimes,
-            shm_zone,
+            zone: SharedZone::add(cf, name, size)?,
         })
     }
 
-    /// Runs `f` on the verdict table under the zone's mutex.
     pub fn with_table<R>(&self, f: impl FnOnce(&mut Table) -> R) -> Option<R> {
-        // SAFETY: the zone was initialised by init_zone before any request;
-        // shm.addr is its slab pool and data the table inside it.
-        unsafe {
-            let z = self.shm_zone.as_ref()?;
-            let pool = z.shm.addr.cast::<ngx_slab_pool_t>();
-            let mem = z.data.cast::<u8>();
-            if pool.is_null() || mem.is_null() {
-                return None;
-            }
-            ngx_shmtx_lock(&mut (*pool).mutex);
-            let out = Table::attach(mem, z.shm.size).map(|mut t| f(&mut t));
-            ngx_shmtx_unlock(&mut (*pool).mutex);
-            out
-        }
+        self.zone.with_table(f)
     }
 }
 
-/// Lays out the table in a new zone, or takes over the previous cycle's.
-unsafe extern "C" fn init_zone(shm_zone: *mut ngx_shm_zone_t, data: *mut c_void) -> ngx_int_t {
-    let z = &mut *shm_zone;
-    let pool = z.shm.addr.cast::<ngx_slab_pool_t>();
-    if !data.is_null() {
-        // A reload: same name, same size; the old table carries on.
-        z.data = data;
-        return Status::NGX_OK.0;
-    }
-    if z.shm.exists != 0 {
-        z.data = (*pool).data;
-        return Status::NGX_OK.0;
-    }
-    // Take most of the zone in one allocation; the slab pool keeps some for
-    // its own bookkeeping.
-    let mut bytes = z.shm.size / 10 * 9;
-    let mut mem = ptr::null_mut::<c_void>();
-    while bytes >= 4096 {
-        mem = ngx_slab_alloc(pool, bytes);
-        if !mem.is_null() {
-            break;
-        }
-        bytes = bytes / 10 * 9;
-    }
-    let mut secret = [0u8; 32];
-    let table = if mem.is_null() || getrandom::fill(&mut secret).is_err() {
-        None
-    } else {
-        Table::init(mem.cast(), bytes, secret)
-    };
-    if table.is_none() {
-        crate::log::write(
-            z.shm.log,
-            NGX_LOG_EMERG as usize,
-            &format!(
-                "fediguard_token_zone \"{}\" is too small",
-                String::from_utf8_lossy(z.shm.name.as_bytes())
-            ),
-        );
-        return Status::NGX_ERROR.0;
-    }
-    (*pool).data = mem;
-    z.data = mem;
-    Status::NGX_OK.0
-}
-
-/// The module's main configuration has a token zone.
+/// The token zone of the request's `http` block, if there is one.
 pub fn zone_of(r: &ngx::http::Request) -> Option<&'static TokenZone> {
-    use ngx::http::HttpModuleMainConf;
     Module::main_conf(r)?.token_zone.as_ref()
 }

@@ -3,6 +3,7 @@
 
 use core::ptr::addr_of_mut;
 
+use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
 use nginx_sys::{
@@ -24,6 +25,7 @@ const TOKEN_CLASS: usize = 3;
 const TOKEN_ID: usize = 4;
 const APP_NAME: usize = 5;
 const ACCOUNT: usize = 6;
+const LIMIT_STATUS: usize = 7;
 
 const fn variable(name: ngx_str_t, data: usize, flags: u32) -> ngx_http_variable_t {
     ngx_http_variable_t {
@@ -36,7 +38,7 @@ const fn variable(name: ngx_str_t, data: usize, flags: u32) -> ngx_http_variable
     }
 }
 
-static mut VARIABLES: [ngx_http_variable_t; 7] = [
+static mut VARIABLES: [ngx_http_variable_t; 8] = [
     variable(ngx_string!("fediguard_agent_class"), AGENT_CLASS, 0),
     variable(ngx_string!("fediguard_agent_host"), AGENT_HOST, 0),
     // The reason changes when the access phase decides.
@@ -64,6 +66,11 @@ static mut VARIABLES: [ngx_http_variable_t; 7] = [
     variable(
         ngx_string!("fediguard_account"),
         ACCOUNT,
+        NGX_HTTP_VAR_NOCACHEABLE,
+    ),
+    variable(
+        ngx_string!("fediguard_limit_status"),
+        LIMIT_STATUS,
         NGX_HTTP_VAR_NOCACHEABLE,
     ),
 ];
@@ -98,7 +105,7 @@ unsafe extern "C" fn get(
     let Some(ctx) = request_ctx::get(r) else {
         return Status::NGX_ERROR.0;
     };
-    if data >= TOKEN_CLASS {
+    if (TOKEN_CLASS..=ACCOUNT).contains(&data) {
         token_check::peek(r, ctx);
     }
     let token = &ctx.token;
@@ -120,6 +127,11 @@ unsafe extern "C" fn get(
         TOKEN_ID => token.id(),
         APP_NAME => named(TokenClass::App),
         ACCOUNT => named(TokenClass::User),
+        LIMIT_STATUS => ctx
+            .limit_status
+            .map(LimitStatus::as_str)
+            .unwrap_or("")
+            .as_bytes(),
         _ => b"",
     };
     v.set_valid(1);

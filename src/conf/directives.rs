@@ -10,14 +10,14 @@ use fediguard_core::conf_value::{
 };
 use nginx_sys::{
     ngx_command_t, ngx_conf_t, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_FLAG,
-    NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
+    NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_CONF_TAKE3, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
     NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF,
 };
 use ngx::core::NGX_CONF_OK;
 use ngx::http::HttpModuleMainConf;
 use ngx::ngx_string;
 
-use super::{ClassList, LocConf, MainConf};
+use super::{limits, ClassList, LocConf, MainConf};
 use crate::log::{conf_error, ConfPlace};
 use crate::token_zone::{Lifetimes, TokenZone};
 use crate::Module;
@@ -40,7 +40,7 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 11] = [
+pub static mut COMMANDS: [ngx_command_t; 15] = [
     command(
         ngx_string!("fediguard"),
         ANY_LEVEL | NGX_CONF_TAKE1,
@@ -101,6 +101,30 @@ pub static mut COMMANDS: [ngx_command_t; 11] = [
         set_token_fail,
         NGX_HTTP_LOC_CONF_OFFSET,
     ),
+    command(
+        ngx_string!("fediguard_limit_zone"),
+        NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE3,
+        limits::set_limit_zone,
+        NGX_HTTP_MAIN_CONF_OFFSET,
+    ),
+    command(
+        ngx_string!("fediguard_limit"),
+        ANY_LEVEL | NGX_CONF_1MORE,
+        limits::set_limit,
+        NGX_HTTP_LOC_CONF_OFFSET,
+    ),
+    command(
+        ngx_string!("fediguard_limit_after"),
+        ANY_LEVEL | NGX_CONF_TAKE2,
+        limits::set_limit_after,
+        NGX_HTTP_LOC_CONF_OFFSET,
+    ),
+    command(
+        ngx_string!("fediguard_limit_status"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        limits::set_limit_status,
+        NGX_HTTP_LOC_CONF_OFFSET,
+    ),
     ngx_command_t::empty(),
 ];
 
@@ -121,7 +145,7 @@ unsafe fn args<'a>(cf: *mut ngx_conf_t) -> Result<Vec<&'a str>, *mut c_char> {
 
 /// Runs `f` on the module's location configuration and the arguments,
 /// turning an error message into nginx's "in file:line" report.
-unsafe fn with_loc(
+pub(super) unsafe fn with_loc(
     cf: *mut ngx_conf_t,
     conf: *mut c_void,
     f: impl FnOnce(&mut LocConf, &[&str]) -> Result<(), String>,
@@ -139,7 +163,7 @@ unsafe fn with_loc(
     }
 }
 
-unsafe fn with_main(
+pub(super) unsafe fn with_main(
     cf: *mut ngx_conf_t,
     conf: *mut c_void,
     f: impl FnOnce(&mut MainConf, &[&str]) -> Result<(), String>,
@@ -157,7 +181,11 @@ unsafe fn with_main(
     }
 }
 
-fn once<T>(slot: &mut Option<T>, name: &str, value: Result<T, String>) -> Result<(), String> {
+pub(super) fn once<T>(
+    slot: &mut Option<T>,
+    name: &str,
+    value: Result<T, String>,
+) -> Result<(), String> {
     if slot.is_some() {
         return Err(format!("\"{name}\" directive is duplicate"));
     }
@@ -268,9 +296,6 @@ unsafe extern "C" fn set_agent_deny(
     })
 }
 
-/// Smallest token zone: a few pages of the slab pool plus a useful table.
-const MIN_TOKEN_ZONE: usize = 32 * 1024;
-
 unsafe extern "C" fn set_token_zone(
     cf: *mut ngx_conf_t,
     _cmd: *mut ngx_command_t,
@@ -282,9 +307,6 @@ unsafe extern "C" fn set_token_zone(
             return Err(format!("{d} directive is duplicate"));
         }
         let (name, size) = parse_zone(a[0]).map_err(|e| format!("{d}: {e}"))?;
-        if size < MIN_TOKEN_ZONE {
-            return Err(format!("{d}: zone \"{name}\" is too small (at least 32k)"));
-        }
         let mut lifetimes = Lifetimes::default();
         for p in &a[1..] {
             let (key, value) = p

@@ -120,7 +120,9 @@ pub fn retry_after_secs(limit: &Limit, excess: u64) -> u64 {
         return 1;
     }
     let over = excess.saturating_sub(limit.burst) as u128;
-    ((over * 1000).div_ceil(limit.rate as u128) as u64).div_ceil(1000).max(1)
+    ((over * 1000).div_ceil(limit.rate as u128) as u64)
+        .div_ceil(1000)
+        .max(1)
 }
 
 /// `10r/s` or `30r/m`, as limit_req_zone's `rate=`: milli-requests per second.
@@ -173,3 +175,25 @@ pub fn parse_cost(v: &[u8]) -> Option<u64> {
 
 #[cfg(test)]
 mod tests;
+
+/// `$fediguard_limit_status`, as `$limit_req_status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitStatus {
+    Passed,
+    Delayed,
+    Rejected,
+    DelayedDryRun,
+    RejectedDryRun,
+}
+
+impl LimitStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitStatus::Passed => "PASSED",
+            LimitStatus::Delayed => "DELAYED",
+            LimitStatus::Rejected => "REJECTED",
+            LimitStatus::DelayedDryRun => "DELAYED_DRY_RUN",
+            LimitStatus::RejectedDryRun => "REJECTED_DRY_RUN",
+        }
+    }
+}

@@ -16,6 +16,8 @@ pub enum Reason {
     TokenAppOnly,
     /// The token could not be verified and the policy is fail-closed.
     VerifyUnavailable,
+    /// Over a `fediguard_limit`.
+    RateLimited,
 }
 
 impl Reason {
@@ -27,6 +29,7 @@ impl Reason {
             Reason::TokenInvalid => "mastoapi-token-invalid",
             Reason::TokenAppOnly => "mastoapi-token-app-only",
             Reason::VerifyUnavailable => "mastoapi-verify-unavailable",
+            Reason::RateLimited => "rate-limited",
         }
     }
 }

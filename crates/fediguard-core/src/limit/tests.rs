@@ -78,7 +78,11 @@ fn same_answers_as_limit_req() {
                 t += seed % 400;
                 times.push(t);
             }
-            assert_eq!(ours(rate, burst, &times), limit_req(rate, burst, &times), "rate {rate} burst {burst}");
+            assert_eq!(
+                ours(rate, burst, &times),
+                limit_req(rate, burst, &times),
+                "rate {rate} burst {burst}"
+            );
         }
     }
 }
@@ -88,7 +92,10 @@ fn burst_lets_burst_plus_one_through_at_once() {
     let times = [0u64; 10].map(|_| 5000);
     let passed = ours(1000, 4, &times).iter().filter(|&&p| p).count();
     assert_eq!(passed, 5);
-    assert_eq!(passed, limit_req(1000, 4, &times).iter().filter(|&&p| p).count());
+    assert_eq!(
+        passed,
+        limit_req(1000, 4, &times).iter().filter(|&&p| p).count()
+    );
 }
 
 #[test]
@@ -98,15 +105,26 @@ fn cost_multiplies_the_charge() {
         burst: 10_000,
         delay: 10_000,
     };
-    let Outcome::Pass { bucket } = charge(&limit, None, 0, 5000) else { panic!() };
+    let Outcome::Pass { bucket } = charge(&limit, None, 0, 5000) else {
+        panic!()
+    };
     // Cost 5, twice more: 5000, 10000 pass; the third is over.
-    let Outcome::Pass { bucket } = charge(&limit, Some(bucket), 0, 5000) else { panic!() };
+    let Outcome::Pass { bucket } = charge(&limit, Some(bucket), 0, 5000) else {
+        panic!()
+    };
     assert_eq!(bucket.excess, 5000);
-    let Outcome::Pass { bucket } = charge(&limit, Some(bucket), 0, 5000) else { panic!() };
+    let Outcome::Pass { bucket } = charge(&limit, Some(bucket), 0, 5000) else {
+        panic!()
+    };
     assert_eq!(bucket.excess, 10_000);
-    assert_eq!(charge(&limit, Some(bucket), 0, 5000), Outcome::Reject { excess: 15_000 });
+    assert_eq!(
+        charge(&limit, Some(bucket), 0, 5000),
+        Outcome::Reject { excess: 15_000 }
+    );
     // Cost 0 never charges.
-    let Outcome::Pass { bucket: b } = charge(&limit, Some(bucket), 0, 0) else { panic!() };
+    let Outcome::Pass { bucket: b } = charge(&limit, Some(bucket), 0, 0) else {
+        panic!()
+    };
     assert_eq!(b.excess, 10_000);
     // An after-charge adds to the bucket and never rejects.
     let after = charge_after(&limit, Some(bucket), 1000, 7000);
@@ -125,9 +143,15 @@ fn clock_going_backwards() {
         last: 100_000,
     };
     // Back a little: no time passed -> excess 1000 > burst 0.
-    assert_eq!(charge(&limit, Some(b), 99_000, 1000), Outcome::Reject { excess: 1000 });
+    assert_eq!(
+        charge(&limit, Some(b), 99_000, 1000),
+        Outcome::Reject { excess: 1000 }
+    );
     // Back over a minute: 1 ms passed.
-    assert_eq!(charge(&limit, Some(b), 10_000, 1000), Outcome::Reject { excess: 999 });
+    assert_eq!(
+        charge(&limit, Some(b), 10_000, 1000),
+        Outcome::Reject { excess: 999 }
+    );
     let got = limit_req(1000, 0, &[100_000, 100_000 + 1000, 99_000, 10_000]);
     assert_eq!(got, vec![true, true, false, false]);
     assert_eq!(ours(1000, 0, &[100_000, 101_000, 99_000, 10_000]), got);
@@ -142,7 +166,10 @@ fn delays_and_retry_after() {
     };
     assert_eq!(delay_ms(&limit, 3000), 0);
     assert_eq!(delay_ms(&limit, 5000), 1000);
-    let nodelay = Limit { delay: 10_000, ..limit };
+    let nodelay = Limit {
+        delay: 10_000,
+        ..limit
+    };
     assert_eq!(delay_ms(&nodelay, 10_000), 0);
     assert_eq!(retry_after_secs(&limit, 10_001), 1);
     assert_eq!(retry_after_secs(&limit, 16_000), 3);
@@ -172,7 +199,10 @@ fn drained_keys_answer_as_new_ones() {
     assert_eq!(
         charge(&limit, Some(b), at, 1000),
         Outcome::Pass {
-            bucket: Bucket { excess: 0, last: at }
+            bucket: Bucket {
+                excess: 0,
+                last: at
+            }
         }
     );
 }
@@ -192,7 +222,16 @@ fn rates_and_costs() {
     assert_eq!(parse_cost(b".25"), Some(250));
     assert_eq!(parse_cost(b"0.512, 0.100"), Some(612));
     assert_eq!(parse_cost(b"0"), Some(0));
-    for bad in [&b""[..], b"-", b"-1", b"abc", b"1e3", b"1.2.3", b"\xff", b"99999999999"] {
+    for bad in [
+        &b""[..],
+        b"-",
+        b"-1",
+        b"abc",
+        b"1e3",
+        b"1.2.3",
+        b"\xff",
+        b"99999999999",
+    ] {
         assert_eq!(parse_cost(bad), None, "{bad:?}");
     }
 }

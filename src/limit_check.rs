@@ -1,0 +1,186 @@
+//! Applying `fediguard_limit`s (access phase) and `fediguard_limit_after`s
+//! (log phase).
+//!
+//! Several limits on a location are all checked and the strictest wins; a
+//! rejection charges none of them (limit_req's semantics). The last limit
+//! is checked and charged in one step under its zone's lock, so a single
+//! limit is exact across workers.
+
+use fediguard_core::fingerprint::fingerprint;
+use fediguard_core::limit::{
+    charge, charge_after, delay_ms, drained_at, parse_cost, retry_after_secs, Bucket, Limit,
+    Outcome,
+};
+use fediguard_core::shm_table::Lookup;
+use nginx_sys::{ngx_http_request_t, ngx_int_t, NGX_OK};
+use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, Request};
+
+use crate::conf::limits::{Cost, LimitRef, LimitZone};
+use crate::conf::MainConf;
+use crate::token_check::now_ms;
+use crate::Module;
+
+pub enum Decision {
+    Pass,
+    Delay(u64),
+    Reject {
+        /// Index into `MainConf::limit_zones`.
+        zone: usize,
+        limit: Limit,
+        excess: u64,
+    },
+}
+
+struct Item<'a> {
+    index: usize,
+    zone: &'a LimitZone,
+    limit: Limit,
+    key: &'a [u8],
+    cost: u64,
+}
+
+fn cost_of(r: &Request, cost: Cost, default: u64) -> u64 {
+    match cost {
+        Cost::Fixed(c) => c,
+        // SAFETY: the complex value was compiled into the cycle's pool.
+        Cost::Computed(cv) => unsafe { cv.as_ref() }
+            .and_then(|cv| r.get_complex_value(cv))
+            .and_then(|v| parse_cost(v.as_bytes()))
+            .unwrap_or(default),
+    }
+}
+
+/// The limits that apply: those whose key is not empty.
+fn items<'a>(
+    r: &'a Request,
+    mcf: &'a MainConf,
+    limits: &[LimitRef],
+    default_cost: u64,
+) -> Vec<Item<'a>> {
+    limits
+        .iter()
+        .filter_map(|l| {
+            let zone = mcf.limit_zones.get(l.zone)?;
+            // SAFETY: the key was compiled into the cycle's pool.
+            let key = r
+                .get_complex_value(unsafe { zone.key.as_ref()? })?
+                .as_bytes();
+            if key.is_empty() {
+                return None;
+            }
+            Some(Item {
+                index: l.zone,
+                zone,
+                limit: l.limit(zone),
+                key,
+                cost: cost_of(r, l.cost, default_cost),
+            })
+        })
+        .collect()
+}
+
+/// Looks at (and with `account`, charges) one limit.
+fn one(it: &Item, now: u64, account: bool) -> Option<Outcome> {
+    it.zone.zone.with_table(|t| {
+        let fp = fingerprint(&t.secret(), it.key);
+        let current = match t.lookup(&fp, now) {
+            Lookup::Hit(b) => Some(b),
+            _ => None,
+        };
+        let out = charge(&it.limit, current, now, it.cost);
+        if let (true, Outcome::Pass { bucket }) = (account, out) {
+            t.store(&fp, bucket, drained_at(&it.limit, &bucket));
+        }
+        out
+    })
+}
+
+pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
+    let items = items(r, mcf, limits, 1000);
+    let Some(last) = items.len().checked_sub(1) else {
+        return Decision::Pass;
+    };
+    let now = now_ms();
+    // Every limit but the last is looked at first, charging nothing; the
+    // last is checked and charged at once; then the others are charged.
+    let mut excess = vec![0u64; items.len()];
+    for (i, it) in items.iter().enumerate() {
+        match one(it, now, i == last) {
+            Some(Outcome::Reject { excess }) => {
+                return Decision::Reject {
+                    zone: it.index,
+                    limit: it.limit,
+                    excess,
+                }
+            }
+            Some(Outcome::Pass { bucket }) => excess[i] = bucket.excess,
+            None => {}
+        }
+    }
+    for (i, it) in items[..last].iter().enumerate() {
+        if let Some(Outcome::Pass { bucket }) = one(it, now, true) {
+            excess[i] = bucket.excess;
+        }
+    }
+    let delay = items
+        .iter()
+        .zip(&excess)
+        .map(|(it, &e)| delay_ms(&it.limit, e))
+        .max()
+        .unwrap_or(0);
+    if delay > 0 {
+        Decision::Delay(delay)
+    } else {
+        Decision::Pass
+    }
+}
+
+/// The headers of a rejection: Retry-After and the IETF draft's
+/// RateLimit-Policy / RateLimit.
+pub fn add_reject_headers(r: &mut Request, zone: &LimitZone, limit: &Limit, excess: u64) {
+    let retry = retry_after_secs(limit, excess);
+    let quota = limit.burst / 1000 + 1;
+    let window = ((limit.burst + 1000) as u128 * 1000)
+        .div_ceil(limit.rate.max(1) as u128)
+        .div_ceil(1000)
+        .max(1);
+    r.add_header_out("Retry-After", &retry.to_string());
+    r.add_header_out(
+        "RateLimit-Policy",
+        &format!("\"{}\";q={quota};w={window}", zone.name),
+    );
+    r.add_header_out("RateLimit", &format!("\"{}\";r=0;t={retry}", zone.name));
+}
+
+/// Log phase: `fediguard_limit_after` charges, from the finished request.
+pub unsafe extern "C" fn log_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
+    let r = Request::from_ngx_http_request(r);
+    if r.is_main() {
+        after(r);
+    }
+    NGX_OK as ngx_int_t
+}
+
+fn after(r: &Request) {
+    let (Some(lcf), Some(mcf)) = (Module::location_conf(r), Module::main_conf(r)) else {
+        return;
+    };
+    if lcf.limits_after().is_empty() || lcf.mode() == fediguard_core::conf_value::Mode::Off {
+        return;
+    }
+    let now = now_ms();
+    for it in items(r, mcf, lcf.limits_after(), 0) {
+        if it.cost == 0 {
+            continue;
+        }
+        it.zone.zone.with_table(|t| {
+            let fp = fingerprint(&t.secret(), it.key);
+            let current: Option<Bucket> = match t.lookup(&fp, now) {
+                Lookup::Hit(b) => Some(b),
+                _ => None,
+            };
+            let b = charge_after(&it.limit, current, now, it.cost);
+            t.store(&fp, b, drained_at(&it.limit, &b));
+        });
+    }
+}

@@ -1,0 +1,129 @@
+//! Shared memory zones holding a `shm_table::Table`, the way nginx's own
+//! modules hold theirs: an nginx zone with a slab pool, the table one slab
+//! allocation, every access under the pool's `ngx_shmtx` mutex (which
+//! nginx's master force-releases if a worker dies holding it). A zone, its
+//! entries and its secret survive `nginx -s reload` when its name and size
+//! stay the same.
+
+use core::ffi::c_void;
+use core::marker::PhantomData;
+use core::ptr;
+
+use fediguard_core::shm_table::Table;
+use nginx_sys::{
+    ngx_conf_t, ngx_int_t, ngx_shared_memory_add, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock,
+    ngx_slab_alloc, ngx_slab_pool_t, ngx_str_t, NGX_LOG_EMERG,
+};
+use ngx::core::Status;
+
+/// Smallest zone: a few slab pages plus a useful table.
+pub const MIN_ZONE: usize = 32 * 1024;
+
+#[derive(Debug)]
+pub struct SharedZone<V> {
+    shm_zone: *mut ngx_shm_zone_t,
+    _value: PhantomData<V>,
+}
+
+impl<V: Copy> SharedZone<V> {
+    /// Registers the zone with nginx (at configuration time).
+    ///
+    /// # Safety
+    /// `cf` is the configuration being parsed.
+    pub unsafe fn add(cf: *mut ngx_conf_t, name: &str, size: usize) -> Result<Self, String> {
+        if size < MIN_ZONE {
+            return Err(format!("zone \"{name}\" is too small (at least 32k)"));
+        }
+        // nginx keeps the name for the cycle's life: copy it into cf's pool.
+        let Some(mut zone_name) = ngx_str_t::from_bytes((*cf).pool, name.as_bytes()) else {
+            return Err("out of memory".into());
+        };
+        let shm_zone = ngx_shared_memory_add(
+            cf,
+            &mut zone_name,
+            size,
+            ptr::addr_of_mut!(crate::ngx_http_fediguard_module).cast(),
+        );
+        let Some(z) = shm_zone.as_mut() else {
+            return Err("cannot add shared memory zone".into());
+        };
+        if !z.data.is_null() {
+            return Err(format!("duplicate zone \"{name}\""));
+        }
+        z.init = Some(init_zone::<V>);
+        // Any non-NULL value marks the zone as taken until init replaces it.
+        z.data = ptr::NonNull::<u8>::dangling().as_ptr().cast();
+        Ok(SharedZone {
+            shm_zone,
+            _value: PhantomData,
+        })
+    }
+
+    /// Runs `f` on the table under the zone's mutex; None if the zone is not
+    /// usable (it always is once nginx has started).
+    pub fn with_table<R>(&self, f: impl FnOnce(&mut Table<V>) -> R) -> Option<R> {
+        // SAFETY: init_zone ran before any request; shm.addr is the zone's
+        // slab pool and data the table inside it.
+        unsafe {
+            let z = self.shm_zone.as_ref()?;
+            let pool = z.shm.addr.cast::<ngx_slab_pool_t>();
+            let mem = z.data.cast::<u8>();
+            if pool.is_null() || mem.is_null() {
+                return None;
+            }
+            ngx_shmtx_lock(&mut (*pool).mutex);
+            let out = Table::<V>::attach(mem, z.shm.size).map(|mut t| f(&mut t));
+            ngx_shmtx_unlock(&mut (*pool).mutex);
+            out
+        }
+    }
+}
+
+/// Lays out the table in a new zone, or takes over the previous cycle's.
+unsafe extern "C" fn init_zone<V: Copy>(
+    shm_zone: *mut ngx_shm_zone_t,
+    data: *mut c_void,
+) -> ngx_int_t {
+    let z = &mut *shm_zone;
+    let pool = z.shm.addr.cast::<ngx_slab_pool_t>();
+    if !data.is_null() {
+        // A reload: same name, same size; the old table carries on.
+        z.data = data;
+        return Status::NGX_OK.0;
+    }
+    if z.shm.exists != 0 {
+        z.data = (*pool).data;
+        return Status::NGX_OK.0;
+    }
+    // Most of the zone in one allocation; the slab pool keeps some for its
+    // own bookkeeping.
+    let mut bytes = z.shm.size / 10 * 9;
+    let mut mem = ptr::null_mut::<c_void>();
+    while bytes >= 4096 {
+        mem = ngx_slab_alloc(pool, bytes);
+        if !mem.is_null() {
+            break;
+        }
+        bytes = bytes / 10 * 9;
+    }
+    let mut secret = [0u8; 32];
+    let table = if mem.is_null() || getrandom::fill(&mut secret).is_err() {
+        None
+    } else {
+        Table::<V>::init(mem.cast(), bytes, secret)
+    };
+    if table.is_none() {
+        crate::log::write(
+            z.shm.log,
+            NGX_LOG_EMERG as usize,
+            &format!(
+                "fediguard: zone \"{}\" is too small",
+                String::from_utf8_lossy(z.shm.name.as_bytes())
+            ),
+        );
+        return Status::NGX_ERROR.0;
+    }
+    (*pool).data = mem;
+    z.data = mem;
+    Status::NGX_OK.0
+}
