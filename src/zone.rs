@@ -95,10 +95,12 @@ unsafe extern "C" fn init_zone<V: Copy>(
         z.data = (*pool).data;
         return Status::NGX_OK.0;
     }
-    // Most of the zone in one allocation; the slab pool keeps some for its
-    // own bookkeeping.
-    let mut bytes = z.shm.size / 10 * 9;
+    // All the free pages in one allocation; the slab pool keeps the rest
+    // for its own bookkeeping. Quietly: a smaller try is no error.
+    let mut bytes = ((*pool).pfree * nginx_sys::ngx_pagesize).min(z.shm.size);
     let mut mem = ptr::null_mut::<c_void>();
+    let log_nomem = (*pool).log_nomem();
+    (*pool).set_log_nomem(0);
     while bytes >= 4096 {
         mem = ngx_slab_alloc(pool, bytes);
         if !mem.is_null() {
@@ -106,12 +108,25 @@ unsafe extern "C" fn init_zone<V: Copy>(
         }
         bytes = bytes / 10 * 9;
     }
+    (*pool).set_log_nomem(log_nomem);
     let mut secret = [0u8; 32];
     let table = if mem.is_null() || getrandom::fill(&mut secret).is_err() {
         None
     } else {
         Table::<V>::init(mem.cast(), bytes, secret)
     };
+    if let Some(t) = &table {
+        crate::log::write(
+            z.shm.log,
+            nginx_sys::NGX_LOG_NOTICE as usize,
+            &format!(
+                "fediguard: zone \"{}\" holds {} entries of {} bytes",
+                String::from_utf8_lossy(z.shm.name.as_bytes()),
+                t.capacity(),
+                fediguard_core::shm_table::bytes_per_entry::<V>()
+            ),
+        );
+    }
     if table.is_none() {
         crate::log::write(
             z.shm.log,

@@ -175,3 +175,65 @@ fn token_directives() {
     );
     assert!(t.ok, "{}", t.output);
 }
+
+#[test]
+fn limit_directives() {
+    assert_fails(
+        "server { listen 127.0.0.1:{PORT};\n fediguard_limit zone=nosuch;\n }",
+        "unknown fediguard_limit_zone \"nosuch\" in",
+        "zone=nosuch",
+    );
+    assert_fails(
+        "fediguard_limit_zone $remote_addr zone=a:1m rate=10r/h;\nserver { listen 127.0.0.1:{PORT}; }",
+        "\"fediguard_limit_zone\": invalid rate \"10r/h\"",
+        "fediguard_limit_zone",
+    );
+    assert_fails(
+        "fediguard_limit_zone $remote_addr zone=a:1m;\nserver { listen 127.0.0.1:{PORT}; }",
+        "invalid number of arguments in \"fediguard_limit_zone\" directive",
+        "fediguard_limit_zone",
+    );
+    assert_fails(
+        "fediguard_limit_zone $remote_addr zone=a:1m rate=1r/s;\nfediguard_limit_zone $uri zone=a:1m rate=1r/s;\nserver { listen 127.0.0.1:{PORT}; }",
+        "duplicate zone \"a\"",
+        "$uri zone=a",
+    );
+    let zone = "fediguard_limit_zone $remote_addr zone=a:1m rate=1r/s;\n";
+    assert_fails(
+        &format!(
+            "{zone}server {{ listen 127.0.0.1:{{PORT}};\n fediguard_limit zone=a burst=x;\n }}"
+        ),
+        "\"fediguard_limit\": invalid number \"x\"",
+        "burst=x",
+    );
+    assert_fails(
+        &format!("{zone}server {{ listen 127.0.0.1:{{PORT}};\n fediguard_limit zone=a burst=5 nodelay delay=2;\n }}"),
+        "\"nodelay\" and \"delay=\" exclude each other",
+        "nodelay delay=2",
+    );
+    assert_fails(
+        &format!(
+            "{zone}server {{ listen 127.0.0.1:{{PORT}};\n fediguard_limit zone=a cost=-1;\n }}"
+        ),
+        "\"fediguard_limit\": invalid cost \"-1\"",
+        "cost=-1",
+    );
+    assert_fails(
+        &format!("{zone}server {{ listen 127.0.0.1:{{PORT}};\n fediguard_limit_status 200;\n }}"),
+        "\"fediguard_limit_status\": value must be between 400 and 599",
+        "fediguard_limit_status",
+    );
+    assert_fails(
+        &format!("{zone}server {{ listen 127.0.0.1:{{PORT}};\n fediguard_limit_after zone=a burst=2;\n }}"),
+        "\"fediguard_limit_after\": invalid parameter \"burst=2\"",
+        "fediguard_limit_after",
+    );
+    let t = nginx_test(&format!(
+        "{zone}map $request_method $c {{ default 1; POST 5; }}
+         server {{ listen 127.0.0.1:{{PORT}}; fediguard on;
+           fediguard_limit zone=a burst=10 delay=4 cost=$c;
+           fediguard_limit_after zone=a cost=$upstream_response_time;
+           location / {{ fediguard_limit zone=a; fediguard_limit_status 503; }} }}"
+    ));
+    assert!(t.ok, "{}", t.output);
+}

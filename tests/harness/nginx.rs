@@ -170,6 +170,18 @@ impl Nginx {
         }
     }
 
+    /// The worker processes' pids (children of the master).
+    pub fn worker_pids(&self) -> Vec<i32> {
+        let Some(pid) = self.child.as_ref().map(|c| c.id()) else {
+            return Vec::new();
+        };
+        fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -191,11 +203,11 @@ impl Nginx {
             .collect()
     }
 
-    /// Error log lines that mention fediguard.
+    /// fediguard's decision lines in the error log.
     pub fn fediguard_lines(&self) -> Vec<String> {
         self.error_log()
             .lines()
-            .filter(|l| l.contains("fediguard:"))
+            .filter(|l| l.contains("fediguard: deny") || l.contains("fediguard: would deny"))
             .map(str::to_string)
             .collect()
     }

@@ -124,6 +124,6 @@ fn capacity_and_cost() {
     assert_eq!(Table::<u64>::capacity_for(10), 0);
     let cap = Table::<u64>::capacity_for(10 * 1024 * 1024);
     assert!(cap > 180_000, "{cap}");
-    // 16-byte key, 8-byte time, 3 links, state, the value and a bucket.
+    // 16-byte key, 8-byte time, 3 links, state, the value, a hash slot.
     assert_eq!(bytes_per_entry::<u64>(), 52);
 }

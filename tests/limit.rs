@@ -1,0 +1,287 @@
+//! Rate limits through the real nginx and module (2 workers), side by side
+//! with nginx's own limit_req.
+
+use std::time::{Duration, Instant};
+
+use fediguard_tests::mastodon::{Backend, Profile};
+use fediguard_tests::{request, Nginx};
+
+const OK: &str = "location @ok { default_type text/plain; return 200 ok; }";
+
+fn get_raw(port: u16, path: &str, headers: &str) -> fediguard_tests::Response {
+    let raw = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n");
+    request(port, raw.as_bytes()).unwrap()
+}
+
+/// `clients` threads send `each` requests to `path` at once; returns how
+/// many got 200.
+fn hammer(port: u16, path: &str, clients: usize, each: usize) -> usize {
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let path = path.to_string();
+            std::thread::spawn(move || {
+                (0..each)
+                    .filter(|_| get_raw(port, &path, "").status == 200)
+                    .count()
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).sum()
+}
+
+#[test]
+fn exact_across_workers_and_equal_to_limit_req() {
+    // 1r/m: nothing refills during the test, so both admit burst + 1.
+    let ngx = Nginx::start(&format!(
+        "limit_req_zone $binary_remote_addr zone=lr:1m rate=1r/m;
+         fediguard_limit_zone $remote_addr zone=fg:1m rate=1r/m;
+         server {{ listen 127.0.0.1:{{PORT}};
+           fediguard on;
+           location /fg/ {{ fediguard_limit zone=fg burst=9 nodelay; try_files /x @ok; }}
+           location /lr/ {{ limit_req zone=lr burst=9 nodelay; try_files /x @ok; }}
+           {OK}
+         }}"
+    ));
+    let fg = hammer(ngx.port, "/fg/", 8, 10);
+    let lr = hammer(ngx.port, "/lr/", 8, 10);
+    assert_eq!(lr, 10);
+    assert_eq!(fg, lr, "fediguard admitted {fg}, limit_req {lr}");
+}
+
+#[test]
+fn status_headers_variable_and_dry_run() {
+    let ngx = Nginx::start(&format!(
+        "fediguard_limit_zone $remote_addr zone=ip:1m rate=1r/m;
+         fediguard_limit_zone $remote_addr zone=dry:1m rate=1r/m;
+         server {{ listen 127.0.0.1:{{PORT}};
+           add_header X-Limit $fediguard_limit_status always;
+           add_header X-Reason $fediguard_reason always;
+           location /l/ {{ fediguard on; fediguard_limit zone=ip burst=1 nodelay; try_files /x @ok; }}
+           location /503/ {{ fediguard on; fediguard_limit zone=ip; fediguard_limit_status 503; try_files /x @ok; }}
+           location /dry/ {{ fediguard dry_run; fediguard_limit zone=dry; try_files /x @ok; }}
+           {OK}
+         }}"
+    ));
+    let statuses: Vec<_> = (0..3).map(|_| ngx.get_as("/l/", "t")).collect();
+    assert_eq!(statuses[0].header("X-Limit"), Some("PASSED"));
+    assert_eq!(statuses[1].status, 200);
+    let r = &statuses[2];
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("X-Limit"), Some("REJECTED"));
+    assert_eq!(r.header("X-Reason"), Some("rate-limited"));
+    assert_eq!(r.header("Retry-After"), Some("63"));
+    assert_eq!(r.header("RateLimit-Policy"), Some("\"ip\";q=2;w=125"));
+    assert_eq!(r.header("RateLimit"), Some("\"ip\";r=0;t=63"));
+    assert_eq!(ngx.get_as("/503/", "t").status, 503);
+
+    assert_eq!(ngx.get_as("/dry/", "t").header("X-Limit"), Some("PASSED"));
+    let r = ngx.get_as("/dry/", "t");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("X-Limit"), Some("REJECTED_DRY_RUN"));
+    let lines = ngx.fediguard_lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("fediguard: deny reason=rate-limited zone=ip")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("fediguard: would deny reason=rate-limited zone=dry")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn delay_without_nodelay() {
+    let ngx = Nginx::start(&format!(
+        "fediguard_limit_zone $remote_addr zone=ip:1m rate=5r/s;
+         server {{ listen 127.0.0.1:{{PORT}};
+           add_header X-Limit $fediguard_limit_status always;
+           location /l/ {{ fediguard on; fediguard_limit zone=ip burst=5; try_files /x @ok; }}
+           {OK}
+         }}"
+    ));
+    assert_eq!(ngx.get_as("/l/", "t").header("X-Limit"), Some("PASSED"));
+    let start = Instant::now();
+    let r = ngx.get_as("/l/", "t");
+    assert_eq!((r.status, r.header("X-Limit")), (200, Some("DELAYED")));
+    // One request over 5r/s waits about 200 ms, as limit_req would.
+    assert!(
+        start.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn cost_and_after_charge() {
+    let ngx = Nginx::start(&format!(
+        "fediguard_limit_zone $arg_k zone=ip:1m rate=1r/m;
+         map $arg_c $cost {{ default 1; heavy 5; }}
+         map $status $after {{ ~^5 5; default 0; }}
+         server {{ listen 127.0.0.1:{{PORT}};
+           fediguard on;
+           fediguard_limit_after zone=ip cost=$after;
+           location / {{ fediguard_limit zone=ip burst=9 nodelay cost=$cost; try_files /x @ok; }}
+           location /fail/ {{ fediguard_limit zone=ip burst=9 nodelay; try_files /x @fail; }}
+           location @fail {{ return 500; }}
+           {OK}
+         }}"
+    ));
+    let passed = |path: &str| {
+        (0..12)
+            .filter(|_| ngx.get_as(path, "t").status == 200)
+            .count()
+    };
+    assert_eq!(passed("/?k=light"), 10, "burst 9 + 1");
+    // Cost 5: the first is free (as in limit_req), the second makes 5, the
+    // third would make 10 > 9.
+    assert_eq!(passed("/?k=heavy&c=heavy"), 2);
+    // Every failing request is charged 5 more once it has finished.
+    let fails = (0..12)
+        .filter(|_| ngx.get_as("/fail/?k=failing", "t").status == 500)
+        .count();
+    assert_eq!(fails, 2);
+    // The empty key is not limited.
+    assert_eq!(passed("/"), 12);
+}
+
+#[test]
+fn keys_from_instance_host_and_account() {
+    let backend = Backend::start(Profile::Mastodon);
+    backend.add_user("AliceTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "alice");
+    backend.add_user("BobTokenBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", "bob");
+    let b = backend.port();
+    let ngx = Nginx::start(&format!(
+        "fediguard_token_zone zone=tokens:1m;
+         fediguard_limit_zone $fediguard_agent_host zone=instance:1m rate=1r/m;
+         fediguard_limit_zone $fediguard_account zone=account:1m rate=1r/m;
+         server {{ listen 127.0.0.1:{{PORT}};
+           fediguard on;
+           location / {{ fediguard_limit zone=instance burst=1 nodelay; try_files /x @ok; }}
+           location /api/ {{ fediguard_token_verify /_fediguard;
+                            fediguard_limit zone=account burst=2 nodelay; try_files /x @ok; }}
+           location /_fediguard/ {{ internal; proxy_pass http://127.0.0.1:{b}/; }}
+           {OK}
+         }}"
+    ));
+    let fetch = |host: &str| {
+        let ua = format!("Mastodon/4.4.1 (http.rb/5.3.1; +https://{host}/)");
+        (0..5)
+            .filter(|_| ngx.get_as("/page", &ua).status == 200)
+            .count()
+    };
+    assert_eq!(fetch("one.example"), 2);
+    assert_eq!(fetch("two.example"), 2, "each instance has its own budget");
+    let browsers = (0..5)
+        .filter(|_| ngx.get_as("/page", "Mozilla/5.0 Firefox/132.0").status == 200)
+        .count();
+    assert_eq!(browsers, 5, "no instance host, no limit");
+
+    let api = |token: &str| {
+        (0..5)
+            .filter(|_| {
+                ngx.get("/api/x", &[("Authorization", &format!("Bearer {token}"))])
+                    .status
+                    == 200
+            })
+            .count()
+    };
+    assert_eq!(api("AliceTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 3);
+    assert_eq!(api("BobTokenBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"), 3);
+}
+
+#[test]
+fn tiny_zone_evicts_oldest_and_never_fails() {
+    let ngx = Nginx::start(&format!(
+        "fediguard_limit_zone $arg_k zone=tiny:32k rate=1r/m;
+         server {{ listen 127.0.0.1:{{PORT}};
+           fediguard on;
+           location / {{ fediguard_limit zone=tiny nodelay; try_files /x @ok; }}
+           {OK}
+         }}"
+    ));
+    // Far more keys than the zone holds: every first request passes.
+    for k in 0..2000 {
+        assert_eq!(ngx.get_as(&format!("/?k={k}"), "t").status, 200, "key {k}");
+    }
+    // A recent key is still known (rejected); the oldest was evicted and
+    // starts afresh.
+    assert_eq!(ngx.get_as("/?k=1999", "t").status, 429);
+    assert_eq!(ngx.get_as("/?k=0", "t").status, 200);
+    let log = ngx.error_log();
+    let bad: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("[crit]") || l.contains("[alert]") || l.contains("[emerg]"))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[test]
+fn reload_keeps_limit_state() {
+    let ngx = Nginx::start(&format!(
+        "fediguard_limit_zone $remote_addr zone=ip:1m rate=1r/m;
+         server {{ listen 127.0.0.1:{{PORT}};
+           fediguard on;
+           location /l/ {{ fediguard_limit zone=ip burst=2 nodelay; try_files /x @ok; }}
+           {OK}
+         }}"
+    ));
+    let passed = (0..5)
+        .filter(|_| ngx.get_as("/l/", "t").status == 200)
+        .count();
+    assert_eq!(passed, 3);
+    ngx.reload();
+    assert_eq!(
+        ngx.get_as("/l/", "t").status,
+        429,
+        "the bucket survived the reload"
+    );
+}
+
+#[test]
+fn a_worker_killed_under_load_leaves_the_others_working() {
+    let ngx = Nginx::start(&format!(
+        "fediguard_limit_zone $arg_k zone=ip:1m rate=1000r/s;
+         server {{ listen 127.0.0.1:{{PORT}};
+           fediguard on;
+           location / {{ fediguard_limit zone=ip burst=1000 nodelay; try_files /x @ok; }}
+           {OK}
+         }}"
+    ));
+    let port = ngx.port;
+    let load: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut answered = 0;
+                for i in 0..300 {
+                    let raw = format!(
+                        "GET /?k={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                        (t * 7 + i) % 50
+                    );
+                    // A request the killed worker held may fail; the rest answer.
+                    if request(port, raw.as_bytes()).is_ok() {
+                        answered += 1;
+                    }
+                }
+                answered
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let workers = ngx.worker_pids();
+    assert_eq!(workers.len(), 2);
+    // SAFETY: kill(2) on a worker of our own nginx.
+    unsafe { libc::kill(workers[0], libc::SIGKILL) };
+    let answered: usize = load.into_iter().map(|t| t.join().unwrap()).sum();
+    assert!(answered >= 1190, "only {answered} of 1200 answered");
+    // The zone's lock was not left held: new requests are served at once.
+    let start = Instant::now();
+    for k in 0..20 {
+        assert_eq!(ngx.get_as(&format!("/?k=after{k}"), "t").status, 200);
+    }
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(ngx.error_log().contains("exited on signal 9"));
+}
