@@ -285,3 +285,28 @@ fn a_worker_killed_under_load_leaves_the_others_working() {
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(ngx.error_log().contains("exited on signal 9"));
 }
+
+#[test]
+fn several_limits_strictest_wins_and_a_rejection_charges_none() {
+    let ngx = Nginx::start(&format!(
+        "fediguard_limit_zone $remote_addr zone=a:1m rate=1r/m;
+         fediguard_limit_zone all zone=b:1m rate=1r/m;
+         server {{ listen 127.0.0.1:{{PORT}};
+           fediguard on;
+           add_header X-Limit $fediguard_limit_status always;
+           location /both/ {{ fediguard_limit zone=a burst=5 nodelay;
+                              fediguard_limit zone=b burst=2 nodelay; try_files /x @ok; }}
+           location /a/ {{ fediguard_limit zone=a burst=5 nodelay; try_files /x @ok; }}
+           {OK}
+         }}"
+    ));
+    let passed = |path: &str| {
+        (0..6)
+            .filter(|_| ngx.get_as(path, "t").status == 200)
+            .count()
+    };
+    // b (burst 2) is the stricter: 3 pass.
+    assert_eq!(passed("/both/"), 3);
+    // a was charged for those 3 only, not for the 3 that b rejected.
+    assert_eq!(passed("/a/"), 3);
+}
