@@ -4,6 +4,7 @@
 #   make test    set up, build, run unit and integration tests
 #   make check   rustfmt and clippy
 #   make build   objs/ngx_http_fediguard_module.so and the nginx it was built for, objs/nginx
+#   make bench   benchmarks against plain nginx and nginx's own modules (BENCHMARKS.md)
 #
 # Build against another nginx source tree (instead of the vendored 1.28.3):
 #   make build NGINX_SOURCE_DIR=/path/to/nginx NGINX_BUILD_DIR=/path/to/nginx/objs
@@ -19,7 +20,7 @@ CARGO_FEATURES := --no-default-features
 export NGINX_SOURCE_DIR NGINX_BUILD_DIR
 endif
 
-.PHONY: all deps deps-test build run test unit check fmt clean
+.PHONY: all deps deps-test deps-bench build run test unit bench check fmt clean
 
 all: build
 
@@ -29,6 +30,9 @@ deps:
 
 deps-test:
 	@tools/install-deps.sh test
+
+deps-bench:
+	@tools/install-deps.sh bench
 
 build: deps
 	$(CARGO) build --release -p fediguard $(CARGO_FEATURES)
@@ -63,6 +67,11 @@ test: deps-test build
 
 unit:
 	$(CARGO) test -p fediguard-core
+
+# Ratios against plain nginx and nginx's own modules, measured in one run;
+# writes BENCHMARKS.md. BENCH_ARGS=--quick for a short run.
+bench: deps-bench build
+	python3 bench/run.py $(BENCH_ARGS)
 
 check: deps
 	$(CARGO) fmt --all -- --check

@@ -4,7 +4,7 @@
 pub mod directives;
 pub mod limits;
 
-use fediguard_core::agent::{AgentMatcher, ClassId, ClassRegistry, Rule};
+use fediguard_core::agent::{AgentMatcher, ClassId, ClassRegistry, RecentAgents, Rule};
 use fediguard_core::conf_value::{FailPolicy, LogLevel, Mode, Require};
 
 use crate::log::ConfPlace;
@@ -21,6 +21,8 @@ pub struct MainConf {
     pub catalog: Option<bool>,
     /// Built once the whole `http` block has been read.
     pub matcher: Option<AgentMatcher>,
+    /// This worker's recent agents and their classes.
+    pub recent_agents: RecentAgents,
     /// Every class named by `fediguard_agent_deny`, with where it was named,
     /// checked once all `fediguard_agent` rules are known.
     pub class_refs: Vec<(String, ConfPlace)>,

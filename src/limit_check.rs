@@ -50,33 +50,44 @@ fn cost_of(r: &Request, cost: Cost, default: u64) -> u64 {
     }
 }
 
+/// Most limits on one location (checked at configuration time), so that
+/// the request path allocates nothing.
+pub const MAX_LIMITS: usize = 16;
+
+type Items<'a> = ([Option<Item<'a>>; MAX_LIMITS], usize);
+
 /// The limits that apply: those whose key is not empty.
 fn items<'a>(
     r: &'a Request,
     mcf: &'a MainConf,
     limits: &[LimitRef],
     default_cost: u64,
-) -> Vec<Item<'a>> {
-    limits
-        .iter()
-        .filter_map(|l| {
-            let zone = mcf.limit_zones.get(l.zone)?;
-            // SAFETY: the key was compiled into the cycle's pool.
-            let key = r
-                .get_complex_value(unsafe { zone.key.as_ref()? })?
-                .as_bytes();
-            if key.is_empty() {
-                return None;
-            }
-            Some(Item {
-                index: l.zone,
-                zone,
-                limit: l.limit(zone),
-                key,
-                cost: cost_of(r, l.cost, default_cost),
-            })
-        })
-        .collect()
+) -> Items<'a> {
+    let mut out: Items<'a> = ([const { None }; MAX_LIMITS], 0);
+    for l in limits.iter().take(MAX_LIMITS) {
+        let Some(zone) = mcf.limit_zones.get(l.zone) else {
+            continue;
+        };
+        // SAFETY: the key was compiled into the cycle's pool.
+        let Some(cv) = (unsafe { zone.key.as_ref() }) else {
+            continue;
+        };
+        let Some(key) = r.get_complex_value(cv).map(|k| k.as_bytes()) else {
+            continue;
+        };
+        if key.is_empty() {
+            continue;
+        }
+        out.0[out.1] = Some(Item {
+            index: l.zone,
+            zone,
+            limit: l.limit(zone),
+            key,
+            cost: cost_of(r, l.cost, default_cost),
+        });
+        out.1 += 1;
+    }
+    out
 }
 
 /// Looks at (and with `account`, charges) one limit.
@@ -96,15 +107,17 @@ fn one(it: &Item, now: u64, account: bool) -> Option<Outcome> {
 }
 
 pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
-    let items = items(r, mcf, limits, 1000);
-    let Some(last) = items.len().checked_sub(1) else {
+    let (slots, n) = items(r, mcf, limits, 1000);
+    let items = &slots[..n];
+    let Some(last) = n.checked_sub(1) else {
         return Decision::Pass;
     };
     let now = now_ms();
     // Every limit but the last is looked at first, charging nothing; the
     // last is checked and charged at once; then the others are charged.
-    let mut excess = vec![0u64; items.len()];
+    let mut excess = [0u64; MAX_LIMITS];
     for (i, it) in items.iter().enumerate() {
+        let Some(it) = it else { continue };
         match one(it, now, i == last) {
             Some(Outcome::Reject { excess }) => {
                 return Decision::Reject {
@@ -118,6 +131,7 @@ pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
         }
     }
     for (i, it) in items[..last].iter().enumerate() {
+        let Some(it) = it else { continue };
         if let Some(Outcome::Pass { bucket }) = one(it, now, true) {
             excess[i] = bucket.excess;
         }
@@ -125,7 +139,7 @@ pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
     let delay = items
         .iter()
         .zip(&excess)
-        .map(|(it, &e)| delay_ms(&it.limit, e))
+        .filter_map(|(it, &e)| it.as_ref().map(|it| delay_ms(&it.limit, e)))
         .max()
         .unwrap_or(0);
     if delay > 0 {
@@ -169,7 +183,8 @@ fn after(r: &Request) {
         return;
     }
     let now = now_ms();
-    for it in items(r, mcf, lcf.limits_after(), 0) {
+    let (slots, n) = items(r, mcf, lcf.limits_after(), 0);
+    for it in slots[..n].iter().flatten() {
         if it.cost == 0 {
             continue;
         }

@@ -156,11 +156,14 @@ fn classify(r: &Request) -> RequestCtx {
         token: TokenCtx::default(),
         limit_status: None,
     };
-    let Some(matcher) = Module::main_conf(r).and_then(|m| m.matcher.as_ref()) else {
+    let Some(mcf) = Module::main_conf(r) else {
+        return ctx;
+    };
+    let Some(matcher) = mcf.matcher.as_ref() else {
         return ctx;
     };
     let agent = r.user_agent().map(|a| a.as_bytes());
-    let class = matcher.classify(agent);
+    let class = mcf.recent_agents.classify(matcher, agent);
     ctx.agent_class = class.class;
     if let (Some((start, end)), Some(agent)) = (class.host, agent) {
         ctx.agent_host = lowercase_in_pool(r, &agent[start..end]);

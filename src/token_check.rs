@@ -191,21 +191,23 @@ pub fn peek(r: &mut Request, ctx: &mut RequestCtx) {
     }
 }
 
-/// The token as presented: every Authorization header and the query string.
-pub fn presented(r: &Request) -> Presented {
-    let auth: Vec<&[u8]> = r
-        .headers_in_iterator()
-        .filter(|(k, _)| k.as_bytes().eq_ignore_ascii_case(b"authorization"))
-        .map(|(_, v)| v.as_bytes())
-        .take(16)
-        .collect();
-    let args = r.as_ref().args;
+/// The token as presented: the Authorization header (nginx itself refuses
+/// a request with two) and the query string.
+pub fn presented(r: &Request) -> Presented<'_> {
+    // SAFETY: headers_in.authorization is NULL or a header of the request.
+    let header = unsafe { r.as_ref().headers_in.authorization.as_ref() };
+    let value = header.map(|h| h.value.as_bytes());
+    let auth: &[&[u8]] = match &value {
+        Some(v) => core::slice::from_ref(v),
+        None => &[],
+    };
+    let args = &r.as_ref().args;
     let query = if args.len > 0 {
         Some(args.as_bytes())
     } else {
         None
     };
-    find_token(&auth, query)
+    find_token(auth, query)
 }
 
 /// Starts verifying; the zone already marks the token as pending.

@@ -199,7 +199,14 @@ fn add_limit(cf: *mut ngx_conf_t, conf: *mut c_void, after: bool) -> *mut c_char
             } else {
                 &mut lcf.limits
             };
-            list.get_or_insert_with(Vec::new).push(r);
+            let list = list.get_or_insert_with(Vec::new);
+            if list.len() >= crate::limit_check::MAX_LIMITS {
+                return Err(format!(
+                    "{d}: at most {} per location",
+                    crate::limit_check::MAX_LIMITS
+                ));
+            }
+            list.push(r);
             Ok(())
         })
     }

@@ -11,11 +11,13 @@ mod class;
 mod host;
 mod matcher;
 mod pattern;
+mod recent;
 
 pub use class::{ClassId, ClassRegistry, BUILTIN_CLASSES};
 pub use host::instance_host;
 pub use matcher::{AgentMatcher, Classification};
 pub use pattern::Pattern;
+pub use recent::RecentAgents;
 
 /// One agent rule: a pattern and the class it assigns.
 #[derive(Clone, Debug, PartialEq, Eq)]

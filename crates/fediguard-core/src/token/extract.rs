@@ -2,6 +2,8 @@
 //! `Authorization: Bearer`, and the `access_token` and `bearer_token` query
 //! parameters. A form body is not read (fediguard decides before the body).
 
+use std::borrow::Cow;
+
 use percent_encoding::percent_decode;
 
 /// Longest token accepted (Mastodon's are 43 bytes; other servers' longer).
@@ -11,19 +13,20 @@ pub const MAX_TOKEN_LEN: usize = 512;
 const MAX_PRESENTATIONS: usize = 8;
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Presented {
+pub enum Presented<'a> {
     None,
     /// Why, in a few words (never the token).
     Malformed(&'static str),
-    Token(Vec<u8>),
+    /// Borrowed from the request unless the query string encoded it.
+    Token(Cow<'a, [u8]>),
 }
 
 /// Finds the request's token. `authorization` holds the value of every
 /// Authorization header in order; `query` the raw query string.
-pub fn find_token(authorization: &[&[u8]], query: Option<&[u8]>) -> Presented {
-    let mut found: Option<Vec<u8>> = None;
+pub fn find_token<'a>(authorization: &[&'a [u8]], query: Option<&'a [u8]>) -> Presented<'a> {
+    let mut found: Option<Cow<'a, [u8]>> = None;
     let mut count = 0;
-    let mut take = |candidate: Result<Vec<u8>, &'static str>| -> Option<Presented> {
+    let mut take = |candidate: Result<Cow<'a, [u8]>, &'static str>| -> Option<Presented<'a>> {
         let token = match candidate {
             Ok(t) => t,
             Err(why) => return Some(Presented::Malformed(why)),
@@ -78,7 +81,7 @@ pub fn find_token(authorization: &[&[u8]], query: Option<&[u8]>) -> Presented {
 }
 
 /// The token of a `Bearer` Authorization value; None for another scheme.
-fn bearer(value: &[u8]) -> Option<Result<Vec<u8>, &'static str>> {
+fn bearer(value: &[u8]) -> Option<Result<Cow<'_, [u8]>, &'static str>> {
     const SCHEME: &[u8] = b"bearer";
     let value = trim(value);
     if value.len() < SCHEME.len() || !value[..SCHEME.len()].eq_ignore_ascii_case(SCHEME) {
@@ -95,11 +98,11 @@ fn bearer(value: &[u8]) -> Option<Result<Vec<u8>, &'static str>> {
     if token.is_empty() {
         return Some(Err("empty bearer"));
     }
-    Some(check(token).map(<[u8]>::to_vec))
+    Some(check(token).map(Cow::Borrowed))
 }
 
 /// The token of an `access_token=` or `bearer_token=` parameter.
-fn query_token(param: &[u8]) -> Option<Result<Vec<u8>, &'static str>> {
+fn query_token(param: &[u8]) -> Option<Result<Cow<'_, [u8]>, &'static str>> {
     let (name, value) = match param.iter().position(|&b| b == b'=') {
         Some(i) => (&param[..i], &param[i + 1..]),
         None => (param, &param[param.len()..]),
@@ -109,7 +112,7 @@ fn query_token(param: &[u8]) -> Option<Result<Vec<u8>, &'static str>> {
         return None;
     }
     let name = decode(name);
-    if name != b"access_token" && name != b"bearer_token" {
+    if *name != *b"access_token" && *name != *b"bearer_token" {
         return None;
     }
     if value.len() > 3 * MAX_TOKEN_LEN {
@@ -119,17 +122,36 @@ fn query_token(param: &[u8]) -> Option<Result<Vec<u8>, &'static str>> {
     if value.is_empty() {
         return Some(Err("empty token"));
     }
-    Some(check(&value).map(<[u8]>::to_vec))
+    if let Err(e) = check(&value) {
+        return Some(Err(e));
+    }
+    Some(Ok(value))
 }
 
 /// A query component as Rails decodes it: `+` is a space, `%XX` a byte.
-fn decode(s: &[u8]) -> Vec<u8> {
+/// Borrowed when there is nothing to decode.
+fn decode(s: &[u8]) -> Cow<'_, [u8]> {
+    if !s.iter().any(|&b| b == b'+' || b == b'%') {
+        return Cow::Borrowed(s);
+    }
     let plus: Vec<u8> = s
         .iter()
         .map(|&b| if b == b'+' { b' ' } else { b })
         .collect();
-    percent_decode(&plus).collect()
+    Cow::Owned(percent_decode(&plus).collect())
 }
+
+/// RFC 6750's b64token alphabet, as a table: one load per byte.
+const B64TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        b += 1;
+    }
+    t
+};
 
 /// RFC 6750's b64token: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/",
 /// then any "=".
@@ -141,10 +163,7 @@ fn check(token: &[u8]) -> Result<&[u8], &'static str> {
     if body == 0 {
         return Err("bad characters");
     }
-    let ok = token[..body].iter().all(|&b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-    });
-    if ok {
+    if token[..body].iter().all(|&b| B64TOKEN[b as usize]) {
         Ok(token)
     } else {
         Err("bad characters")
@@ -169,8 +188,8 @@ mod tests {
 
     const T: &[u8] = b"ZA-Yb_c9.dE~f+g/h==";
 
-    fn tok(t: &[u8]) -> Presented {
-        Presented::Token(t.to_vec())
+    fn tok(t: &[u8]) -> Presented<'_> {
+        Presented::Token(Cow::Borrowed(t))
     }
 
     #[test]

@@ -1,0 +1,167 @@
+"""nginx configurations compared by `make bench`, all with one worker.
+
+Each returns the text of an `http { ... }` body for a server on {port};
+{dir} is the instance's directory (a static index.html lives there)."""
+
+BASE = """
+    access_log off;
+    keepalive_requests 1000000;
+"""
+
+# The verification stand-in: the same nginx answers as Mastodon would, so a
+# token check costs one local subrequest.
+VERIFY = """
+        location /_fediguard/ {{
+            internal;
+            default_type application/json;
+            return 200 '{{"id":"1","username":"alice","acct":"alice"}}';
+        }}
+"""
+
+FULL_ON = """
+    fediguard_token_zone zone=tokens:64m;
+    fediguard_limit_zone $binary_remote_addr zone=per_ip:16m rate=100000000r/s;
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        fediguard on;
+        fediguard_agent_deny ai seo;
+        fediguard_token_verify /_fediguard;
+        fediguard_limit zone=per_ip burst=1000000 nodelay;
+        location / {{ }}
+""" + VERIFY + """
+    }}
+"""
+
+
+def plain(**_):
+    return BASE + """
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        location / {{ }}
+    }}
+"""
+
+
+def full_on(**_):
+    return BASE + FULL_ON
+
+
+def agents_only(rules=0, **_):
+    extra = "".join(
+        f"    fediguard_agent rule{i} ~*^Custom{i}Bot/[0-9];\n" if i % 2 else
+        f"    fediguard_agent rule{i} Custom{i}Crawler;\n"
+        for i in range(rules))
+    return BASE + extra + """
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        fediguard on;
+        fediguard_agent_deny ai seo;
+        location / {{ }}
+    }}
+"""
+
+
+def limit_req(**_):
+    return BASE + """
+    limit_req_zone $binary_remote_addr zone=per_ip:16m rate=100000000r/s;
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        location / {{ limit_req zone=per_ip burst=1000000 nodelay; }}
+    }}
+"""
+
+
+def fediguard_limit(key="$binary_remote_addr", **_):
+    return BASE + """
+    fediguard_limit_zone """ + key + """ zone=per_ip:128m rate=100000000r/s;
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        fediguard on;
+        location / {{ fediguard_limit zone=per_ip burst=1000000 nodelay; }}
+    }}
+"""
+
+
+def token_check(**_):
+    return BASE + """
+    fediguard_token_zone zone=tokens:256m;
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        fediguard on;
+        fediguard_token_verify /_fediguard;
+        fediguard_token_require user;
+        location / {{ }}
+""" + VERIFY + """
+    }}
+"""
+
+
+def auth_request_cache(**_):
+    # What admins can do today with nginx's own modules: auth_request to a
+    # location that proxies to the backend, cached by the Authorization
+    # header.
+    return BASE + """
+    proxy_cache_path {dir}/authcache keys_zone=auth:16m;
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        location / {{ auth_request /_auth; }}
+        location = /_auth {{
+            internal;
+            proxy_pass http://127.0.0.1:{port}/_backend/verify;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_cache auth;
+            proxy_cache_key $http_authorization;
+            proxy_cache_valid 200 10m;
+        }}
+        location = /_backend/verify {{
+            allow 127.0.0.1; deny all;
+            default_type application/json;
+            return 200 '{{"acct":"alice"}}';
+        }}
+    }}
+"""
+
+
+def proxied_backend(**_):
+    # A plain proxied request to the same stand-in (for the cold path).
+    return BASE + """
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        location / {{ proxy_pass http://127.0.0.1:{port}/_backend/; }}
+        location /_backend/ {{
+            default_type application/json;
+            return 200 '{{"id":"1","username":"alice","acct":"alice"}}';
+        }}
+    }}
+"""
+
+
+def token_cold(**_):
+    # Verification proxied to a backend, as in production: a new token
+    # costs one backend round trip before the request is served.
+    return BASE + """
+    fediguard_token_zone zone=tokens:64m;
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        fediguard on;
+        fediguard_token_verify /_fediguard;
+        fediguard_token_require user;
+        location / {{ }}
+        location /_fediguard/ {{ internal; proxy_pass http://127.0.0.1:{port}/_backend/; }}
+        location /_backend/ {{
+            fediguard off;
+            default_type application/json;
+            return 200 '{{"id":"1","username":"alice","acct":"alice"}}';
+        }}
+    }}
+"""
