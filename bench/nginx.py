@@ -53,9 +53,12 @@ def wait_ready(port, proc, deadline=20):
 class Nginx:
     def __init__(self, body, valgrind_out=None):
         self.dir = tempfile.mkdtemp(prefix="fediguard-bench-")
+        # Workers run as nobody when the master is root.
+        os.chmod(self.dir, 0o755)
         self.port = free_port()
         with open(os.path.join(self.dir, "index.html"), "wb") as f:
             f.write(PAGE)
+        os.chmod(os.path.join(self.dir, "index.html"), 0o644)
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
             f.write(render(body, self.port, self.dir, master=valgrind_out is None))

@@ -14,15 +14,8 @@ def lua_headers(headers):
 
 
 # Each request carries a key (or token) drawn from a set of `n`; with
-# `fill`, every request has a new one and the run stops after `n`.
-def lua_rotating(header, prefix, n, fill=False, stop_after=None):
-    stop = f"""
-responses = 0
-response = function(status, headers, body)
-  responses = responses + 1
-  if responses >= {stop_after} then wrk.thread:stop() end
-end
-""" if stop_after else ""
+# `fill`, every request has a new one.
+def lua_rotating(header, prefix, n, fill=False):
     pick = "counter" if fill else f"(counter % {n})"
     return f"""
 counter = 0
@@ -30,11 +23,12 @@ request = function()
   counter = counter + 1
   return wrk.format(nil, nil, {{ ["{header}"] = "{prefix}" .. {pick} }})
 end
-""" + stop
+"""
 
 
-def run(port, path="/", headers=None, script=None, seconds=3, conns=32, threads=1):
-    """Returns (requests per second, p99 latency in ms, non-2xx count)."""
+def run(port, path="/", headers=None, script=None, seconds=3, conns=32, threads=1, total=False):
+    """Returns (requests per second, p99 latency in ms, non-2xx count), or
+    with `total`, the number of requests completed."""
     lua = lua_headers(headers or {}) + (script or "")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(lua)
@@ -46,6 +40,8 @@ def run(port, path="/", headers=None, script=None, seconds=3, conns=32, threads=
             capture_output=True, text=True, timeout=seconds + 600).stdout
     finally:
         os.unlink(name)
+    if total:
+        return int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     m = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     p99 = float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")

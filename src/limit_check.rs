@@ -65,29 +65,30 @@ fn items<'a>(
 ) -> Items<'a> {
     let mut out: Items<'a> = ([const { None }; MAX_LIMITS], 0);
     for l in limits.iter().take(MAX_LIMITS) {
-        let Some(zone) = mcf.limit_zones.get(l.zone) else {
-            continue;
-        };
-        // SAFETY: the key was compiled into the cycle's pool.
-        let Some(cv) = (unsafe { zone.key.as_ref() }) else {
-            continue;
-        };
-        let Some(key) = r.get_complex_value(cv).map(|k| k.as_bytes()) else {
-            continue;
-        };
-        if key.is_empty() {
-            continue;
+        if let Some(it) = item(r, mcf, l, default_cost) {
+            out.0[out.1] = Some(it);
+            out.1 += 1;
         }
-        out.0[out.1] = Some(Item {
-            index: l.zone,
-            zone,
-            limit: l.limit(zone),
-            key,
-            cost: cost_of(r, l.cost, default_cost),
-        });
-        out.1 += 1;
     }
     out
+}
+
+/// The zone's key for this request.
+fn key_of<'a>(r: &'a Request, zone: &LimitZone) -> Option<&'a [u8]> {
+    if let Some(index) = zone.key_var {
+        let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
+        // SAFETY: index came from ngx_http_get_variable_index for this
+        // cycle; the value lives in the request's pool.
+        let v = unsafe { nginx_sys::ngx_http_get_flushed_variable(raw, index).as_ref()? };
+        if v.not_found() != 0 || v.valid() == 0 || v.len() == 0 || v.data.is_null() {
+            return Some(&[]);
+        }
+        // SAFETY: data/len describe the value.
+        return Some(unsafe { core::slice::from_raw_parts(v.data, v.len() as usize) });
+    }
+    // SAFETY: the key was compiled into the cycle's pool.
+    let cv = unsafe { zone.key.as_ref()? };
+    r.get_complex_value(cv).map(|k| k.as_bytes())
 }
 
 /// Looks at (and with `account`, charges) one limit.
@@ -106,7 +107,46 @@ fn one(it: &Item, now: u64, account: bool) -> Option<Outcome> {
     })
 }
 
+/// One limit's item, when its key is not empty.
+fn item<'a>(
+    r: &'a Request,
+    mcf: &'a MainConf,
+    l: &LimitRef,
+    default_cost: u64,
+) -> Option<Item<'a>> {
+    let zone = mcf.limit_zones.get(l.zone)?;
+    let key = key_of(r, zone)?;
+    if key.is_empty() {
+        return None;
+    }
+    Some(Item {
+        index: l.zone,
+        zone,
+        limit: l.limit(zone),
+        key,
+        cost: cost_of(r, l.cost, default_cost),
+    })
+}
+
 pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
+    // The usual case, one limit: checked and charged in one step.
+    if let [l] = limits {
+        let Some(it) = item(r, mcf, l, 1000) else {
+            return Decision::Pass;
+        };
+        return match one(&it, now_ms(), true) {
+            Some(Outcome::Reject { excess }) => Decision::Reject {
+                zone: it.index,
+                limit: it.limit,
+                excess,
+            },
+            Some(Outcome::Pass { bucket }) => match delay_ms(&it.limit, bucket.excess) {
+                0 => Decision::Pass,
+                ms => Decision::Delay(ms),
+            },
+            None => Decision::Pass,
+        };
+    }
     let (slots, n) = items(r, mcf, limits, 1000);
     let items = &slots[..n];
     let Some(last) = n.checked_sub(1) else {

@@ -24,6 +24,9 @@ pub struct LimitZone {
     /// Milli-requests per second.
     pub rate: u64,
     pub key: *mut ngx_http_complex_value_t,
+    /// The key's variable index when the key is one variable (`$name`), the
+    /// usual case: read directly, without the script engine.
+    pub key_var: Option<usize>,
     pub zone: SharedZone<Bucket>,
 }
 
@@ -80,6 +83,17 @@ unsafe fn complex_value(
     Ok(cv)
 }
 
+/// The index of `$name` when `value` is exactly one variable.
+unsafe fn single_variable(cf: *mut ngx_conf_t, value: &str) -> Option<usize> {
+    let name = value.strip_prefix('$')?;
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return None;
+    }
+    let mut n = ngx_str_t::from_bytes((*cf).pool, name.as_bytes())?;
+    let index = nginx_sys::ngx_http_get_variable_index(cf, &mut n);
+    usize::try_from(index).ok()
+}
+
 pub unsafe extern "C" fn set_limit_zone(
     cf: *mut ngx_conf_t,
     _cmd: *mut ngx_command_t,
@@ -105,12 +119,14 @@ pub unsafe extern "C" fn set_limit_zone(
         }
         // SAFETY: cf is the configuration being parsed.
         let key = unsafe { complex_value(cf, a[0]) }.map_err(|e| format!("{d}: {e}"))?;
+        let key_var = unsafe { single_variable(cf, a[0]) };
         let shared =
             unsafe { SharedZone::add(cf, &name, size) }.map_err(|e| format!("{d}: {e}"))?;
         mcf.limit_zones.push(LimitZone {
             name,
             rate,
             key,
+            key_var,
             zone: shared,
         });
         Ok(())
