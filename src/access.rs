@@ -50,6 +50,9 @@ fn decide(r: &mut Request) -> Status {
         return Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
     };
 
+    if checks_agent {
+        ctx.ensure_agent(r);
+    }
     if checks_agent && lcf.denies(ctx.agent_class) {
         let logged = ctx.logged_agent;
         ctx.logged_agent = true;
@@ -177,7 +180,7 @@ fn deny(
 fn log_denial(
     r: &Request,
     lcf: &LocConf,
-    ctx: &RequestCtx,
+    ctx: &mut RequestCtx,
     reason: Reason,
     dry_run: bool,
     detail: &str,
@@ -191,6 +194,7 @@ fn log_denial(
     let _ = write!(msg, " reason={}", reason.as_str());
     msg.push_str(detail);
     if reason == Reason::AgentDenied || reason == Reason::RateLimited {
+        ctx.ensure_agent(r);
         let class = Module::main_conf(r)
             .map(|m| m.classes.name(ctx.agent_class))
             .unwrap_or("other");

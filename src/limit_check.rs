@@ -8,10 +8,8 @@
 
 use fediguard_core::fingerprint::fingerprint;
 use fediguard_core::limit::{
-    charge, charge_after, delay_ms, drained_at, parse_cost, retry_after_secs, Bucket, Limit,
-    Outcome,
+    charge, charge_after, delay_ms, drained_at, parse_cost, retry_after_secs, Limit, Outcome,
 };
-use fediguard_core::shm_table::Lookup;
 use nginx_sys::{ngx_http_request_t, ngx_int_t, NGX_OK};
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, Request};
 
@@ -95,15 +93,14 @@ fn key_of<'a>(r: &'a Request, zone: &LimitZone) -> Option<&'a [u8]> {
 fn one(it: &Item, now: u64, account: bool) -> Option<Outcome> {
     it.zone.zone.with_table(|t| {
         let fp = fingerprint(&t.secret(), it.key);
-        let current = match t.lookup(&fp, now) {
-            Lookup::Hit(b) => Some(b),
-            _ => None,
-        };
-        let out = charge(&it.limit, current, now, it.cost);
-        if let (true, Outcome::Pass { bucket }) = (account, out) {
-            t.store(&fp, bucket, drained_at(&it.limit, &bucket));
-        }
-        out
+        t.update(&fp, now, |current| {
+            let out = charge(&it.limit, current, now, it.cost);
+            let store = match (account, out) {
+                (true, Outcome::Pass { bucket }) => Some((bucket, drained_at(&it.limit, &bucket))),
+                _ => None,
+            };
+            (store, out)
+        })
     })
 }
 
@@ -230,12 +227,10 @@ fn after(r: &Request) {
         }
         it.zone.zone.with_table(|t| {
             let fp = fingerprint(&t.secret(), it.key);
-            let current: Option<Bucket> = match t.lookup(&fp, now) {
-                Lookup::Hit(b) => Some(b),
-                _ => None,
-            };
-            let b = charge_after(&it.limit, current, now, it.cost);
-            t.store(&fp, b, drained_at(&it.limit, &b));
+            t.update(&fp, now, |current| {
+                let b = charge_after(&it.limit, current, now, it.cost);
+                (Some((b, drained_at(&it.limit, &b))), ())
+            });
         });
     }
 }

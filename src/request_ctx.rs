@@ -21,6 +21,9 @@ const MAGIC: u64 = 0x6665_6469_6775_6172; // "fediguar"
 #[repr(C)]
 pub struct RequestCtx {
     magic: u64,
+    /// The agent is classified on first use (`ensure_agent`): token- or
+    /// limit-only locations never pay for it.
+    agent_done: bool,
     pub agent_class: ClassId,
     /// The instance host named by a fediverse agent, lower-cased; empty
     /// otherwise. Points into the request's header or pool memory.
@@ -102,7 +105,7 @@ unsafe extern "C" fn ctx_marker(data: *mut c_void) {
     }
 }
 
-/// The request's context, classifying the agent on first use.
+/// The request's context, created on first use.
 ///
 /// nginx clears module contexts on an internal redirect (`error_page`,
 /// `try_files`, `rewrite ... last`); like the realip module, the context is
@@ -138,37 +141,47 @@ pub fn get(r: &Request) -> Option<&'static mut RequestCtx> {
             return None;
         }
         let ctx = (*cln).data.cast::<RequestCtx>();
-        ptr::write(ctx, classify(r));
+        ptr::write(ctx, RequestCtx::new());
         (*cln).handler = Some(ctx_marker);
         *slot = ctx.cast();
         ctx.as_mut()
     }
 }
 
-fn classify(r: &Request) -> RequestCtx {
-    let mut ctx = RequestCtx {
-        magic: MAGIC,
-        agent_class: ClassId::OTHER,
-        agent_host: ngx_str_t::default(),
-        reason: None,
-        logged_agent: false,
-        logged_token: false,
-        token: TokenCtx::default(),
-        limit_status: None,
-    };
-    let Some(mcf) = Module::main_conf(r) else {
-        return ctx;
-    };
-    let Some(matcher) = mcf.matcher.as_ref() else {
-        return ctx;
-    };
-    let agent = r.user_agent().map(|a| a.as_bytes());
-    let class = mcf.recent_agents.classify(matcher, agent);
-    ctx.agent_class = class.class;
-    if let (Some((start, end)), Some(agent)) = (class.host, agent) {
-        ctx.agent_host = lowercase_in_pool(r, &agent[start..end]);
+impl RequestCtx {
+    fn new() -> RequestCtx {
+        RequestCtx {
+            magic: MAGIC,
+            agent_done: false,
+            agent_class: ClassId::OTHER,
+            agent_host: ngx_str_t::default(),
+            reason: None,
+            logged_agent: false,
+            logged_token: false,
+            token: TokenCtx::default(),
+            limit_status: None,
+        }
     }
-    ctx
+
+    /// Classifies the request's agent, once.
+    pub fn ensure_agent(&mut self, r: &Request) {
+        if self.agent_done {
+            return;
+        }
+        self.agent_done = true;
+        let Some(mcf) = Module::main_conf(r) else {
+            return;
+        };
+        let Some(matcher) = mcf.matcher.as_ref() else {
+            return;
+        };
+        let agent = r.user_agent().map(|a| a.as_bytes());
+        let class = mcf.recent_agents.classify(matcher, agent);
+        self.agent_class = class.class;
+        if let (Some((start, end)), Some(agent)) = (class.host, agent) {
+            self.agent_host = lowercase_in_pool(r, &agent[start..end]);
+        }
+    }
 }
 
 /// Host names are compared and used as keys lower-cased; most agents already

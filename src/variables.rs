@@ -105,6 +105,9 @@ unsafe extern "C" fn get(
     let Some(ctx) = request_ctx::get(r) else {
         return Status::NGX_ERROR.0;
     };
+    if data == AGENT_CLASS || data == AGENT_HOST {
+        ctx.ensure_agent(r);
+    }
     if (TOKEN_CLASS..=ACCOUNT).contains(&data) {
         token_check::peek(r, ctx);
     }

@@ -288,6 +288,42 @@ impl<V: Copy> Table<V> {
         self.find(key).and_then(|i| self.entry(i)).map(|e| e.until)
     }
 
+    /// Reads `key`'s live value and, when `f` returns one, replaces it (with
+    /// the time it exists until), in one walk of the hash chain.
+    pub fn update<R>(
+        &mut self,
+        key: &[u8; KEY_LEN],
+        now: u64,
+        f: impl FnOnce(Option<V>) -> (Option<(V, u64)>, R),
+    ) -> R {
+        let found = self.find(key);
+        let current = found
+            .and_then(|i| self.entry(i))
+            .filter(|e| e.state == DONE && e.until > now)
+            .map(|e| e.value);
+        if current.is_some() {
+            self.header().stats.hits += 1;
+        } else {
+            self.header().stats.misses += 1;
+        }
+        let (new, out) = f(current);
+        if let Some((value, until)) = new {
+            let slot = match found {
+                Some(i) => {
+                    self.touch(i);
+                    Some(i)
+                }
+                None => self.slot(key),
+            };
+            if let Some(e) = slot.and_then(|i| self.entry(i)) {
+                e.state = DONE;
+                e.until = until;
+                e.value = value;
+            }
+        }
+        out
+    }
+
     /// Marks `key` as being worked on until `until` (a verification), so
     /// that concurrent requests wait for its value instead.
     pub fn begin(&mut self, key: &[u8; KEY_LEN], until: u64) {

@@ -127,3 +127,19 @@ fn capacity_and_cost() {
     // 16-byte key, 8-byte time, 3 links, state, the value, a hash slot.
     assert_eq!(bytes_per_entry::<u64>(), 52);
 }
+
+#[test]
+fn update_reads_and_writes_in_one_step() {
+    let mut mem = Mem::new(16 * 1024);
+    let mut t = mem.table();
+    let seen = t.update(&key(3), 10, |v| (Some((v.unwrap_or(0) + 1, 100)), v));
+    assert_eq!(seen, None);
+    let seen = t.update(&key(3), 20, |v| (Some((v.unwrap_or(0) + 1, 100)), v));
+    assert_eq!(seen, Some(1));
+    assert_eq!(t.lookup(&key(3), 50), Lookup::Hit(2));
+    // Past its time the value is gone; not writing leaves it so.
+    let seen = t.update(&key(3), 100, |v| (None, v));
+    assert_eq!(seen, None);
+    assert_eq!(t.lookup(&key(3), 100), Lookup::Miss);
+    assert_eq!(t.len(), 0);
+}
