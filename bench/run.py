@@ -86,7 +86,7 @@ def cold_latency(port, n, new_token):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seconds", type=float, default=3)
     p.add_argument("--quick", action="store_true", help="small fills, one round")
     args = p.parse_args()
