@@ -122,7 +122,7 @@ pub static mut COMMANDS: [ngx_command_t; 15] = [
     command(
         ngx_string!("fediguard_limit_status"),
         ANY_LEVEL | NGX_CONF_TAKE1,
-        limits::set_limit_status,
+        set_limit_status,
         NGX_HTTP_LOC_CONF_OFFSET,
     ),
     ngx_command_t::empty(),
@@ -193,43 +193,53 @@ pub(super) fn once<T>(
     Ok(())
 }
 
-unsafe extern "C" fn set_mode(
-    cf: *mut ngx_conf_t,
-    _cmd: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    with_loc(cf, conf, |lcf, a| {
-        once(&mut lcf.mode, "fediguard", parse_mode(a[0]))
-    })
+/// A directive that sets one value of the location configuration, once per
+/// level, from its single argument.
+macro_rules! loc_value {
+    ($handler:ident, $name:literal, $field:ident, $parse:expr) => {
+        pub(super) unsafe extern "C" fn $handler(
+            cf: *mut ngx_conf_t,
+            _cmd: *mut ngx_command_t,
+            conf: *mut c_void,
+        ) -> *mut c_char {
+            with_loc(cf, conf, |lcf, a| {
+                once(&mut lcf.$field, $name, $parse(a[0]))
+            })
+        }
+    };
 }
 
-unsafe extern "C" fn set_deny_status(
-    cf: *mut ngx_conf_t,
-    _cmd: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    with_loc(cf, conf, |lcf, a| {
-        once(
-            &mut lcf.deny_status,
-            "fediguard_deny_status",
-            parse_status(a[0]),
-        )
-    })
-}
-
-unsafe extern "C" fn set_log_level(
-    cf: *mut ngx_conf_t,
-    _cmd: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    with_loc(cf, conf, |lcf, a| {
-        once(
-            &mut lcf.log_level,
-            "fediguard_log_level",
-            parse_log_level(a[0]),
-        )
-    })
-}
+loc_value!(set_mode, "fediguard", mode, parse_mode);
+loc_value!(
+    set_deny_status,
+    "fediguard_deny_status",
+    deny_status,
+    parse_status
+);
+loc_value!(
+    set_log_level,
+    "fediguard_log_level",
+    log_level,
+    parse_log_level
+);
+loc_value!(
+    set_token_require,
+    "fediguard_token_require",
+    token_require,
+    parse_require
+);
+loc_value!(
+    set_token_fail,
+    "fediguard_token_fail",
+    token_fail,
+    parse_fail
+);
+loc_value!(
+    set_limit_status,
+    "fediguard_limit_status",
+    limit_status,
+    parse_status
+);
 
 unsafe extern "C" fn set_agent(
     cf: *mut ngx_conf_t,
@@ -353,33 +363,5 @@ unsafe extern "C" fn set_token_verify(
             }
         };
         once(&mut lcf.token_verify, "fediguard_token_verify", Ok(prefix))
-    })
-}
-
-unsafe extern "C" fn set_token_require(
-    cf: *mut ngx_conf_t,
-    _cmd: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    with_loc(cf, conf, |lcf, a| {
-        once(
-            &mut lcf.token_require,
-            "fediguard_token_require",
-            parse_require(a[0]),
-        )
-    })
-}
-
-unsafe extern "C" fn set_token_fail(
-    cf: *mut ngx_conf_t,
-    _cmd: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    with_loc(cf, conf, |lcf, a| {
-        once(
-            &mut lcf.token_fail,
-            "fediguard_token_fail",
-            parse_fail(a[0]),
-        )
     })
 }

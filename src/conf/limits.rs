@@ -4,7 +4,7 @@
 use core::ffi::{c_char, c_void};
 use core::mem;
 
-use fediguard_core::conf_value::{parse_status, parse_zone};
+use fediguard_core::conf_value::parse_zone;
 use fediguard_core::limit::{parse_cost, parse_rate, Bucket, Limit};
 use nginx_sys::{
     ngx_command_t, ngx_conf_t, ngx_http_compile_complex_value, ngx_http_compile_complex_value_t,
@@ -12,7 +12,7 @@ use nginx_sys::{
 };
 use ngx::http::HttpModuleMainConf;
 
-use super::directives::{once, with_loc, with_main};
+use super::directives::{with_loc, with_main};
 use crate::log::{conf_error, ConfPlace};
 use crate::zone::SharedZone;
 use crate::Module;
@@ -242,18 +242,4 @@ pub unsafe extern "C" fn set_limit_after(
     conf: *mut c_void,
 ) -> *mut c_char {
     add_limit(cf, conf, true)
-}
-
-pub unsafe extern "C" fn set_limit_status(
-    cf: *mut ngx_conf_t,
-    _cmd: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    with_loc(cf, conf, |lcf, a| {
-        once(
-            &mut lcf.limit_status,
-            "fediguard_limit_status",
-            parse_status(a[0]),
-        )
-    })
 }

@@ -282,6 +282,11 @@ pub fn nginx_test_text(text: &str) -> ConfTest {
     fs::write(&conf, text).expect("write conf");
     fs::write(dir.path().join("mime.types"), "types { text/html html; }\n").expect("mime");
     fs::create_dir_all(dir.path().join("logs")).expect("logs dir");
+    run_test(dir, conf)
+}
+
+/// `nginx -t` on the configuration file `conf` in `dir`.
+fn run_test(dir: TempDir, conf: PathBuf) -> ConfTest {
     let out: Output = Command::new(nginx_binary())
         .arg("-t")
         .arg("-p")
@@ -331,20 +336,5 @@ pub fn nginx_test(body: &str) -> ConfTest {
         .expect("tempdir");
     let conf = dir.path().join("nginx.conf");
     fs::write(&conf, render(dir.path(), free_port(), 1, body)).expect("write conf");
-    let out: Output = Command::new(nginx_binary())
-        .arg("-t")
-        .arg("-p")
-        .arg(dir.path())
-        .arg("-c")
-        .arg(&conf)
-        .arg("-e")
-        .arg(dir.path().join("error.log"))
-        .output()
-        .expect("run nginx -t");
-    ConfTest {
-        ok: out.status.success(),
-        output: String::from_utf8_lossy(&out.stderr).into_owned(),
-        conf,
-        _dir: dir,
-    }
+    run_test(dir, conf)
 }
