@@ -143,24 +143,32 @@ unsafe fn args<'a>(cf: *mut ngx_conf_t) -> Result<Vec<&'a str>, *mut c_char> {
         .collect()
 }
 
-/// Runs `f` on the module's location configuration and the arguments,
-/// turning an error message into nginx's "in file:line" report.
-pub(super) unsafe fn with_loc(
+/// Runs `f` on the module's configuration of this level (`T`) and the
+/// arguments, turning an error message into nginx's "in file:line" report.
+unsafe fn with_conf<T>(
     cf: *mut ngx_conf_t,
     conf: *mut c_void,
-    f: impl FnOnce(&mut LocConf, &[&str]) -> Result<(), String>,
+    f: impl FnOnce(&mut T, &[&str]) -> Result<(), String>,
 ) -> *mut c_char {
     let args = match args(cf) {
         Ok(a) => a,
         Err(e) => return e,
     };
-    let Some(lcf) = conf.cast::<LocConf>().as_mut() else {
+    let Some(c) = conf.cast::<T>().as_mut() else {
         return conf_error(cf, "no fediguard configuration here");
     };
-    match f(lcf, &args) {
+    match f(c, &args) {
         Ok(()) => NGX_CONF_OK,
         Err(msg) => conf_error(cf, &msg),
     }
+}
+
+pub(super) unsafe fn with_loc(
+    cf: *mut ngx_conf_t,
+    conf: *mut c_void,
+    f: impl FnOnce(&mut LocConf, &[&str]) -> Result<(), String>,
+) -> *mut c_char {
+    with_conf(cf, conf, f)
 }
 
 pub(super) unsafe fn with_main(
@@ -168,17 +176,7 @@ pub(super) unsafe fn with_main(
     conf: *mut c_void,
     f: impl FnOnce(&mut MainConf, &[&str]) -> Result<(), String>,
 ) -> *mut c_char {
-    let args = match args(cf) {
-        Ok(a) => a,
-        Err(e) => return e,
-    };
-    let Some(mcf) = conf.cast::<MainConf>().as_mut() else {
-        return conf_error(cf, "no fediguard configuration here");
-    };
-    match f(mcf, &args) {
-        Ok(()) => NGX_CONF_OK,
-        Err(msg) => conf_error(cf, &msg),
-    }
+    with_conf(cf, conf, f)
 }
 
 pub(super) fn once<T>(
