@@ -26,10 +26,15 @@ pub fn redact_request_line(line: &[u8]) -> Cow<'_, [u8]> {
     }
     let mut out = Vec::with_capacity(line.len());
     out.extend_from_slice(&line[..=q]);
-    for (i, param) in query.split(|&b| b == b'&').enumerate() {
-        if i > 0 {
-            out.push(b'&');
-        }
+    // Rack 2 splits a query at `&` and `;`: so does the redaction, keeping
+    // each separator as it was.
+    let mut rest = query;
+    loop {
+        let end = rest
+            .iter()
+            .position(|&b| b == b'&' || b == b';')
+            .unwrap_or(rest.len());
+        let param = &rest[..end];
         if is_secret(param) {
             let name_len = param.iter().position(|&b| b == b'=').unwrap_or(param.len());
             out.extend_from_slice(&param[..name_len]);
@@ -37,6 +42,13 @@ pub fn redact_request_line(line: &[u8]) -> Cow<'_, [u8]> {
             out.extend_from_slice(REDACTED);
         } else {
             out.extend_from_slice(param);
+        }
+        match rest.get(end) {
+            Some(&sep) => {
+                out.push(sep);
+                rest = &rest[end + 1..];
+            }
+            None => break,
         }
     }
     out.extend_from_slice(&line[end..]);

@@ -58,7 +58,8 @@ pub fn find_token<'a>(authorization: &[&'a [u8]], query: Option<&'a [u8]>) -> Pr
         }
     }
     if let Some(q) = query {
-        for param in q.split(|&b| b == b'&') {
+        // Rack 2 (Mastodon's) splits a query at `&` and `;`.
+        for param in q.split(|&b| b == b'&' || b == b';') {
             if let Some(c) = query_token(param) {
                 if let Some(p) = take(c) {
                     match p {
@@ -230,6 +231,10 @@ mod tests {
             tok(b"abc")
         );
         assert_eq!(find_token(&[], Some(b"bearer_token=abc")), tok(b"abc"));
+        assert_eq!(
+            find_token(&[], Some(b"local=1;access_token=abc")),
+            tok(b"abc")
+        );
         assert_eq!(find_token(&[], Some(b"access%5Ftoken=a%2Bb")), tok(b"a+b"));
         assert_eq!(
             find_token(&[], Some(b"access_token=a+b")),
