@@ -204,6 +204,7 @@ fn log_denial(
             quote_into(&mut msg, ctx.agent_host.as_bytes(), MAX_LOGGED);
         }
     } else {
+        ctx.token.ensure_id();
         let t = &ctx.token;
         if !t.id().is_empty() {
             msg.push_str(" token=");

@@ -6,6 +6,7 @@ use core::mem;
 use core::ptr;
 
 use fediguard_core::agent::ClassId;
+use fediguard_core::fingerprint::token_id;
 use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
@@ -71,9 +72,12 @@ pub enum TokenPhase {
 pub struct TokenCtx {
     pub phase: TokenPhase,
     pub class: Option<TokenClass>,
-    pub fingerprint: [u8; 16],
-    /// Hex of the fingerprint; all zero bytes until a token was seen.
-    pub id: [u8; 16],
+    /// The token's keyed fingerprint, once `has_fingerprint`.
+    fingerprint: [u8; 16],
+    has_fingerprint: bool,
+    /// Hex of the fingerprint, written on first use (`ensure_id`): most
+    /// requests never show it. All zero bytes until then.
+    id: [u8; 16],
     pub raw: ngx_str_t,
     /// The app's name (app tokens) or the account's acct (user tokens).
     pub name: ngx_str_t,
@@ -87,6 +91,24 @@ pub struct TokenCtx {
 }
 
 impl TokenCtx {
+    pub fn fingerprint(&self) -> [u8; 16] {
+        self.fingerprint
+    }
+
+    pub fn set_fingerprint(&mut self, fp: [u8; 16]) {
+        self.fingerprint = fp;
+        self.has_fingerprint = true;
+        self.id = [0; 16];
+    }
+
+    /// Writes the hex id of the fingerprint, if there is one, for `id`.
+    pub fn ensure_id(&mut self) {
+        if self.has_fingerprint && self.id[0] == 0 {
+            self.id = token_id(&self.fingerprint);
+        }
+    }
+
+    /// `$fediguard_token_id`: empty without a token, or before `ensure_id`.
     pub fn id(&self) -> &[u8] {
         if self.id[0] == 0 {
             &[]

@@ -3,8 +3,9 @@
 //! verifies, concurrent ones with the same token wait for its verdict), and
 //! enforce `fediguard_token_require`.
 
-use fediguard_core::fingerprint::{fingerprint, token_id};
-use fediguard_core::token::{after_accounts, after_apps, find_token, Answer, Presented, Step};
+use fediguard_core::fingerprint::fingerprint;
+use fediguard_core::token::{after_accounts, after_apps, find_token_unchecked, well_formed};
+use fediguard_core::token::{Answer, Presented, Step};
 use fediguard_core::token::{TokenClass, Verdict};
 use fediguard_core::verdict_cache::{Cached, Lookup};
 use nginx_sys::{ngx_current_msec, ngx_str_t};
@@ -38,7 +39,7 @@ pub fn advance(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: 
         TokenPhase::Done => Progress::Classified,
         TokenPhase::Start => start(r, ctx, zone, prefix),
         TokenPhase::Waiting => {
-            let fp = ctx.token.fingerprint;
+            let fp = ctx.token.fingerprint();
             let now = now_ms();
             let seen = zone.with_table(|t| {
                 let l = t.lookup(&fp, now);
@@ -132,17 +133,20 @@ fn start(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &str) 
         let fp = fingerprint(&t.secret(), &token);
         let l = t.lookup(&fp, now);
         match l {
+            // Only a token the cache does not know has its alphabet checked.
+            Lookup::Miss if !well_formed(&token) => return None,
             Lookup::Miss => t.begin(&fp, now + PENDING_MS),
             Lookup::Pending => t.stats_mut().coalesced += 1,
             Lookup::Hit(_) => {}
         }
-        (fp, l)
+        Some((fp, l))
     });
-    let Some((fp, lookup)) = seen else {
-        return classified(ctx, TokenClass::Unknown);
+    let (fp, lookup) = match seen {
+        Some(Some(found)) => found,
+        Some(None) => return classified(ctx, TokenClass::Malformed),
+        None => return classified(ctx, TokenClass::Unknown),
     };
-    ctx.token.fingerprint = fp;
-    ctx.token.id = token_id(&fp);
+    ctx.token.set_fingerprint(fp);
     match lookup {
         Lookup::Hit(c) => adopt(r, ctx, &c),
         Lookup::Pending => {
@@ -182,8 +186,11 @@ pub fn peek(r: &mut Request, ctx: &mut RequestCtx) {
         (fp, t.lookup(&fp, now))
     });
     let Some((fp, lookup)) = seen else { return };
-    ctx.token.fingerprint = fp;
-    ctx.token.id = token_id(&fp);
+    if lookup == Lookup::Miss && !well_formed(&token) {
+        ctx.token.class = Some(TokenClass::Malformed);
+        return;
+    }
+    ctx.token.set_fingerprint(fp);
     if let Lookup::Hit(c) = lookup {
         ctx.token.class = TokenClass::from_u8(c.class);
         ctx.token.name = pool_copy(r, c.name()).unwrap_or_default();
@@ -192,7 +199,8 @@ pub fn peek(r: &mut Request, ctx: &mut RequestCtx) {
 }
 
 /// The token as presented: the Authorization header (nginx itself refuses
-/// a request with two) and the query string.
+/// a request with two) and the query string. The alphabet of a header
+/// token is checked by the caller, only when the zone does not know it.
 pub fn presented(r: &Request) -> Presented<'_> {
     // SAFETY: headers_in.authorization is NULL or a header of the request.
     let header = unsafe { r.as_ref().headers_in.authorization.as_ref() };
@@ -207,7 +215,7 @@ pub fn presented(r: &Request) -> Presented<'_> {
     } else {
         None
     };
-    find_token(auth, query)
+    find_token_unchecked(auth, query)
 }
 
 /// Starts verifying; the zone already marks the token as pending.
@@ -215,8 +223,9 @@ fn verify_now(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &
     if ctx.token.raw.len == 0 {
         // Waited for another request, which lost its verdict; this request
         // kept no copy of the token: read it again.
-        let Presented::Token(t) = presented(r) else {
-            return classified(ctx, TokenClass::Unknown);
+        let t = match presented(r) {
+            Presented::Token(t) if well_formed(&t) => t,
+            _ => return classified(ctx, TokenClass::Unknown),
         };
         match pool_copy(r, &t) {
             Some(raw) => ctx.token.raw = raw,
@@ -227,7 +236,7 @@ fn verify_now(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &
     match verify::start(r, ctx, prefix) {
         Ok(()) => Progress::Again,
         Err(()) => {
-            let fp = ctx.token.fingerprint;
+            let fp = ctx.token.fingerprint();
             zone.with_table(|t| t.forget(&fp));
             classified(ctx, TokenClass::Unknown)
         }
@@ -245,7 +254,7 @@ fn finish(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, v: Verdict) -
     };
     let cached = Cached::new(v.class as u8, v.name.as_bytes(), v.website.as_bytes());
     let until = now_ms().saturating_add(ttl);
-    let fp = ctx.token.fingerprint;
+    let fp = ctx.token.fingerprint();
     zone.with_table(|t| {
         if ttl == 0 {
             t.forget(&fp);

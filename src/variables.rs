@@ -111,6 +111,9 @@ unsafe extern "C" fn get(
     if (TOKEN_CLASS..=ACCOUNT).contains(&data) {
         token_check::peek(r, ctx);
     }
+    if data == TOKEN_ID {
+        ctx.token.ensure_id();
+    }
     let token = &ctx.token;
     let named = |class: TokenClass| {
         if token.class == Some(class) {

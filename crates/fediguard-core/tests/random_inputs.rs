@@ -6,7 +6,10 @@ use fediguard_core::agent::{instance_host, AgentMatcher, ClassId, RecentAgents};
 use fediguard_core::escape::quote;
 use fediguard_core::limit::parse_cost;
 use fediguard_core::redact::redact_request_line;
-use fediguard_core::token::{after_accounts, after_apps, find_token, Answer, Presented, MAX_NAME};
+use fediguard_core::token::{
+    after_accounts, after_apps, find_token, find_token_unchecked, well_formed, Answer, Presented,
+    MAX_NAME,
+};
 
 struct Rng(u64);
 
@@ -72,10 +75,23 @@ fn parsers_survive_random_input() {
         let a = rng.bytes(300);
         let b = rng.bytes(300);
 
-        match find_token(&[&a], Some(&b)) {
+        let checked = find_token(&[&a], Some(&b));
+        match &checked {
             Presented::Token(t) => assert!(!t.is_empty() && t.len() <= 512),
             Presented::Malformed(why) => assert!(!why.is_empty()),
             Presented::None => {}
+        }
+        // The hot path's deferred check reaches the same class.
+        let deferred = match find_token_unchecked(&[&a], Some(&b)) {
+            Presented::Token(t) if !well_formed(&t) => Presented::Malformed("bad characters"),
+            p => p,
+        };
+        assert_eq!(
+            std::mem::discriminant(&checked),
+            std::mem::discriminant(&deferred)
+        );
+        if let (Presented::Token(x), Presented::Token(y)) = (&checked, &deferred) {
+            assert_eq!(x, y);
         }
 
         let c = matcher.classify(Some(&a));

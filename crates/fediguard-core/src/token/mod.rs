@@ -4,7 +4,7 @@
 mod extract;
 mod verdict;
 
-pub use extract::{find_token, Presented, MAX_TOKEN_LEN};
+pub use extract::{find_token, find_token_unchecked, well_formed, Presented, MAX_TOKEN_LEN};
 pub use verdict::{after_accounts, after_apps, Answer, Step, Verdict, MAX_NAME};
 
 /// The token class of a request.
