@@ -343,3 +343,8 @@ pub fn json(s: &Snapshot) -> String {
     text.push('\n');
     text
 }
+
+/// `?format=json` asks for JSON; anything else gets the text exposition.
+pub fn wants_json(query: &[u8]) -> bool {
+    form_urlencoded::parse(query).any(|(k, v)| k == "format" && v == "json")
+}

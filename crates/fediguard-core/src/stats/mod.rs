@@ -15,7 +15,7 @@ mod time;
 mod zone;
 
 pub use counters::{Counters, NameSlot, DENY, DRY_RUN, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT};
-pub use exposition::{json, prometheus, CacheStats, LimitStats, Snapshot};
+pub use exposition::{json, prometheus, wants_json, CacheStats, LimitStats, Snapshot};
 pub use ring::{AppEntry, AppRef, AppView, Seen, TOKENS_KEPT};
 pub use time::iso8601;
 pub use zone::StatsZone;

@@ -103,6 +103,14 @@ impl StatsZone {
         Some(StatsZone { base: mem })
     }
 
+    /// A view of a zone `init` or `attach` accepted before.
+    ///
+    /// # Safety
+    /// `mem` was accepted by `init` or `attach` and is still mapped.
+    pub unsafe fn attached(mem: *mut u8) -> StatsZone {
+        StatsZone { base: mem }
+    }
+
     // Like `shm_table::Table`, a view of memory shared with other
     // processes: plain fields are touched only under the caller's lock.
     #[allow(clippy::mut_from_ref)]
@@ -263,6 +271,11 @@ impl StatsZone {
                     .is_some_and(|e| e.serial.load(Relaxed) != 0 && e.holds_token(token))
             })
             .map_or(AppRef::default(), |i| self.app_ref(i))
+    }
+
+    /// Adds one to a counter of `counters()`.
+    pub fn bump_counter(c: &AtomicU64) {
+        bump(c);
     }
 
     /// Counts a request made with a token of the app (no lock needed).
