@@ -2,6 +2,7 @@
 //! (built by `make build`) on a loopback port it picks, and talks HTTP/1.1
 //! to it over plain sockets, so tests can send any bytes they like.
 
+pub mod exposition;
 pub mod http;
 pub mod nginx;
 
