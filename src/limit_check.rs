@@ -170,7 +170,7 @@ pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
                     zone: it.index,
                     limit: it.limit,
                     excess,
-                }
+                };
             }
             Some(Outcome::Pass { bucket }) => excess[i] = bucket.excess,
             None => {}

@@ -2,6 +2,7 @@
 //! Prometheus text by default, JSON with `?format=json` (with the recent
 //! apps). Only GET and HEAD.
 
+use core::sync::atomic::Ordering::Relaxed;
 use fediguard_core::reason::Reason;
 use fediguard_core::stats::{
     json, prometheus, wants_json, CacheStats, LimitStats, Snapshot, DENY, DRY_RUN,
@@ -12,7 +13,6 @@ use nginx_sys::{
     ngx_http_send_header, ngx_int_t, NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_INTERNAL_SERVER_ERROR,
     NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK, NGX_OK,
 };
-use core::sync::atomic::Ordering::Relaxed;
 use ngx::http::{HttpModuleMainConf, Request};
 
 use crate::conf::MainConf;
@@ -51,7 +51,10 @@ pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     let (body, ctype) = if wants_json(req.as_ref().args.as_bytes()) {
         (json(&snap), "application/json")
     } else {
-        (prometheus(&snap), "text/plain; version=0.0.4; charset=utf-8")
+        (
+            prometheus(&snap),
+            "text/plain; version=0.0.4; charset=utf-8",
+        )
     };
     send(req, ctype, body.as_bytes())
 }
@@ -90,7 +93,12 @@ fn snapshot(mcf: &MainConf) -> Snapshot {
         .collect();
     s.token_classes = TOKEN_CLASSES
         .iter()
-        .map(|&c| (c.as_str(), get(&|k| k.token_classes[c as usize].load(Relaxed))))
+        .map(|&c| {
+            (
+                c.as_str(),
+                get(&|k| k.token_classes[c as usize].load(Relaxed)),
+            )
+        })
         .collect();
     s.verifications_started = get(&|c| c.verifications_started.load(Relaxed));
     s.verifications_coalesced = get(&|c| c.verifications_coalesced.load(Relaxed));
@@ -157,7 +165,10 @@ fn send(r: &mut Request, ctype: &'static str, body: &[u8]) -> ngx_int_t {
         h.content_type.data = ctype.as_ptr().cast_mut();
         h.content_type_len = ctype.len();
         let rc = ngx_http_send_header(raw);
-        if rc == nginx_sys::NGX_ERROR as ngx_int_t || rc > NGX_OK as ngx_int_t || (*raw).header_only() != 0 {
+        if rc == nginx_sys::NGX_ERROR as ngx_int_t
+            || rc > NGX_OK as ngx_int_t
+            || (*raw).header_only() != 0
+        {
             return rc;
         }
         let b = nginx_sys::ngx_create_temp_buf((*raw).pool, body.len().max(1));

@@ -252,11 +252,12 @@ fn finish(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, v: Verdict) -
     // A token fediguard saw granted keeps counting for its app after its
     // verdict expired and was verified again.
     let app = match (v.class, crate::count::conf(r)) {
-        (TokenClass::App, Some(stats)) => stats.with_lock(|z| z.find_token(&fp)).unwrap_or_default(),
+        (TokenClass::App, Some(stats)) => {
+            stats.with_lock(|z| z.find_token(&fp)).unwrap_or_default()
+        }
         _ => Default::default(),
     };
-    let cached =
-        Cached::new(v.class as u8, v.name.as_bytes(), v.website.as_bytes()).with_app(app);
+    let cached = Cached::new(v.class as u8, v.name.as_bytes(), v.website.as_bytes()).with_app(app);
     let until = now_ms().saturating_add(ttl);
     zone.with_table(|t| {
         if ttl == 0 {

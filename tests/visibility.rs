@@ -15,9 +15,14 @@ const APPS: &str = "/api/v1/apps/verify_credentials";
 const SCRAPER: &str = "Python/3.6 aiohttp/3.6.2";
 
 fn nginx(backend: &Backend) -> Nginx {
+    nginx_with(backend, "")
+}
+
+/// `lifetimes` are `fediguard_token_zone`'s parameters.
+fn nginx_with(backend: &Backend, lifetimes: &str) -> Nginx {
     let b = backend.port();
     Nginx::start(&format!(
-        "fediguard_token_zone zone=tokens:1m;
+        "fediguard_token_zone zone=tokens:1m {lifetimes};
          fediguard_metrics_zone zone=fediguard_stats:1m;
          fediguard_limit_zone $binary_remote_addr zone=per_ip:1m rate=1000r/s;
          server {{ listen 127.0.0.1:{{PORT}};
@@ -71,7 +76,10 @@ fn base64(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = String::new();
     for chunk in b.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &c)| n | (c as u32) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &c)| n | (c as u32) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -164,7 +172,11 @@ fn registrations_and_grants_are_logged_listed_and_counted() {
         "{}",
         lines[0]
     );
-    assert!(lines[1].contains("name=\"Quiet \\\"App\\\"\" website=\"\""), "{}", lines[1]);
+    assert!(
+        lines[1].contains("name=\"Quiet \\\"App\\\"\" website=\"\""),
+        "{}",
+        lines[1]
+    );
 
     // Tokens: form body with the secret; JSON body with Basic auth.
     let g = post(
@@ -210,7 +222,10 @@ fn registrations_and_grants_are_logged_listed_and_counted() {
     // verification round trip.
     let r = ngx.get(
         "/api/v1/timelines/public",
-        &[("Authorization", &format!("Bearer {}", cdsc.token)), ("User-Agent", SCRAPER)],
+        &[
+            ("Authorization", &format!("Bearer {}", cdsc.token)),
+            ("User-Agent", SCRAPER),
+        ],
     );
     assert_eq!(r.status, 403);
     for _ in 0..2 {
@@ -237,7 +252,10 @@ fn registrations_and_grants_are_logged_listed_and_counted() {
         port,
         "/oauth/token",
         FORM,
-        &format!("grant_type=password&username=alice&password=pw&client_id={}", cdsc.client_id),
+        &format!(
+            "grant_type=password&username=alice&password=pw&client_id={}",
+            cdsc.client_id
+        ),
         &[],
     );
     assert_eq!(g.status, 200, "{}", g.text());
@@ -272,7 +290,10 @@ fn registrations_and_grants_are_logged_listed_and_counted() {
         (&1.into(), &3.into(), &1.into()),
         "{a:#}"
     );
-    assert_eq!((&apps[0]["tokens_granted"], &apps[0]["requests"]), (&1.into(), &0.into()));
+    assert_eq!(
+        (&apps[0]["tokens_granted"], &apps[0]["requests"]),
+        (&1.into(), &0.into())
+    );
     assert_eq!(v["token_classes"]["app"], 3);
     assert_eq!(v["token_classes"]["user"], 1);
     assert_eq!(v["verifications"]["started"], 1);
@@ -309,6 +330,46 @@ fn registrations_and_grants_are_logged_listed_and_counted() {
     }
 }
 
+/// A token's verdict expires and is verified again: it still counts for
+/// the app fediguard saw it granted to (app=0 caches no app verdict, so
+/// every use is verified).
+#[test]
+fn a_reverified_token_still_counts_for_its_app() {
+    let backend = Backend::start(Profile::Mastodon);
+    let ngx = nginx_with(&backend, "app=0");
+    let reg = post(
+        ngx.port,
+        "/api/v1/apps",
+        FORM,
+        "client_name=Again&redirect_uris=urn:ietf:wg:oauth:2.0:oob",
+        &[],
+    );
+    let (id, secret) = (field(&reg, "client_id"), field(&reg, "client_secret"));
+    let g = post(
+        ngx.port,
+        "/oauth/token",
+        FORM,
+        &format!("grant_type=client_credentials&client_id={id}&client_secret={secret}"),
+        &[],
+    );
+    let token = field(&g, "access_token");
+    for _ in 0..2 {
+        let r = ngx.get(
+            "/api/v1/accounts/1",
+            &[("Authorization", &format!("Bearer {token}"))],
+        );
+        assert_eq!(r.status, 200);
+    }
+    assert_eq!(backend.hits(APPS), 2, "verified each time");
+    let v = metrics_json(&ngx);
+    let a = &v["apps"][0];
+    assert_eq!(
+        (&a["name"], &a["requests"], &a["denied"]),
+        (&"Again".into(), &2.into(), &0.into()),
+        "{v:#}"
+    );
+}
+
 #[test]
 fn prometheus_output_parses_and_only_grows_across_requests_and_reload() {
     let backend = Backend::start(Profile::Mastodon);
@@ -316,7 +377,10 @@ fn prometheus_output_parses_and_only_grows_across_requests_and_reload() {
     let traffic = |ngx: &Nginx| {
         assert_eq!(ngx.get_as("/ai/x", "GPTBot/1.1").status, 403);
         assert_eq!(ngx.get_as("/ai/x", "Mozilla/5.0").status, 200);
-        let r = ngx.get("/api/v1/timelines/public", &[("Authorization", "Bearer nope")]);
+        let r = ngx.get(
+            "/api/v1/timelines/public",
+            &[("Authorization", "Bearer nope")],
+        );
         assert_eq!(r.status, 403);
         let r = post(
             ngx.port,
@@ -344,12 +408,30 @@ fn prometheus_output_parses_and_only_grows_across_requests_and_reload() {
     let after = metrics(&ngx);
     assert_monotonic(&before, &after);
     let get = |m: &BTreeMap<String, f64>, s: &str| m.get(s).copied().unwrap_or(-1.0);
-    assert_eq!(get(&after, "fediguard_decisions_total{reason=\"agent-denied\",action=\"deny\"}"), 1.0);
-    assert_eq!(get(&after, "fediguard_agent_requests_total{class=\"ai\"}"), 1.0);
-    assert_eq!(get(&after, "fediguard_agent_requests_total{class=\"other\"}"), 1.0);
-    assert_eq!(get(&after, "fediguard_token_requests_total{class=\"invalid\"}"), 1.0);
+    assert_eq!(
+        get(
+            &after,
+            "fediguard_decisions_total{reason=\"agent-denied\",action=\"deny\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        get(&after, "fediguard_agent_requests_total{class=\"ai\"}"),
+        1.0
+    );
+    assert_eq!(
+        get(&after, "fediguard_agent_requests_total{class=\"other\"}"),
+        1.0
+    );
+    assert_eq!(
+        get(&after, "fediguard_token_requests_total{class=\"invalid\"}"),
+        1.0
+    );
     assert_eq!(get(&after, "fediguard_verifications_started_total"), 1.0);
-    assert_eq!(get(&after, "fediguard_verifications_total{outcome=\"invalid\"}"), 1.0);
+    assert_eq!(
+        get(&after, "fediguard_verifications_total{outcome=\"invalid\"}"),
+        1.0
+    );
     assert_eq!(get(&after, "fediguard_verdict_cache_entries"), 1.0);
     assert_eq!(get(&after, "fediguard_app_registrations_total"), 1.0);
     assert_eq!(get(&after, "fediguard_apps_recent"), 1.0);
@@ -358,19 +440,39 @@ fn prometheus_output_parses_and_only_grows_across_requests_and_reload() {
     let reloaded = metrics(&ngx);
     assert_monotonic(&after, &reloaded);
     assert_eq!(get(&reloaded, "fediguard_app_registrations_total"), 1.0);
-    assert_eq!(get(&reloaded, "fediguard_agent_requests_total{class=\"ai\"}"), 1.0);
+    assert_eq!(
+        get(&reloaded, "fediguard_agent_requests_total{class=\"ai\"}"),
+        1.0
+    );
     traffic(&ngx);
     let last = metrics(&ngx);
     assert_monotonic(&reloaded, &last);
-    assert_eq!(get(&last, "fediguard_decisions_total{reason=\"agent-denied\",action=\"deny\"}"), 2.0);
+    assert_eq!(
+        get(
+            &last,
+            "fediguard_decisions_total{reason=\"agent-denied\",action=\"deny\"}"
+        ),
+        2.0
+    );
     assert_eq!(get(&last, "fediguard_app_registrations_total"), 2.0);
     // The ring kept the first app across the reload.
     let v = metrics_json(&ngx);
-    let names: Vec<&str> = v["apps"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = v["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Grower", "Grower"]);
     // JSON has the same numbers as the text.
     assert_eq!(v["decisions"]["agent-denied"]["deny"], 2);
-    assert_eq!(v["limit_zones"]["per_ip"]["passed"], get(&last, "fediguard_limit_requests_total{zone=\"per_ip\",outcome=\"passed\"}") as u64);
+    assert_eq!(
+        v["limit_zones"]["per_ip"]["passed"],
+        get(
+            &last,
+            "fediguard_limit_requests_total{zone=\"per_ip\",outcome=\"passed\"}"
+        ) as u64
+    );
 }
 
 fn assert_monotonic(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>) {
@@ -379,7 +481,9 @@ fn assert_monotonic(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64
         if !name.ends_with("_total") {
             continue;
         }
-        let now = after.get(series).unwrap_or_else(|| panic!("{series} vanished"));
+        let now = after
+            .get(series)
+            .unwrap_or_else(|| panic!("{series} vanished"));
         assert!(now >= v, "{series} went from {v} to {now}");
     }
 }
@@ -437,54 +541,84 @@ fn garbage_truncated_and_huge_answers_pass_through_unchanged() {
     for (what, raw, body) in cases {
         backend.set_raw("/api/v1/apps", &raw);
         let watched = post(ngx.port, "/api/v1/apps", FORM, "client_name=x", &[]);
-        let unwatched = post(ngx.port, "/unwatched/api/v1/apps", FORM, "client_name=x", &[]);
+        let unwatched = post(
+            ngx.port,
+            "/unwatched/api/v1/apps",
+            FORM,
+            "client_name=x",
+            &[],
+        );
         assert_eq!(watched.status, 200, "{what}");
         assert_eq!(watched.body, body, "{what}: watched answer altered");
         assert_eq!(unwatched.body, body, "{what}: unwatched answer");
-        assert_eq!(watched.header("Content-Length"), unwatched.header("Content-Length"), "{what}");
+        assert_eq!(
+            watched.header("Content-Length"),
+            unwatched.header("Content-Length"),
+            "{what}"
+        );
     }
     // The garbage token answer, too.
     backend.set_raw(
         "/oauth/token",
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 22\r\n\r\n{\"access_token\":\"abc\"",
     );
-    let r = post(ngx.port, "/oauth/token", FORM, "grant_type=client_credentials&client_id=a", &[]);
+    let r = post(
+        ngx.port,
+        "/oauth/token",
+        FORM,
+        "grant_type=client_credentials&client_id=a",
+        &[],
+    );
     assert_eq!(r.body, b"{\"access_token\":\"abc\"");
-    assert!(notice_lines(&ngx, "fediguard: app").is_empty(), "{}", ngx.error_log());
+    assert!(
+        notice_lines(&ngx, "fediguard: app").is_empty(),
+        "{}",
+        ngx.error_log()
+    );
     let v = metrics_json(&ngx);
     assert_eq!(v["app_registrations"], 0);
     assert_eq!(v["client_credentials_grants"], 0);
     assert_eq!(v["apps"].as_array().unwrap().len(), 0);
     // Workers are alive and well.
     assert_eq!(ngx.get("/metrics", &[]).status, 200);
-    assert!(!ngx.error_log().contains("exited on signal"), "{}", ngx.error_log());
+    assert!(
+        !ngx.error_log().contains("exited on signal"),
+        "{}",
+        ngx.error_log()
+    );
 }
 
 #[test]
 fn configuration_errors() {
-    let t = nginx_test(
-        "server { listen 127.0.0.1:1; location = /m { fediguard_metrics; } }",
-    );
+    let t = nginx_test("server { listen 127.0.0.1:1; location = /m { fediguard_metrics; } }");
     assert!(!t.ok);
     assert!(
-        t.output.contains("fediguard_metrics in") && t.output.contains("needs a fediguard_metrics_zone"),
+        t.output.contains("fediguard_metrics in")
+            && t.output.contains("needs a fediguard_metrics_zone"),
         "{}",
         t.output
     );
-    let t = nginx_test(
-        "fediguard_metrics_zone zone=s:16k; server { listen 127.0.0.1:1; }",
-    );
+    let t = nginx_test("fediguard_metrics_zone zone=s:16k; server { listen 127.0.0.1:1; }");
     assert!(!t.ok);
-    assert!(t.output.contains("too small (at least 64k)"), "{}", t.output);
-    assert!(t.output.contains(&t.place_of("fediguard_metrics_zone")), "{}", t.output);
-    let t = nginx_test(
-        "server { listen 127.0.0.1:1; fediguard_app_watch on; }",
+    assert!(
+        t.output.contains("too small (at least 64k)"),
+        "{}",
+        t.output
     );
+    assert!(
+        t.output.contains(&t.place_of("fediguard_metrics_zone")),
+        "{}",
+        t.output
+    );
+    let t = nginx_test("server { listen 127.0.0.1:1; fediguard_app_watch on; }");
     assert!(!t.ok);
-    assert!(t.output.contains("\"fediguard_app_watch\" directive is not allowed here"), "{}", t.output);
-    let t = nginx_test(
-        "server { listen 127.0.0.1:1; location / { fediguard_app_watch maybe; } }",
+    assert!(
+        t.output
+            .contains("\"fediguard_app_watch\" directive is not allowed here"),
+        "{}",
+        t.output
     );
+    let t = nginx_test("server { listen 127.0.0.1:1; location / { fediguard_app_watch maybe; } }");
     assert!(!t.ok, "{}", t.output);
     let t = nginx_test(
         "fediguard_metrics_zone zone=s:1m; fediguard_metrics_zone zone=t:1m; server { listen 127.0.0.1:1; }",

@@ -111,8 +111,14 @@ fn granted(r: &Request, mut token: String) {
     // SAFETY: header pointers are NULL or headers of the request.
     let (ctype, auth) = unsafe {
         (
-            raw.headers_in.content_type.as_ref().map(|h| h.value.as_bytes()),
-            raw.headers_in.authorization.as_ref().map(|h| h.value.as_bytes()),
+            raw.headers_in
+                .content_type
+                .as_ref()
+                .map(|h| h.value.as_bytes()),
+            raw.headers_in
+                .authorization
+                .as_ref()
+                .map(|h| h.value.as_bytes()),
         )
     };
     let mut body = request_body(r);
@@ -143,9 +149,7 @@ fn grant(r: &Request, token: &str, client_id: &str) {
             agent: &agent,
         };
         let recorded = stats.with_lock(|z| {
-            fediguard_core::stats::StatsZone::bump_counter(
-                &z.counters().client_credentials_grants,
-            );
+            fediguard_core::stats::StatsZone::bump_counter(&z.counters().client_credentials_grants);
             z.grant(client_id, &fp.unwrap_or_default(), &seen)
         });
         if let Some((a, n, w)) = recorded {

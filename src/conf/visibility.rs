@@ -45,7 +45,10 @@ pub unsafe extern "C" fn set_metrics(
         return conf_error(cf, "no core location configuration");
     };
     if clcf.handler.is_some() {
-        return conf_error(cf, "\"fediguard_metrics\": the location has a handler already");
+        return conf_error(
+            cf,
+            "\"fediguard_metrics\": the location has a handler already",
+        );
     }
     clcf.handler = Some(crate::metrics::handler);
     mcf.metrics_places.push(place);
@@ -62,4 +65,3 @@ pub unsafe extern "C" fn set_app_watch(
         once(&mut lcf.app_watch, "fediguard_app_watch", parse_flag(a[0]))
     })
 }
-

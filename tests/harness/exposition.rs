@@ -30,7 +30,9 @@ fn series(line: &str) -> Result<(String, &str), String> {
             if !is_name(&r[..eq], false) {
                 return Err(format!("bad label name {:?}", &r[..eq]));
             }
-            r = r[eq + 1..].strip_prefix('"').ok_or("label value not quoted")?;
+            r = r[eq + 1..]
+                .strip_prefix('"')
+                .ok_or("label value not quoted")?;
             let mut escaped = false;
             let mut close = None;
             for (i, c) in r.char_indices() {

@@ -91,7 +91,8 @@ mod tests {
     fn verdicts_round_trip_through_a_table() {
         let mut mem = vec![0u64; 4096];
         let mut t = unsafe { Table::init(mem.as_mut_ptr().cast(), 4096 * 8, [1; 32]) }.unwrap();
-        let v = Cached::new(3, b"CDSC Reader", b"https://cdsc.example").with_app(AppRef(7 << 32 | 2));
+        let v =
+            Cached::new(3, b"CDSC Reader", b"https://cdsc.example").with_app(AppRef(7 << 32 | 2));
         t.store(&[9; KEY_LEN], v, 500);
         match t.lookup(&[9; KEY_LEN], 100) {
             Lookup::Hit(c) => {

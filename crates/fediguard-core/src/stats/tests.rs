@@ -28,7 +28,11 @@ const SEEN: Seen = Seen {
 #[test]
 fn sizes() {
     assert_eq!(StatsZone::BYTES_PER_APP, 712);
-    assert!(StatsZone::FIXED_BYTES < 32 * 1024, "{}", StatsZone::FIXED_BYTES);
+    assert!(
+        StatsZone::FIXED_BYTES < 32 * 1024,
+        "{}",
+        StatsZone::FIXED_BYTES
+    );
     assert_eq!(StatsZone::capacity_for(1 << 20), 1437);
     assert_eq!(StatsZone::capacity_for(64 * 1024), 56);
 }
@@ -52,7 +56,10 @@ fn counters_and_names_survive_reattach() {
     assert_eq!(z.slot(ai as usize).unwrap().get(0), 1);
     assert_eq!(z.slot(per_ip as usize).unwrap().get(2), 1);
     let c = z.counters();
-    assert_eq!(c.decisions[Reason::TokenAppOnly as usize][DENY].load(Relaxed), 1);
+    assert_eq!(
+        c.decisions[Reason::TokenAppOnly as usize][DENY].load(Relaxed),
+        1
+    );
     assert_eq!(c.token_classes[TokenClass::App as usize].load(Relaxed), 1);
     // Too long a name, or no slot left: not counted.
     assert_eq!(z.map_name(SLOT_CLASS, &"x".repeat(65)), None);
@@ -71,9 +78,19 @@ fn registrations_grants_and_requests() {
     let z = zone(&mut mem);
     let a = z.register(&reg("CDSC Reader", "id-a"), &SEEN);
     z.register(&reg("Other", "id-b"), &SEEN);
-    let (g, name, website) = z.grant("id-a", &[5; 16], &Seen { now: SEEN.now + 60, ..SEEN });
+    let (g, name, website) = z.grant(
+        "id-a",
+        &[5; 16],
+        &Seen {
+            now: SEEN.now + 60,
+            ..SEEN
+        },
+    );
     assert_eq!(g, a);
-    assert_eq!((name.as_str(), website.as_str()), ("CDSC Reader", "https://x.example"));
+    assert_eq!(
+        (name.as_str(), website.as_str()),
+        ("CDSC Reader", "https://x.example")
+    );
     z.grant("id-a", &[5; 16], &SEEN); // reused token: counted, kept once
     assert_eq!(z.find_token(&[5; 16]), a);
     assert!(z.find_token(&[6; 16]).is_none());
@@ -218,7 +235,14 @@ fn json_listing() {
     assert_eq!(app["time"], "2025-11-23T12:13:20Z");
     assert_eq!(app["unix_time"], 1_763_900_000u64);
     assert_eq!(app["last_grant"], serde_json::Value::Null);
-    assert_eq!((app["tokens_granted"].as_u64(), app["requests"].as_u64(), app["denied"].as_u64()), (Some(1), Some(4), Some(3)));
+    assert_eq!(
+        (
+            app["tokens_granted"].as_u64(),
+            app["requests"].as_u64(),
+            app["denied"].as_u64()
+        ),
+        (Some(1), Some(4), Some(3))
+    );
 }
 
 #[test]

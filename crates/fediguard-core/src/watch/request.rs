@@ -64,7 +64,13 @@ fn basic_client_id(authorization: &[u8]) -> Option<String> {
         .ok()?;
     let colon = raw.iter().position(|&b| b == b':')?;
     let id: String = form_urlencoded::parse(&raw[..colon])
-        .map(|(k, v)| if v.is_empty() { k } else { format!("{k}={v}").into() })
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k
+            } else {
+                format!("{k}={v}").into()
+            }
+        })
         .collect();
     (!id.is_empty()).then_some(id)
 }

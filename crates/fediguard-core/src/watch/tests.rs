@@ -36,7 +36,12 @@ fn refuses_what_is_not_a_registration() {
         br#"{"name":"x","client_id":12}"#,
         &MASTODON_APP.as_bytes()[..100],
     ] {
-        assert_eq!(registration(body), None, "{}", String::from_utf8_lossy(body));
+        assert_eq!(
+            registration(body),
+            None,
+            "{}",
+            String::from_utf8_lossy(body)
+        );
     }
     let mut huge = br#"{"name":"x","client_id":"y","pad":""#.to_vec();
     huge.resize(MAX_ANSWER + 10, b'a');
@@ -51,7 +56,10 @@ fn reads_token_answers() {
         token_answer(ok).as_deref(),
         Some("ZA-Yj3aBD8U8Cm7lKUp-lm9O9BmDgdhHzDeqsY8tlL0")
     );
-    assert_eq!(token_answer(br#"{"access_token":"t"}"#).as_deref(), Some("t"));
+    assert_eq!(
+        token_answer(br#"{"access_token":"t"}"#).as_deref(),
+        Some("t")
+    );
     for bad in [
         &br#"{"error":"invalid_client"}"#[..],
         br#"{"access_token":"t","token_type":"mac"}"#,
@@ -75,7 +83,12 @@ fn reads_form_grant_requests() {
     assert!(r.is_client_credentials());
     assert_eq!(r.client_id.as_deref(), Some("abc+d"));
     // Another grant is not client_credentials.
-    let r = token_request(None, Some(b"grant_type=authorization_code&code=x"), b"", None);
+    let r = token_request(
+        None,
+        Some(b"grant_type=authorization_code&code=x"),
+        b"",
+        None,
+    );
     assert!(!r.is_client_credentials());
 }
 
