@@ -160,10 +160,7 @@ fn registrations_and_grants_are_logged_listed_and_counted() {
 
     let lines = notice_lines(&ngx, "fediguard: app registered");
     assert_eq!(lines.len(), 2, "{lines:#?}");
-    let want = format!(
-        "[notice] " // level, then pid#tid: *conn
-    );
-    assert!(lines[0].contains(&want), "{}", lines[0]);
+    assert!(lines[0].contains("[notice] "), "{}", lines[0]);
     assert!(
         lines[0].contains(&format!(
             "fediguard: app registered name=\"CDSC Reader\" website=\"https://cdsc.example\" scopes=\"read\" redirect_uri=\"urn:ietf:wg:oauth:2.0:oob\" client_id={} agent=\"{SCRAPER}\", client: 127.0.0.1,",

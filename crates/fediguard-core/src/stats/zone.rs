@@ -302,7 +302,7 @@ impl StatsZone {
             .filter(|e| e.serial.load(Relaxed) != 0)
             .map(|e| (e.serial.load(Relaxed), e.view()))
             .collect();
-        out.sort_by(|a, b| b.0.cmp(&a.0));
+        out.sort_by_key(|e| core::cmp::Reverse(e.0));
         out.into_iter().map(|(_, v)| v).collect()
     }
 }
