@@ -1,120 +1,10 @@
-//! Admin visibility through the real nginx (2 workers) and the stand-in
-//! Mastodon: app registrations and client_credentials grants are logged,
-//! listed and counted; watched tokens need no verification; the metrics
-//! parse, only grow, and survive reload; nothing secret shows anywhere;
-//! watched answers reach the client byte for byte.
+//! App watch through the real nginx (2 workers) and the stand-in Mastodon:
+//! registrations and client_credentials grants are logged, listed and
+//! counted; watched tokens need no verification; nothing secret shows
+//! anywhere; watched answers reach the client byte for byte.
 
-use std::collections::BTreeMap;
-
-use fediguard_tests::exposition;
 use fediguard_tests::mastodon::{Backend, Profile};
-use fediguard_tests::{nginx_test, request, Nginx, Response};
-
-const ACCOUNTS: &str = "/api/v1/accounts/verify_credentials";
-const APPS: &str = "/api/v1/apps/verify_credentials";
-const SCRAPER: &str = "Python/3.6 aiohttp/3.6.2";
-
-fn nginx(backend: &Backend) -> Nginx {
-    nginx_with(backend, "")
-}
-
-/// `lifetimes` are `fediguard_token_zone`'s parameters.
-fn nginx_with(backend: &Backend, lifetimes: &str) -> Nginx {
-    let b = backend.port();
-    Nginx::start(&format!(
-        "fediguard_token_zone zone=tokens:1m {lifetimes};
-         fediguard_metrics_zone zone=fediguard_stats:1m;
-         fediguard_limit_zone $binary_remote_addr zone=per_ip:1m rate=1000r/s;
-         server {{ listen 127.0.0.1:{{PORT}};
-           fediguard on;
-           location = /api/v1/apps {{ fediguard_app_watch on; proxy_pass http://127.0.0.1:{b}; }}
-           location = /oauth/token {{ fediguard_app_watch on; proxy_pass http://127.0.0.1:{b}; }}
-           location = /unwatched/api/v1/apps {{ proxy_pass http://127.0.0.1:{b}/api/v1/apps; }}
-           location /api/ {{
-             fediguard_token_verify /_fediguard;
-             fediguard_limit zone=per_ip burst=1000 nodelay;
-             try_files /nonexistent @ok; }}
-           location = /api/v1/timelines/public {{
-             fediguard_token_verify /_fediguard; fediguard_token_require user;
-             try_files /nonexistent @ok; }}
-           location /ai/ {{ fediguard_agent_deny ai; try_files /nonexistent @ok; }}
-           location /_fediguard/ {{
-             internal;
-             proxy_pass http://127.0.0.1:{b}/;
-             proxy_connect_timeout 1s; proxy_read_timeout 2s;
-             subrequest_output_buffer_size 64k;
-           }}
-           location @ok {{ default_type application/json; return 200 '[]'; }}
-           location = /metrics {{ fediguard_metrics; allow 127.0.0.1; deny all; }}
-         }}"
-    ))
-}
-
-fn post(port: u16, path: &str, ctype: &str, body: &str, extra: &[(&str, &str)]) -> Response {
-    let mut raw = format!(
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: {SCRAPER}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (n, v) in extra {
-        raw.push_str(&format!("{n}: {v}\r\n"));
-    }
-    raw.push_str("\r\n");
-    raw.push_str(body);
-    request(port, raw.as_bytes()).unwrap()
-}
-
-const FORM: &str = "application/x-www-form-urlencoded";
-const JSON: &str = "application/json";
-
-fn field(r: &Response, f: &str) -> String {
-    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    v[f].as_str().unwrap_or_default().to_string()
-}
-
-fn base64(s: &str) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let b = s.as_bytes();
-    let mut out = String::new();
-    for chunk in b.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &c)| n | (c as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn metrics(ngx: &Nginx) -> BTreeMap<String, f64> {
-    let r = ngx.get("/metrics", &[]);
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("Content-Type"),
-        Some("text/plain; version=0.0.4; charset=utf-8")
-    );
-    exposition::parse(&r.text()).unwrap_or_else(|e| panic!("{e}\n{}", r.text()))
-}
-
-fn metrics_json(ngx: &Nginx) -> serde_json::Value {
-    let r = ngx.get("/metrics?format=json", &[]);
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header("Content-Type"), Some("application/json"));
-    serde_json::from_slice(&r.body).unwrap()
-}
-
-fn notice_lines(ngx: &Nginx, what: &str) -> Vec<String> {
-    ngx.error_log()
-        .lines()
-        .filter(|l| l.contains(what))
-        .map(str::to_string)
-        .collect()
-}
+use fediguard_tests::watch::*;
 
 struct App {
     client_id: String,
@@ -128,7 +18,7 @@ struct App {
 #[test]
 fn registrations_and_grants_are_logged_listed_and_counted() {
     let backend = Backend::start(Profile::Mastodon);
-    let ngx = nginx(&backend);
+    let ngx = watching_nginx(&backend);
     let port = ngx.port;
 
     let reg = post(
@@ -333,7 +223,7 @@ fn registrations_and_grants_are_logged_listed_and_counted() {
 #[test]
 fn a_reverified_token_still_counts_for_its_app() {
     let backend = Backend::start(Profile::Mastodon);
-    let ngx = nginx_with(&backend, "app=0");
+    let ngx = watching_nginx_with(&backend, "app=0");
     let reg = post(
         ngx.port,
         "/api/v1/apps",
@@ -367,142 +257,12 @@ fn a_reverified_token_still_counts_for_its_app() {
     );
 }
 
-#[test]
-fn prometheus_output_parses_and_only_grows_across_requests_and_reload() {
-    let backend = Backend::start(Profile::Mastodon);
-    let ngx = nginx(&backend);
-    let traffic = |ngx: &Nginx| {
-        assert_eq!(ngx.get_as("/ai/x", "GPTBot/1.1").status, 403);
-        assert_eq!(ngx.get_as("/ai/x", "Mozilla/5.0").status, 200);
-        let r = ngx.get(
-            "/api/v1/timelines/public",
-            &[("Authorization", "Bearer nope")],
-        );
-        assert_eq!(r.status, 403);
-        let r = post(
-            ngx.port,
-            "/api/v1/apps",
-            FORM,
-            "client_name=Grower&redirect_uris=urn:ietf:wg:oauth:2.0:oob",
-            &[],
-        );
-        assert_eq!(r.status, 200);
-    };
-    let before = metrics(&ngx);
-    for series in [
-        "fediguard_decisions_total{reason=\"agent-denied\",action=\"deny\"}",
-        "fediguard_agent_requests_total{class=\"ai\"}",
-        "fediguard_token_requests_total{class=\"invalid\"}",
-        "fediguard_verdict_cache_hits_total",
-        "fediguard_limit_requests_total{zone=\"per_ip\",outcome=\"passed\"}",
-        "fediguard_limit_nodes{zone=\"per_ip\"}",
-        "fediguard_app_registrations_total",
-        "fediguard_client_credentials_grants_total",
-    ] {
-        assert!(before.contains_key(series), "{series} missing: {before:#?}");
-    }
-    traffic(&ngx);
-    let after = metrics(&ngx);
-    assert_monotonic(&before, &after);
-    let get = |m: &BTreeMap<String, f64>, s: &str| m.get(s).copied().unwrap_or(-1.0);
-    assert_eq!(
-        get(
-            &after,
-            "fediguard_decisions_total{reason=\"agent-denied\",action=\"deny\"}"
-        ),
-        1.0
-    );
-    assert_eq!(
-        get(&after, "fediguard_agent_requests_total{class=\"ai\"}"),
-        1.0
-    );
-    assert_eq!(
-        get(&after, "fediguard_agent_requests_total{class=\"other\"}"),
-        1.0
-    );
-    assert_eq!(
-        get(&after, "fediguard_token_requests_total{class=\"invalid\"}"),
-        1.0
-    );
-    assert_eq!(get(&after, "fediguard_verifications_started_total"), 1.0);
-    assert_eq!(
-        get(&after, "fediguard_verifications_total{outcome=\"invalid\"}"),
-        1.0
-    );
-    assert_eq!(get(&after, "fediguard_verdict_cache_entries"), 1.0);
-    assert_eq!(get(&after, "fediguard_app_registrations_total"), 1.0);
-    assert_eq!(get(&after, "fediguard_apps_recent"), 1.0);
-
-    ngx.reload();
-    let reloaded = metrics(&ngx);
-    assert_monotonic(&after, &reloaded);
-    assert_eq!(get(&reloaded, "fediguard_app_registrations_total"), 1.0);
-    assert_eq!(
-        get(&reloaded, "fediguard_agent_requests_total{class=\"ai\"}"),
-        1.0
-    );
-    traffic(&ngx);
-    let last = metrics(&ngx);
-    assert_monotonic(&reloaded, &last);
-    assert_eq!(
-        get(
-            &last,
-            "fediguard_decisions_total{reason=\"agent-denied\",action=\"deny\"}"
-        ),
-        2.0
-    );
-    assert_eq!(get(&last, "fediguard_app_registrations_total"), 2.0);
-    // The ring kept the first app across the reload.
-    let v = metrics_json(&ngx);
-    let names: Vec<&str> = v["apps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Grower", "Grower"]);
-    // JSON has the same numbers as the text.
-    assert_eq!(v["decisions"]["agent-denied"]["deny"], 2);
-    assert_eq!(
-        v["limit_zones"]["per_ip"]["passed"],
-        get(
-            &last,
-            "fediguard_limit_requests_total{zone=\"per_ip\",outcome=\"passed\"}"
-        ) as u64
-    );
-}
-
-fn assert_monotonic(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>) {
-    for (series, v) in before {
-        let name = series.split('{').next().unwrap();
-        if !name.ends_with("_total") {
-            continue;
-        }
-        let now = after
-            .get(series)
-            .unwrap_or_else(|| panic!("{series} vanished"));
-        assert!(now >= v, "{series} went from {v} to {now}");
-    }
-}
-
-#[test]
-fn metrics_answer_only_get_and_head() {
-    let backend = Backend::start(Profile::Mastodon);
-    let ngx = nginx(&backend);
-    let r = post(ngx.port, "/metrics", FORM, "a=b", &[]);
-    assert_eq!(r.status, 405);
-    let raw = "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    let r = request(ngx.port, raw.as_bytes()).unwrap();
-    assert_eq!(r.status, 200);
-    assert!(r.body.is_empty());
-}
-
 /// Answers sent as they are: watched and unwatched locations give the
 /// client the same bytes, and nothing is recorded.
 #[test]
 fn garbage_truncated_and_huge_answers_pass_through_unchanged() {
     let backend = Backend::start(Profile::Mastodon);
-    let ngx = nginx(&backend);
+    let ngx = watching_nginx(&backend);
     let huge_name = "x".repeat(40_000);
     let huge = format!(
         r#"{{"id":"1","name":"{huge_name}","client_id":"huge-id","client_secret":"huge-secret"}}"#
@@ -583,42 +343,4 @@ fn garbage_truncated_and_huge_answers_pass_through_unchanged() {
         "{}",
         ngx.error_log()
     );
-}
-
-#[test]
-fn configuration_errors() {
-    let t = nginx_test("server { listen 127.0.0.1:1; location = /m { fediguard_metrics; } }");
-    assert!(!t.ok);
-    assert!(
-        t.output.contains("fediguard_metrics in")
-            && t.output.contains("needs a fediguard_metrics_zone"),
-        "{}",
-        t.output
-    );
-    let t = nginx_test("fediguard_metrics_zone zone=s:16k; server { listen 127.0.0.1:1; }");
-    assert!(!t.ok);
-    assert!(
-        t.output.contains("too small (at least 64k)"),
-        "{}",
-        t.output
-    );
-    assert!(
-        t.output.contains(&t.place_of("fediguard_metrics_zone")),
-        "{}",
-        t.output
-    );
-    let t = nginx_test("server { listen 127.0.0.1:1; fediguard_app_watch on; }");
-    assert!(!t.ok);
-    assert!(
-        t.output
-            .contains("\"fediguard_app_watch\" directive is not allowed here"),
-        "{}",
-        t.output
-    );
-    let t = nginx_test("server { listen 127.0.0.1:1; location / { fediguard_app_watch maybe; } }");
-    assert!(!t.ok, "{}", t.output);
-    let t = nginx_test(
-        "fediguard_metrics_zone zone=s:1m; fediguard_metrics_zone zone=t:1m; server { listen 127.0.0.1:1; }",
-    );
-    assert!(t.output.contains("duplicate"), "{}", t.output);
 }
