@@ -163,7 +163,13 @@ unsafe extern "C" fn init_zone(shm_zone: *mut ngx_shm_zone_t, data: *mut c_void)
         v.map(|v| (v, mem))
     };
     let Some((view, mem)) = view else {
-        log_zone(z, NGX_LOG_EMERG, "is too small");
+        let why = if data.is_null() && z.shm.exists == 0 {
+            "is too small"
+        } else {
+            "cannot be taken over from the previous configuration \
+             (another kind of zone had this name and size): rename it"
+        };
+        log_zone(z, NGX_LOG_EMERG, why);
         return Status::NGX_ERROR.0;
     };
     ngx_shmtx_lock(&mut (*pool).mutex);

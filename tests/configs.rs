@@ -60,6 +60,11 @@ fn demo_serves_the_readme_examples() {
         .filter_map(|l| l.split("reason=").nth(1))
         .map(|r| r.split(' ').next().unwrap_or("").to_string())
         .collect();
+    let m = ngx.get_as("/fediguard/metrics", "curl/8.5.0");
+    assert_eq!(m.status, 200);
+    let metrics = fediguard_tests::exposition::parse(&m.text()).unwrap();
+    let denied = "fediguard_decisions_total{reason=\"agent-denied\",action=\"deny\"}";
+    assert!(metrics.get(denied).is_some_and(|&n| n >= 1.0), "{}", m.text());
     for want in [
         "agent-denied",
         "mastoapi-no-auth",
