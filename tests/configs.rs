@@ -64,7 +64,11 @@ fn demo_serves_the_readme_examples() {
     assert_eq!(m.status, 200);
     let metrics = fediguard_tests::exposition::parse(&m.text()).unwrap();
     let denied = "fediguard_decisions_total{reason=\"agent-denied\",action=\"deny\"}";
-    assert!(metrics.get(denied).is_some_and(|&n| n >= 1.0), "{}", m.text());
+    assert!(
+        metrics.get(denied).is_some_and(|&n| n >= 1.0),
+        "{}",
+        m.text()
+    );
     for want in [
         "agent-denied",
         "mastoapi-no-auth",
