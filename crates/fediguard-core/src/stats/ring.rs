@@ -104,7 +104,8 @@ impl AppEntry {
 
     /// Remembers a token's fingerprint (the oldest of TOKENS_KEPT goes).
     pub fn add_token(&mut self, fp: &[u8; KEY_LEN]) {
-        if self.holds_token(fp) {
+        // All zero: no fingerprint (no token zone to key it).
+        if *fp == [0; KEY_LEN] || self.holds_token(fp) {
             return;
         }
         let i = self.token_next as usize % TOKENS_KEPT;

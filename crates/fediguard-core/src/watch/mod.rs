@@ -37,16 +37,19 @@ fn object(body: &[u8]) -> Option<Map<String, Value>> {
 
 /// A string, or the strings of an array joined by spaces (Mastodon 4.3
 /// answers `scopes` and `redirect_uris` as arrays, older versions not).
+/// Old versions separate several redirect URIs with newlines: they come
+/// out separated by spaces.
 fn words(v: Option<&Value>) -> String {
-    match v {
-        Some(Value::String(s)) => s.clone(),
+    let all: Vec<&str> = match v {
+        Some(Value::String(s)) => s.split_whitespace().collect(),
         Some(Value::Array(a)) => a
             .iter()
             .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(" "),
-        _ => String::new(),
-    }
+            .flat_map(str::split_whitespace)
+            .collect(),
+        _ => Vec::new(),
+    };
+    all.join(" ")
 }
 
 /// The answer to `POST /api/v1/apps`: an Application with its client_id.

@@ -22,7 +22,7 @@ fn reads_older_registrations() {
     .unwrap();
     assert_eq!(r.website, "");
     assert_eq!(r.scopes, "");
-    assert_eq!(r.redirect_uri, "https://a.example/cb\nhttps://b.example/cb");
+    assert_eq!(r.redirect_uri, "https://a.example/cb https://b.example/cb");
 }
 
 #[test]
