@@ -40,6 +40,8 @@ pub struct MainConf {
     pub stats: Option<Box<StatsConf>>,
     /// Where `fediguard_metrics` stands, checked against the zone.
     pub metrics_places: Vec<ConfPlace>,
+    /// Some location has `fediguard_app_watch on`: the filters look.
+    pub app_watch_used: bool,
 }
 
 /// A class list of `fediguard_agent_deny`, as written.

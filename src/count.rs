@@ -84,25 +84,29 @@ pub fn verification_outcome(r: &Request, class: TokenClass) {
 /// app, and as denied when it was.
 pub unsafe extern "C" fn log_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     let req = Request::from_ngx_http_request(r);
-    if req.is_main() {
-        crate::limit_check::after(req);
+    if !req.is_main() {
+        return NGX_OK as ngx_int_t;
+    }
+    // Where fediguard is off in the final location, nothing is charged or
+    // counted (the location that checked the token may be another one,
+    // after try_files or error_page, but it is on there too).
+    let Some(lcf) = Module::location_conf(req) else {
+        return NGX_OK as ngx_int_t;
+    };
+    if lcf.mode() != fediguard_core::conf_value::Mode::Off {
+        crate::limit_check::after(req, lcf);
         app_request(req);
     }
     NGX_OK as ngx_int_t
 }
 
 fn app_request(r: &Request) {
-    let Some(lcf) = Module::location_conf(r) else {
-        return;
-    };
-    // The final location (after try_files, error_page) may not be the one
-    // that checked the token; only where fediguard is off, nothing ran.
-    if lcf.mode() == fediguard_core::conf_value::Mode::Off {
-        return;
-    }
     let Some(ctx) = crate::request_ctx::find(r) else {
         return;
     };
+    if ctx.token.app.is_none() {
+        return;
+    }
     if let Some(z) = zone(r) {
         z.count_request(ctx.token.app, ctx.denied);
     }

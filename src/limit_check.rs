@@ -11,10 +11,10 @@ use fediguard_core::limit::{
     charge, charge_after, delay_ms, drained_at, parse_cost, retry_after_secs, Limit, Outcome,
 };
 use nginx_sys::ngx_http_request_t;
-use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, Request};
+use ngx::http::{HttpModuleMainConf, Request};
 
 use crate::conf::limits::{Cost, LimitRef, LimitZone};
-use crate::conf::MainConf;
+use crate::conf::{LocConf, MainConf};
 use crate::count;
 use crate::token_check::now_ms;
 use crate::Module;
@@ -219,13 +219,13 @@ pub fn add_reject_headers(r: &mut Request, zone: &LimitZone, limit: &Limit, exce
 }
 
 /// Log phase: `fediguard_limit_after` charges, from the finished request.
-pub fn after(r: &Request) {
-    let (Some(lcf), Some(mcf)) = (Module::location_conf(r), Module::main_conf(r)) else {
-        return;
-    };
-    if lcf.limits_after().is_empty() || lcf.mode() == fediguard_core::conf_value::Mode::Off {
+pub fn after(r: &Request, lcf: &LocConf) {
+    if lcf.limits_after().is_empty() {
         return;
     }
+    let Some(mcf) = Module::main_conf(r) else {
+        return;
+    };
     let now = now_ms();
     let (slots, n) = items(r, mcf, lcf.limits_after(), 0);
     for it in slots[..n].iter().flatten() {

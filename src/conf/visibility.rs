@@ -61,7 +61,14 @@ pub unsafe extern "C" fn set_app_watch(
     _cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
+    let Some(mcf) = Module::main_conf_mut(&*cf) else {
+        return conf_error(cf, "no fediguard main configuration");
+    };
     with_loc(cf, conf, |lcf, a| {
-        once(&mut lcf.app_watch, "fediguard_app_watch", parse_flag(a[0]))
+        let on = parse_flag(a[0]);
+        if on == Ok(true) {
+            mcf.app_watch_used = true;
+        }
+        once(&mut lcf.app_watch, "fediguard_app_watch", on)
     })
 }
