@@ -18,10 +18,15 @@ pub fn watching_nginx(backend: &Backend) -> Nginx {
 
 /// `lifetimes` are `fediguard_token_zone`'s parameters.
 pub fn watching_nginx_with(backend: &Backend, lifetimes: &str) -> Nginx {
+    watching_nginx_sized(backend, lifetimes, "1m")
+}
+
+/// `stats_size` is the size of the `fediguard_metrics_zone`.
+pub fn watching_nginx_sized(backend: &Backend, lifetimes: &str, stats_size: &str) -> Nginx {
     let b = backend.port();
     Nginx::start(&format!(
         "fediguard_token_zone zone=tokens:1m {lifetimes};
-         fediguard_metrics_zone zone=fediguard_stats:1m;
+         fediguard_metrics_zone zone=fediguard_stats:{stats_size};
          fediguard_limit_zone $binary_remote_addr zone=per_ip:1m rate=1000r/s;
          server {{ listen 127.0.0.1:{{PORT}};
            fediguard on;
