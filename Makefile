@@ -57,6 +57,7 @@ run: build
 	@echo "  curl -i -A 'Python/3.6 aiohttp/3.6.2' 127.0.0.1:$(PORT)/dry-run/"
 	@echo "  curl -i -H 'Authorization: Bearer demo-app-token' 127.0.0.1:$(PORT)/api/v1/timelines/public"
 	@echo "  curl -i '127.0.0.1:$(PORT)/api/v1/timelines/public?access_token=demo-user-token'"
+	@echo "  curl 127.0.0.1:$(PORT)/fediguard/metrics"
 	@echo "Decisions are printed below (error_log), requests with their class (access_log)."
 	@echo
 	exec $(OBJS)/nginx -p $(RUN_DIR)/ -c $(RUN_DIR)/demo.conf -e stderr -g 'daemon off;'

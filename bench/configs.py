@@ -20,6 +20,7 @@ VERIFY = """
 
 FULL_ON = """
     fediguard_token_zone zone=tokens:64m;
+    fediguard_metrics_zone zone=stats:1m;
     fediguard_limit_zone $binary_remote_addr zone=per_ip:16m rate=100000000r/s;
     server {{
         listen 127.0.0.1:{port};

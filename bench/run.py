@@ -136,7 +136,7 @@ def main():
     grow = s1 / s2 - 1
     b.row(f"5a. verdict cache holding 1,000 vs {big:,} tokens", "1k", fmt_rps(s1), f"{big:,}",
           fmt_rps(s2), f"{grow * 100:+.1f}% cost", "<= +20%", grow <= 0.20,
-          "172 bytes of shared memory per cached token")
+          "180 bytes of shared memory per cached token")
 
     (r1, _), (r2, _) = b.ab(configs.agents_only(rules=10), configs.agents_only(rules=1000),
                             headers={"User-Agent": BROWSER})

@@ -82,6 +82,10 @@ fn token_step(r: &mut Request, lcf: &LocConf, ctx: &mut RequestCtx) -> Option<St
         Progress::Error => return Some(Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t)),
     }
     let class = ctx.token.class.unwrap_or(TokenClass::Unknown);
+    if !ctx.token.counted {
+        ctx.token.counted = true;
+        crate::count::token(r, class);
+    }
     let reason = token_reason(class, lcf.token_require(), lcf.token_fail())?;
     let logged = ctx.logged_token;
     ctx.logged_token = true;
@@ -163,10 +167,12 @@ fn deny(
     let dry_run = lcf.mode() == Mode::DryRun;
     if !logged {
         log_denial(r, lcf, ctx, reason, dry_run, detail);
+        crate::count::decision(r, reason, dry_run);
     }
     if dry_run {
         return None;
     }
+    ctx.denied = true;
     let status = match reason {
         Reason::VerifyUnavailable => NGX_HTTP_SERVICE_UNAVAILABLE as ngx_int_t,
         Reason::RateLimited => lcf.limit_status() as ngx_int_t,

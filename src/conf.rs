@@ -3,11 +3,13 @@
 
 pub mod directives;
 pub mod limits;
+pub mod visibility;
 
 use fediguard_core::agent::{AgentMatcher, ClassId, ClassRegistry, RecentAgents, Rule};
 use fediguard_core::conf_value::{FailPolicy, LogLevel, Mode, Require};
 
 use crate::log::ConfPlace;
+use crate::stats_zone::StatsConf;
 use crate::token_zone::TokenZone;
 use limits::{LimitRef, LimitZone};
 
@@ -34,6 +36,12 @@ pub struct MainConf {
     pub limit_zones: Vec<LimitZone>,
     /// Every zone named by `fediguard_limit(_after)`, with where.
     pub limit_refs: Vec<(String, ConfPlace)>,
+    /// `fediguard_metrics_zone`.
+    pub stats: Option<Box<StatsConf>>,
+    /// Where `fediguard_metrics` stands, checked against the zone.
+    pub metrics_places: Vec<ConfPlace>,
+    /// Some location has `fediguard_app_watch on`: the filters look.
+    pub app_watch_used: bool,
 }
 
 /// A class list of `fediguard_agent_deny`, as written.
@@ -61,6 +69,8 @@ pub struct LocConf {
     pub limits: Option<Vec<LimitRef>>,
     pub limits_after: Option<Vec<LimitRef>>,
     pub limit_status: Option<u16>,
+    /// `fediguard_app_watch`.
+    pub app_watch: Option<bool>,
 }
 
 pub const DEFAULT_LIMIT_STATUS: u16 = 429;
@@ -144,6 +154,9 @@ impl LocConf {
         if self.limit_status.is_none() {
             self.limit_status = prev.limit_status;
         }
+        if self.app_watch.is_none() {
+            self.app_watch = prev.app_watch;
+        }
         for list in [&mut self.limits, &mut self.limits_after]
             .into_iter()
             .flatten()
@@ -188,6 +201,22 @@ impl MainConf {
                     "fediguard_token_verify in {place} needs a fediguard_token_zone \
                      in the http block"
                 ));
+            }
+        }
+        match self.stats.as_deref_mut() {
+            Some(stats) => {
+                stats.class_names = (0..self.classes.len())
+                    .map(|i| self.classes.name(ClassId(i as u16)).to_string())
+                    .collect();
+                stats.limit_names = self.limit_zones.iter().map(|z| z.name.clone()).collect();
+            }
+            None => {
+                if let Some(place) = self.metrics_places.first() {
+                    return Err(format!(
+                        "fediguard_metrics in {place} needs a fediguard_metrics_zone \
+                         in the http block"
+                    ));
+                }
             }
         }
         let matcher = AgentMatcher::build(&self.rules, self.catalog.unwrap_or(true))?;

@@ -6,10 +6,14 @@
 #[macro_use]
 mod log;
 mod access;
+mod app_watch;
 mod conf;
+mod count;
 mod delay;
 mod limit_check;
+mod metrics;
 mod request_ctx;
+mod stats_zone;
 mod token_check;
 mod token_zone;
 mod variables;
@@ -56,7 +60,8 @@ impl HttpModule for Module {
         if h.is_null() {
             return Status::NGX_ERROR.0;
         }
-        *h = Some(limit_check::log_handler);
+        *h = Some(count::log_handler);
+        app_watch::install();
         Status::NGX_OK.0
     }
 

@@ -10,11 +10,12 @@ use fediguard_core::fingerprint::fingerprint;
 use fediguard_core::limit::{
     charge, charge_after, delay_ms, drained_at, parse_cost, retry_after_secs, Limit, Outcome,
 };
-use nginx_sys::{ngx_http_request_t, ngx_int_t, NGX_OK};
-use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, Request};
+use nginx_sys::ngx_http_request_t;
+use ngx::http::{HttpModuleMainConf, Request};
 
 use crate::conf::limits::{Cost, LimitRef, LimitZone};
-use crate::conf::MainConf;
+use crate::conf::{LocConf, MainConf};
+use crate::count;
 use crate::token_check::now_ms;
 use crate::Module;
 
@@ -131,7 +132,7 @@ pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
         let Some(it) = item(r, mcf, l, 1000) else {
             return Decision::Pass;
         };
-        return match one(&it, now_ms(), true) {
+        let d = match one(&it, now_ms(), true) {
             Some(Outcome::Reject { excess }) => Decision::Reject {
                 zone: it.index,
                 limit: it.limit,
@@ -143,6 +144,13 @@ pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
             },
             None => Decision::Pass,
         };
+        let outcome = match d {
+            Decision::Pass => count::LIMIT_PASSED,
+            Decision::Delay(_) => count::LIMIT_DELAYED,
+            Decision::Reject { .. } => count::LIMIT_REJECTED,
+        };
+        count::limit(r, it.index, outcome);
+        return d;
     }
     let (slots, n) = items(r, mcf, limits, 1000);
     let items = &slots[..n];
@@ -157,11 +165,12 @@ pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
         let Some(it) = it else { continue };
         match one(it, now, i == last) {
             Some(Outcome::Reject { excess }) => {
+                count::limit(r, it.index, count::LIMIT_REJECTED);
                 return Decision::Reject {
                     zone: it.index,
                     limit: it.limit,
                     excess,
-                }
+                };
             }
             Some(Outcome::Pass { bucket }) => excess[i] = bucket.excess,
             None => {}
@@ -173,12 +182,18 @@ pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
             excess[i] = bucket.excess;
         }
     }
-    let delay = items
-        .iter()
-        .zip(&excess)
-        .filter_map(|(it, &e)| it.as_ref().map(|it| delay_ms(&it.limit, e)))
-        .max()
-        .unwrap_or(0);
+    let mut delay = 0;
+    for (it, &e) in items.iter().zip(&excess) {
+        let Some(it) = it else { continue };
+        let d = delay_ms(&it.limit, e);
+        let outcome = if d > 0 {
+            count::LIMIT_DELAYED
+        } else {
+            count::LIMIT_PASSED
+        };
+        count::limit(r, it.index, outcome);
+        delay = delay.max(d);
+    }
     if delay > 0 {
         Decision::Delay(delay)
     } else {
@@ -204,21 +219,13 @@ pub fn add_reject_headers(r: &mut Request, zone: &LimitZone, limit: &Limit, exce
 }
 
 /// Log phase: `fediguard_limit_after` charges, from the finished request.
-pub unsafe extern "C" fn log_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
-    let r = Request::from_ngx_http_request(r);
-    if r.is_main() {
-        after(r);
+pub fn after(r: &Request, lcf: &LocConf) {
+    if lcf.limits_after().is_empty() {
+        return;
     }
-    NGX_OK as ngx_int_t
-}
-
-fn after(r: &Request) {
-    let (Some(lcf), Some(mcf)) = (Module::location_conf(r), Module::main_conf(r)) else {
+    let Some(mcf) = Module::main_conf(r) else {
         return;
     };
-    if lcf.limits_after().is_empty() || lcf.mode() == fediguard_core::conf_value::Mode::Off {
-        return;
-    }
     let now = now_ms();
     let (slots, n) = items(r, mcf, lcf.limits_after(), 0);
     for it in slots[..n].iter().flatten() {

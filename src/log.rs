@@ -55,6 +55,19 @@ impl core::fmt::Display for ConfPlace {
 /// in its query string is written with the token redacted.
 pub fn write_for_request(r: &ngx::http::Request, level: usize, msg: &str) {
     let log = r.log();
+    if log.is_null() {
+        return;
+    }
+    // No "while sending to client" (lines written by output filters): the
+    // line says what it is about.
+    // SAFETY: a request's log, single-threaded; restored below.
+    let action = unsafe { core::mem::replace(&mut (*log).action, core::ptr::null_mut()) };
+    write_for_request_as_is(r, log, level, msg);
+    // SAFETY: as above.
+    unsafe { (*log).action = action };
+}
+
+fn write_for_request_as_is(r: &ngx::http::Request, log: *mut ngx_log_t, level: usize, msg: &str) {
     let line = r.as_ref().request_line;
     // SAFETY: request_line points into the request's header buffer.
     let needs_redaction = line.len > 0

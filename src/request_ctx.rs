@@ -41,6 +41,10 @@ pub struct RequestCtx {
     /// Set once the limits of the request were applied (they charge once,
     /// whatever internal redirects follow).
     pub limit_status: Option<LimitStatus>,
+    /// The request was denied (not in dry_run).
+    pub denied: bool,
+    /// `fediguard_app_watch`: the copy of the answer being read.
+    pub watch: crate::app_watch::Watch,
 }
 
 /// One answer of a verification subrequest.
@@ -88,6 +92,10 @@ pub struct TokenCtx {
     pub wait_until: u64,
     /// A variable looked at the token before the access phase did.
     pub peeked: bool,
+    /// The token's class was counted in the metrics.
+    pub counted: bool,
+    /// The app the token was granted to, when fediguard saw the grant.
+    pub app: fediguard_core::stats::AppRef,
 }
 
 impl TokenCtx {
@@ -134,11 +142,33 @@ unsafe extern "C" fn ctx_marker(data: *mut c_void) {
 /// then found again through the pool's cleanup list, so `$fediguard_reason`
 /// still names the decision when the deny page is logged.
 pub fn get(r: &Request) -> Option<&'static mut RequestCtx> {
+    if let Some(ctx) = find(r) {
+        return Some(ctx);
+    }
+    let module = Module::module();
+    let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
+    // SAFETY: as in find; the new context is allocated from r->pool.
+    unsafe {
+        let slot = (*raw).ctx.add(module.ctx_index);
+        let cln = ngx_pool_cleanup_add((*raw).pool, mem::size_of::<RequestCtx>());
+        if cln.is_null() {
+            return None;
+        }
+        let ctx = (*cln).data.cast::<RequestCtx>();
+        ptr::write(ctx, RequestCtx::new());
+        (*cln).handler = Some(ctx_marker);
+        *slot = ctx.cast();
+        ctx.as_mut()
+    }
+}
+
+/// The request's context if it has one (never creates it).
+pub fn find(r: &Request) -> Option<&'static mut RequestCtx> {
     let module = Module::module();
     let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
     // SAFETY: r is a live request; ctx has a slot for every module, and our
-    // slot holds either NULL or a RequestCtx allocated below from r->pool,
-    // which outlives every use of the reference during the request.
+    // slot holds either NULL or a RequestCtx allocated by `get` from
+    // r->pool, which outlives every use of the reference during the request.
     unsafe {
         let slot = (*raw).ctx.add(module.ctx_index);
         if let Some(ctx) = (*slot).cast::<RequestCtx>().as_mut() {
@@ -157,16 +187,7 @@ pub fn get(r: &Request) -> Option<&'static mut RequestCtx> {
             }
             c = cln.next;
         }
-
-        let cln = ngx_pool_cleanup_add((*raw).pool, mem::size_of::<RequestCtx>());
-        if cln.is_null() {
-            return None;
-        }
-        let ctx = (*cln).data.cast::<RequestCtx>();
-        ptr::write(ctx, RequestCtx::new());
-        (*cln).handler = Some(ctx_marker);
-        *slot = ctx.cast();
-        ctx.as_mut()
+        None
     }
 }
 
@@ -182,6 +203,8 @@ impl RequestCtx {
             logged_token: false,
             token: TokenCtx::default(),
             limit_status: None,
+            denied: false,
+            watch: Default::default(),
         }
     }
 
@@ -200,6 +223,7 @@ impl RequestCtx {
         let agent = r.user_agent().map(|a| a.as_bytes());
         let class = mcf.recent_agents.classify(matcher, agent);
         self.agent_class = class.class;
+        crate::count::agent(r, class.class);
         if let (Some((start, end)), Some(agent)) = (class.host, agent) {
             self.agent_host = lowercase_in_pool(r, &agent[start..end]);
         }

@@ -150,6 +150,7 @@ fn start(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &str) 
     match lookup {
         Lookup::Hit(c) => adopt(r, ctx, &c),
         Lookup::Pending => {
+            crate::count::verification_coalesced(r);
             ctx.token.wait_until = now + PENDING_MS;
             ctx.token.phase = TokenPhase::Waiting;
             wait(r, ctx)
@@ -234,7 +235,10 @@ fn verify_now(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &
     }
     ctx.token.phase = TokenPhase::Accounts;
     match verify::start(r, ctx, prefix) {
-        Ok(()) => Progress::Again,
+        Ok(()) => {
+            crate::count::verification_started(r);
+            Progress::Again
+        }
         Err(()) => {
             let fp = ctx.token.fingerprint();
             zone.with_table(|t| t.forget(&fp));
@@ -252,9 +256,18 @@ fn finish(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, v: Verdict) -
         TokenClass::Invalid => l.invalid,
         _ => l.unknown,
     };
-    let cached = Cached::new(v.class as u8, v.name.as_bytes(), v.website.as_bytes());
-    let until = now_ms().saturating_add(ttl);
+    crate::count::verification_outcome(r, v.class);
     let fp = ctx.token.fingerprint();
+    // A token fediguard saw granted keeps counting for its app after its
+    // verdict expired and was verified again.
+    let app = match (v.class, crate::count::conf(r)) {
+        (TokenClass::App, Some(stats)) => {
+            stats.with_lock(|z| z.find_token(&fp)).unwrap_or_default()
+        }
+        _ => Default::default(),
+    };
+    let cached = Cached::new(v.class as u8, v.name.as_bytes(), v.website.as_bytes()).with_app(app);
+    let until = now_ms().saturating_add(ttl);
     zone.with_table(|t| {
         if ttl == 0 {
             t.forget(&fp);
@@ -270,6 +283,7 @@ fn adopt(r: &mut Request, ctx: &mut RequestCtx, c: &Cached) -> Progress {
     let class = TokenClass::from_u8(c.class).unwrap_or(TokenClass::Unknown);
     ctx.token.name = pool_copy(r, c.name()).unwrap_or_default();
     ctx.token.website = pool_copy(r, c.website()).unwrap_or_default();
+    ctx.token.app = c.app();
     classified(ctx, class)
 }
 

@@ -60,6 +60,15 @@ fn demo_serves_the_readme_examples() {
         .filter_map(|l| l.split("reason=").nth(1))
         .map(|r| r.split(' ').next().unwrap_or("").to_string())
         .collect();
+    let m = ngx.get_as("/fediguard/metrics", "curl/8.5.0");
+    assert_eq!(m.status, 200);
+    let metrics = fediguard_tests::exposition::parse(&m.text()).unwrap();
+    let denied = "fediguard_decisions_total{reason=\"agent-denied\",action=\"deny\"}";
+    assert!(
+        metrics.get(denied).is_some_and(|&n| n >= 1.0),
+        "{}",
+        m.text()
+    );
     for want in [
         "agent-denied",
         "mastoapi-no-auth",
@@ -95,4 +104,97 @@ fn mastodon_conf_passes_nginx_t() {
         .join("\n");
     let t = nginx_test_text(&format!("pid {{DIR}}/nginx.pid;\n{text}"));
     assert!(t.ok, "{}", t.output);
+}
+
+/// mastodon.conf made runnable here: plain HTTP on the test's port for the
+/// instance, the metrics server on `metrics_port`, the stand-in Mastodon as
+/// backend, files under the test's directory.
+fn runnable_mastodon_conf(backend_port: u16, metrics_port: u16) -> String {
+    let text = std::fs::read_to_string(repo_conf("mastodon.conf")).unwrap();
+    let body: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("ssl_"))
+        .map(|l| {
+            l.replace("listen 443 ssl;", "listen 127.0.0.1:8080;")
+                .replace("listen [::]:443 ssl;", "")
+                .replace("listen 80;", "listen unix:{DIR}/http.sock;")
+                .replace("listen [::]:80;", "")
+                .replace(
+                    "listen 127.0.0.1:8081;",
+                    &format!("listen 127.0.0.1:{metrics_port};"),
+                )
+                .replace(
+                    "server 127.0.0.1:3000",
+                    &format!("server 127.0.0.1:{backend_port}"),
+                )
+                .replace("include mime.types;", "types { text/html html; }")
+                .replace("/var/cache/nginx", "{DIR}/cache")
+                .replace("/var/log/nginx", "{DIR}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let body = body.replacen("http {", "http {\n    access_log {DIR}/access.log;", 1);
+    format!("pid {{DIR}}/nginx.pid;\nworker_processes 2;\n{body}")
+}
+
+/// What the README promises of mastodon.conf: registrations and grants are
+/// watched, the watched token needs no verification, and the metrics server
+/// lists the app.
+#[test]
+fn mastodon_conf_watches_apps_and_serves_metrics() {
+    use fediguard_tests::mastodon::{Backend, Profile};
+    use fediguard_tests::watch::{field, post, FORM};
+
+    let backend = Backend::start(Profile::Mastodon);
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let ngx = Nginx::start_conf_text(2, &runnable_mastodon_conf(backend.port(), metrics_port));
+
+    let reg = post(
+        ngx.port,
+        "/api/v1/apps",
+        FORM,
+        "client_name=Scraper&redirect_uris=urn:ietf:wg:oauth:2.0:oob&scopes=read",
+        &[],
+    );
+    assert_eq!(reg.status, 200, "{}", reg.text());
+    let (id, secret) = (field(&reg, "client_id"), field(&reg, "client_secret"));
+    let g = post(
+        ngx.port,
+        "/oauth/token",
+        FORM,
+        &format!("grant_type=client_credentials&client_id={id}&client_secret={secret}"),
+        &[],
+    );
+    assert_eq!(g.status, 200, "{}", g.text());
+    let token = field(&g, "access_token");
+    let r = ngx.get(
+        "/api/v1/timelines/public",
+        &[("Authorization", &format!("Bearer {token}"))],
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(backend.hits("/api/v1/accounts/verify_credentials"), 0);
+
+    let log = ngx.error_log();
+    assert!(
+        log.contains("fediguard: app registered name=\"Scraper\""),
+        "{log}"
+    );
+    assert!(log.contains("fediguard: app token granted"), "{log}");
+    let m = fediguard_tests::get(metrics_port, "/fediguard/metrics?format=json", &[]);
+    assert_eq!(m.status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&m.body).unwrap();
+    let app = &v["apps"][0];
+    assert_eq!(app["name"], "Scraper");
+    assert_eq!(
+        (&app["tokens_granted"], &app["requests"], &app["denied"]),
+        (&1.into(), &1.into(), &1.into())
+    );
+    let text = fediguard_tests::get(metrics_port, "/fediguard/metrics", &[]).text();
+    fediguard_tests::exposition::parse(&text).unwrap();
+    for s in [&secret, &token] {
+        assert!(!log.contains(s.as_str()) && !text.contains(s.as_str()));
+    }
 }

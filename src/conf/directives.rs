@@ -10,8 +10,8 @@ use fediguard_core::conf_value::{
 };
 use nginx_sys::{
     ngx_command_t, ngx_conf_t, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_FLAG,
-    NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_CONF_TAKE3, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
-    NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF,
+    NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_CONF_TAKE3, NGX_HTTP_LOC_CONF,
+    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF,
 };
 use ngx::core::NGX_CONF_OK;
 use ngx::http::HttpModuleMainConf;
@@ -40,7 +40,7 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 15] = [
+pub static mut COMMANDS: [ngx_command_t; 18] = [
     command(
         ngx_string!("fediguard"),
         ANY_LEVEL | NGX_CONF_TAKE1,
@@ -123,6 +123,24 @@ pub static mut COMMANDS: [ngx_command_t; 15] = [
         ngx_string!("fediguard_limit_status"),
         ANY_LEVEL | NGX_CONF_TAKE1,
         set_limit_status,
+        NGX_HTTP_LOC_CONF_OFFSET,
+    ),
+    command(
+        ngx_string!("fediguard_metrics_zone"),
+        NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+        super::visibility::set_metrics_zone,
+        NGX_HTTP_MAIN_CONF_OFFSET,
+    ),
+    command(
+        ngx_string!("fediguard_metrics"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        super::visibility::set_metrics,
+        NGX_HTTP_LOC_CONF_OFFSET,
+    ),
+    command(
+        ngx_string!("fediguard_app_watch"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
+        super::visibility::set_app_watch,
         NGX_HTTP_LOC_CONF_OFFSET,
     ),
     ngx_command_t::empty(),

@@ -2,9 +2,11 @@
 //! (built by `make build`) on a loopback port it picks, and talks HTTP/1.1
 //! to it over plain sockets, so tests can send any bytes they like.
 
+pub mod exposition;
 pub mod http;
 pub mod nginx;
 
 pub use http::{get, request, Response};
 pub use nginx::{nginx_test, nginx_test_text, repo_conf, ConfTest, Nginx};
 pub mod mastodon;
+pub mod watch;

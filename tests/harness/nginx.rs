@@ -87,6 +87,14 @@ impl Nginx {
         Nginx::launch(2, |dir, port| adapt_conf(&text, dir, port))
     }
 
+    /// Starts nginx with a whole configuration text, adapted as
+    /// `start_conf_file` does; `{DIR}` stands for the test's directory.
+    pub fn start_conf_text(workers: u32, text: &str) -> Nginx {
+        Nginx::launch(workers, |dir, port| {
+            adapt_conf(text, dir, port).replace("{DIR}", &dir.display().to_string())
+        })
+    }
+
     pub fn start_with(workers: u32, body: &str) -> Nginx {
         Nginx::launch(workers, |dir, port| render(dir, port, workers, body))
     }

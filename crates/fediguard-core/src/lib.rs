@@ -11,5 +11,7 @@ pub mod limit;
 pub mod reason;
 pub mod redact;
 pub mod shm_table;
+pub mod stats;
 pub mod token;
 pub mod verdict_cache;
+pub mod watch;

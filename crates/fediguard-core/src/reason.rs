@@ -21,6 +21,17 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in declaration order (the order of metrics).
+    pub const ALL: [Reason; 7] = [
+        Reason::AgentDenied,
+        Reason::NoAuth,
+        Reason::TokenMalformed,
+        Reason::TokenInvalid,
+        Reason::TokenAppOnly,
+        Reason::VerifyUnavailable,
+        Reason::RateLimited,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::AgentDenied => "agent-denied",

@@ -1,6 +1,7 @@
 //! Token verdicts, kept in a `shm_table` keyed by token fingerprint.
 
 use crate::shm_table::{self, bytes_per_entry};
+use crate::stats::AppRef;
 
 pub use crate::shm_table::{Stats, KEY_LEN};
 
@@ -17,6 +18,9 @@ pub struct Cached {
     website_len: u8,
     name: [u8; TEXT_CAP],
     website: [u8; TEXT_CAP],
+    /// The app's record in the stats zone (an `AppRef`, little-endian), so
+    /// that requests with the token are counted for its app; 0 for none.
+    app: [u8; 8],
 }
 
 pub type Table = shm_table::Table<Cached>;
@@ -33,10 +37,20 @@ impl Cached {
             website_len: 0,
             name: [0; TEXT_CAP],
             website: [0; TEXT_CAP],
+            app: [0; 8],
         };
         c.name_len = copy_text(&mut c.name, name);
         c.website_len = copy_text(&mut c.website, website);
         c
+    }
+
+    pub fn with_app(mut self, app: AppRef) -> Cached {
+        self.app = app.0.to_le_bytes();
+        self
+    }
+
+    pub fn app(&self) -> AppRef {
+        AppRef(u64::from_le_bytes(self.app))
     }
 
     pub fn name(&self) -> &[u8] {
@@ -77,12 +91,14 @@ mod tests {
     fn verdicts_round_trip_through_a_table() {
         let mut mem = vec![0u64; 4096];
         let mut t = unsafe { Table::init(mem.as_mut_ptr().cast(), 4096 * 8, [1; 32]) }.unwrap();
-        let v = Cached::new(3, b"CDSC Reader", b"https://cdsc.example");
+        let v =
+            Cached::new(3, b"CDSC Reader", b"https://cdsc.example").with_app(AppRef(7 << 32 | 2));
         t.store(&[9; KEY_LEN], v, 500);
         match t.lookup(&[9; KEY_LEN], 100) {
             Lookup::Hit(c) => {
                 assert_eq!(c.name(), b"CDSC Reader");
                 assert_eq!(c.website(), b"https://cdsc.example");
+                assert_eq!(c.app(), AppRef(7 << 32 | 2));
             }
             other => panic!("{other:?}"),
         }
@@ -91,6 +107,6 @@ mod tests {
 
     #[test]
     fn entry_cost() {
-        assert_eq!(BYTES_PER_ENTRY, 172);
+        assert_eq!(BYTES_PER_ENTRY, 180);
     }
 }

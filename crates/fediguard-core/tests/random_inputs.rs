@@ -6,10 +6,12 @@ use fediguard_core::agent::{instance_host, AgentMatcher, ClassId, RecentAgents};
 use fediguard_core::escape::quote;
 use fediguard_core::limit::parse_cost;
 use fediguard_core::redact::redact_request_line;
+use fediguard_core::stats::{wants_json, Seen, StatsZone};
 use fediguard_core::token::{
     after_accounts, after_apps, find_token, find_token_unchecked, well_formed, Answer, Presented,
     MAX_NAME,
 };
+use fediguard_core::watch::{log_client_id, registration, token_answer, token_request};
 
 struct Rng(u64);
 
@@ -52,6 +54,13 @@ impl Rng {
             b",",
             b"-",
             b"@",
+            b"{\"name\":\"",
+            b"\"client_id\":\"",
+            b"\"access_token\":\"",
+            b"\"scopes\":[\"",
+            b"grant_type=client_credentials",
+            b"Basic ",
+            b"format=json",
         ];
         let n = (self.next() as usize) % (max + 1);
         let mut out = Vec::with_capacity(n);
@@ -125,5 +134,50 @@ fn parsers_survive_random_input() {
         let v = after_apps(&acc, &app);
         assert!(v.name.len() <= MAX_NAME && v.website.len() <= MAX_NAME);
         assert!(!v.name.chars().any(char::is_control));
+    }
+}
+
+#[test]
+fn app_watch_parsers_survive_random_input() {
+    let mut mem = vec![0u64; 16 * 1024];
+    let zone = unsafe { StatsZone::init(mem.as_mut_ptr().cast(), mem.len() * 8) }.unwrap();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..20_000 {
+        let a = rng.bytes(300);
+        let b = rng.bytes(100);
+        let c = rng.bytes(40);
+        let agent = String::from_utf8_lossy(&b).into_owned();
+        let seen = Seen {
+            now: rng.next() % 4_000_000_000,
+            client: "192.0.2.1",
+            agent: &agent,
+        };
+        if let Some(reg) = registration(&a) {
+            assert!(!reg.client_id.is_empty());
+            let app = zone.register(&reg, &seen);
+            zone.count_request(app, rng.next() % 2 == 0);
+        }
+        if let Some(t) = token_answer(&a) {
+            assert!(!t.is_empty());
+        }
+        let req = token_request(Some(&c), Some(&a), &b, Some(&c));
+        if let Some(id) = req.client_id {
+            let q = log_client_id(&id);
+            assert!(!q.contains('\n') && !q.contains(' ') || q.starts_with('"'));
+            zone.grant(&id, &[(rng.next() % 255) as u8 + 1; 16], &seen);
+        }
+        let _ = wants_json(&a);
+    }
+    for app in zone.apps() {
+        for text in [
+            &app.name,
+            &app.website,
+            &app.scopes,
+            &app.client_id,
+            &app.agent,
+        ] {
+            assert!(!text.chars().any(char::is_control));
+            assert!(text.len() <= 128);
+        }
     }
 }

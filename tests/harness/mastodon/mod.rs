@@ -72,6 +72,9 @@ struct State {
     hits: HashMap<String, usize>,
     requests: Vec<Recorded>,
     serial: u64,
+    /// path -> whole raw HTTP answer sent instead of the normal one (then
+    /// the connection is closed): garbage, truncated answers.
+    raw: HashMap<String, Vec<u8>>,
 }
 
 struct Shared {
@@ -101,6 +104,7 @@ impl Backend {
                 hits: HashMap::new(),
                 requests: Vec::new(),
                 serial: 0,
+                raw: HashMap::new(),
             }),
             changed: Condvar::new(),
             stop: AtomicBool::new(false),
@@ -145,6 +149,13 @@ impl Backend {
         });
         let i = st.apps.len() - 1;
         st.app_tokens.insert(token.to_string(), i);
+    }
+
+    /// Answers `path` with exactly these bytes (status line, headers and
+    /// body, possibly cut short), then closes the connection.
+    pub fn set_raw(&self, path: &str, answer: &[u8]) {
+        let mut st = self.shared.state.lock().unwrap();
+        st.raw.insert(path.to_string(), answer.to_vec());
     }
 
     pub fn set_behaviour(&self, b: Behaviour) {
@@ -202,6 +213,12 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
         *st.hits.entry(req.path.clone()).or_default() += 1;
         st.requests.push(req.clone());
         shared.changed.notify_all();
+        if let Some(raw) = st.raw.get(&req.path).cloned() {
+            drop(st);
+            let _ = stream.write_all(&raw);
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
         let verify = req.path.ends_with("/verify_credentials");
         let behaviour = if verify {
             st.behaviour

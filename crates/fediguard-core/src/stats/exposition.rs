@@ -1,0 +1,350 @@
+//! The metrics as Prometheus text exposition (format 0.0.4) and as JSON.
+//! Both render the same `Snapshot`; neither ever holds a token (records
+//! keep fingerprints, and those are not rendered either).
+
+use core::fmt::Write;
+
+use serde_json::{json, Map, Value};
+
+use super::ring::AppView;
+use super::time::iso8601;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub evictions: u64,
+    pub entries: u64,
+    pub capacity: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LimitStats {
+    pub zone: String,
+    pub passed: u64,
+    pub delayed: u64,
+    pub rejected: u64,
+    pub nodes: u64,
+    pub capacity: u64,
+    pub evictions: u64,
+}
+
+/// Everything the metrics show, read at one time.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// (reason, denied, would have been denied in dry_run)
+    pub decisions: Vec<(&'static str, u64, u64)>,
+    pub agent_classes: Vec<(String, u64)>,
+    pub token_classes: Vec<(&'static str, u64)>,
+    pub verifications_started: u64,
+    pub verifications_coalesced: u64,
+    pub verification_outcomes: Vec<(&'static str, u64)>,
+    pub verdict_cache: Option<CacheStats>,
+    pub limit_zones: Vec<LimitStats>,
+    pub app_registrations: u64,
+    pub client_credentials_grants: u64,
+    /// Records in the ring and how many it holds.
+    pub apps_capacity: u64,
+    /// Newest first.
+    pub apps: Vec<AppView>,
+}
+
+/// A label value: `\`, `"` and newlines escaped, as the format requires.
+fn label(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+struct Family<'a> {
+    out: &'a mut String,
+    name: &'static str,
+}
+
+impl<'a> Family<'a> {
+    fn new(out: &'a mut String, name: &'static str, kind: &str, help: &str) -> Family<'a> {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        Family { out, name }
+    }
+
+    fn sample(&mut self, labels: &[(&str, &str)], value: u64) {
+        self.out.push_str(self.name);
+        if !labels.is_empty() {
+            self.out.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                self.out.push_str(k);
+                self.out.push_str("=\"");
+                label(self.out, v);
+                self.out.push('"');
+            }
+            self.out.push('}');
+        }
+        let _ = writeln!(self.out, " {value}");
+    }
+}
+
+/// Prometheus text exposition.
+pub fn prometheus(s: &Snapshot) -> String {
+    let mut out = String::with_capacity(4096);
+    let o = &mut out;
+    let mut f = Family::new(
+        o,
+        "fediguard_decisions_total",
+        "counter",
+        "Requests denied (action=deny) or that would have been (action=dry_run), by reason.",
+    );
+    for (reason, deny, dry) in &s.decisions {
+        f.sample(&[("reason", reason), ("action", "deny")], *deny);
+        f.sample(&[("reason", reason), ("action", "dry_run")], *dry);
+    }
+    let mut f = Family::new(
+        o,
+        "fediguard_agent_requests_total",
+        "counter",
+        "Requests whose User-Agent was classified, by agent class.",
+    );
+    for (class, n) in &s.agent_classes {
+        f.sample(&[("class", class)], *n);
+    }
+    let mut f = Family::new(
+        o,
+        "fediguard_token_requests_total",
+        "counter",
+        "Requests whose token was classified, by token class.",
+    );
+    for (class, n) in &s.token_classes {
+        f.sample(&[("class", class)], *n);
+    }
+    let mut f = Family::new(
+        o,
+        "fediguard_verifications_started_total",
+        "counter",
+        "Token verifications started (subrequests to accounts/verify_credentials).",
+    );
+    f.sample(&[], s.verifications_started);
+    let mut f = Family::new(
+        o,
+        "fediguard_verifications_coalesced_total",
+        "counter",
+        "Requests that waited for a verification of the same token under way.",
+    );
+    f.sample(&[], s.verifications_coalesced);
+    let mut f = Family::new(
+        o,
+        "fediguard_verifications_total",
+        "counter",
+        "Finished token verifications, by the class found.",
+    );
+    for (class, n) in &s.verification_outcomes {
+        f.sample(&[("outcome", class)], *n);
+    }
+    if let Some(c) = &s.verdict_cache {
+        cache(o, c);
+    }
+    limits(o, &s.limit_zones);
+    let mut f = Family::new(
+        o,
+        "fediguard_app_registrations_total",
+        "counter",
+        "Successful app registrations (POST /api/v1/apps) seen by fediguard_app_watch.",
+    );
+    f.sample(&[], s.app_registrations);
+    let mut f = Family::new(
+        o,
+        "fediguard_client_credentials_grants_total",
+        "counter",
+        "Tokens granted with grant_type=client_credentials seen by fediguard_app_watch.",
+    );
+    f.sample(&[], s.client_credentials_grants);
+    let mut f = Family::new(
+        o,
+        "fediguard_apps_recent",
+        "gauge",
+        "Apps in the ring of recent registrations and grants.",
+    );
+    f.sample(&[], s.apps.len() as u64);
+    let mut f = Family::new(
+        o,
+        "fediguard_apps_capacity",
+        "gauge",
+        "Apps the ring holds before the oldest is overwritten.",
+    );
+    f.sample(&[], s.apps_capacity);
+    out
+}
+
+fn cache(o: &mut String, c: &CacheStats) {
+    let rows: [(&'static str, &str, &str, u64); 5] = [
+        (
+            "fediguard_verdict_cache_hits_total",
+            "counter",
+            "Token verdict lookups answered from the cache.",
+            c.hits,
+        ),
+        (
+            "fediguard_verdict_cache_misses_total",
+            "counter",
+            "Token verdict lookups that found nothing (or an expired verdict).",
+            c.misses,
+        ),
+        (
+            "fediguard_verdict_cache_evictions_total",
+            "counter",
+            "Verdicts evicted to make room (the zone was full).",
+            c.evictions,
+        ),
+        (
+            "fediguard_verdict_cache_entries",
+            "gauge",
+            "Tokens in the verdict cache.",
+            c.entries,
+        ),
+        (
+            "fediguard_verdict_cache_capacity",
+            "gauge",
+            "Tokens the verdict cache holds.",
+            c.capacity,
+        ),
+    ];
+    for (name, kind, help, v) in rows {
+        Family::new(o, name, kind, help).sample(&[], v);
+    }
+}
+
+fn limits(o: &mut String, zones: &[LimitStats]) {
+    let mut f = Family::new(
+        o,
+        "fediguard_limit_requests_total",
+        "counter",
+        "Requests checked by a fediguard_limit, by zone and outcome (dry_run included).",
+    );
+    for z in zones {
+        for (outcome, v) in [
+            ("passed", z.passed),
+            ("delayed", z.delayed),
+            ("rejected", z.rejected),
+        ] {
+            f.sample(&[("zone", &z.zone), ("outcome", outcome)], v);
+        }
+    }
+    type Field = fn(&LimitStats) -> u64;
+    let rows: [(&'static str, &str, &str, Field); 3] = [
+        (
+            "fediguard_limit_nodes",
+            "gauge",
+            "Keys with a live bucket in the zone.",
+            |z| z.nodes,
+        ),
+        (
+            "fediguard_limit_capacity",
+            "gauge",
+            "Keys the zone holds.",
+            |z| z.capacity,
+        ),
+        (
+            "fediguard_limit_evictions_total",
+            "counter",
+            "Live buckets evicted to make room (the zone was full).",
+            |z| z.evictions,
+        ),
+    ];
+    for (name, kind, help, field) in rows {
+        let mut f = Family::new(o, name, kind, help);
+        for z in zones {
+            f.sample(&[("zone", &z.zone)], field(z));
+        }
+    }
+}
+
+fn app_json(a: &AppView) -> Value {
+    let time = |t: u64| {
+        if t == 0 {
+            Value::Null
+        } else {
+            Value::String(iso8601(t))
+        }
+    };
+    // When the app was first seen: its registration, or its first grant
+    // when it registered before fediguard watched.
+    let first = if a.registered_at != 0 {
+        a.registered_at
+    } else {
+        a.last_grant_at
+    };
+    json!({
+        "time": time(first),
+        "unix_time": first,
+        "registered": a.registered_at != 0,
+        "name": a.name,
+        "website": a.website,
+        "scopes": a.scopes,
+        "redirect_uri": a.redirect_uri,
+        "client_id": a.client_id,
+        "client": a.client,
+        "agent": a.agent,
+        "tokens_granted": a.tokens_granted,
+        "last_grant": time(a.last_grant_at),
+        "requests": a.requests,
+        "denied": a.denied,
+    })
+}
+
+fn pairs<'a>(it: impl Iterator<Item = (&'a str, u64)>) -> Value {
+    Value::Object(it.map(|(k, v)| (k.to_string(), json!(v))).collect())
+}
+
+/// The same numbers as JSON, with the recent apps.
+pub fn json(s: &Snapshot) -> String {
+    let decisions: Map<String, Value> = s
+        .decisions
+        .iter()
+        .map(|(r, d, dr)| (r.to_string(), json!({"deny": d, "dry_run": dr})))
+        .collect();
+    let zones: Map<String, Value> = s
+        .limit_zones
+        .iter()
+        .map(|z| {
+            (
+                z.zone.clone(),
+                json!({"passed": z.passed, "delayed": z.delayed, "rejected": z.rejected,
+                       "nodes": z.nodes, "capacity": z.capacity, "evictions": z.evictions}),
+            )
+        })
+        .collect();
+    let v = json!({
+        "decisions": decisions,
+        "agent_classes": pairs(s.agent_classes.iter().map(|(k, v)| (k.as_str(), *v))),
+        "token_classes": pairs(s.token_classes.iter().map(|(k, v)| (*k, *v))),
+        "verifications": {
+            "started": s.verifications_started,
+            "coalesced": s.verifications_coalesced,
+            "outcomes": pairs(s.verification_outcomes.iter().map(|(k, v)| (*k, *v))),
+        },
+        "verdict_cache": s.verdict_cache.as_ref().map(|c| json!({
+            "hits": c.hits, "misses": c.misses, "evictions": c.evictions,
+            "entries": c.entries, "capacity": c.capacity,
+        })),
+        "limit_zones": zones,
+        "app_registrations": s.app_registrations,
+        "client_credentials_grants": s.client_credentials_grants,
+        "apps_capacity": s.apps_capacity,
+        "apps": s.apps.iter().map(app_json).collect::<Vec<_>>(),
+    });
+    let mut text = v.to_string();
+    text.push('\n');
+    text
+}
+
+/// `?format=json` asks for JSON; anything else gets the text exposition.
+pub fn wants_json(query: &[u8]) -> bool {
+    form_urlencoded::parse(query).any(|(k, v)| k == "format" && v == "json")
+}

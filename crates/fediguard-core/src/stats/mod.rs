@@ -1,0 +1,24 @@
+//! Admin visibility: counters shared by all workers, the ring of recently
+//! registered apps, and their Prometheus and JSON renderings.
+//!
+//! Everything lives in one block of memory given by the caller (an nginx
+//! shared zone in the module, a plain buffer in tests). Counters are
+//! relaxed atomics, bumped on the request path without a lock; the ring's
+//! texts are written and read under the caller's lock (nginx's slab mutex),
+//! while its per-app request counts are atomics too.
+
+mod counters;
+mod exposition;
+mod ring;
+mod text;
+mod time;
+mod zone;
+
+pub use counters::{Counters, NameSlot, DENY, DRY_RUN, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT};
+pub use exposition::{json, prometheus, wants_json, CacheStats, LimitStats, Snapshot};
+pub use ring::{AppEntry, AppRef, AppView, Seen, TOKENS_KEPT};
+pub use time::iso8601;
+pub use zone::StatsZone;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,197 @@
+//! `fediguard_app_watch`: header and body filters that read Mastodon's
+//! answers to app registrations and client_credentials grants.
+//!
+//! The answer is never altered or held back: every buffer is passed on as
+//! it came, after a copy of its bytes (at most `MAX_ANSWER`) was taken.
+//! Once the last buffer has gone out, the copy is read (`record`); an
+//! answer that is too long, in a file, compressed, truncated or not the
+//! JSON expected is simply not recorded.
+
+mod record;
+
+use core::ptr;
+
+use fediguard_core::watch::MAX_ANSWER;
+use nginx_sys::{
+    ngx_chain_t, ngx_http_output_body_filter_pt, ngx_http_output_header_filter_pt,
+    ngx_http_request_t, ngx_int_t, NGX_ERROR, NGX_HTTP_POST,
+};
+use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, Request};
+
+use crate::request_ctx;
+use crate::Module;
+
+static mut NEXT_HEADER: ngx_http_output_header_filter_pt = None;
+static mut NEXT_BODY: ngx_http_output_body_filter_pt = None;
+
+/// The copy of a watched answer, in the request's pool.
+#[derive(Clone, Copy, Debug)]
+pub struct Watch {
+    pub active: bool,
+    data: *mut u8,
+    len: usize,
+    cap: usize,
+}
+
+impl Default for Watch {
+    fn default() -> Self {
+        Watch {
+            active: false,
+            data: ptr::null_mut(),
+            len: 0,
+            cap: 0,
+        }
+    }
+}
+
+/// Puts the filters on top of nginx's chains (postconfiguration).
+///
+/// # Safety
+/// Called once per configuration, single-threaded.
+pub unsafe fn install() {
+    NEXT_HEADER = nginx_sys::ngx_http_top_header_filter;
+    nginx_sys::ngx_http_top_header_filter = Some(header_filter);
+    NEXT_BODY = nginx_sys::ngx_http_top_body_filter;
+    nginx_sys::ngx_http_top_body_filter = Some(body_filter);
+}
+
+/// Some location of the configuration has `fediguard_app_watch on`; when
+/// none has, the filters only pass on.
+fn in_use(r: &Request) -> bool {
+    Module::main_conf(r).is_some_and(|m| m.app_watch_used)
+}
+
+fn watched(r: &Request) -> bool {
+    Module::location_conf(r).is_some_and(|l| l.app_watch == Some(true))
+}
+
+unsafe extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
+    let req = Request::from_ngx_http_request(r);
+    if in_use(req) && req.is_main() && watched(req) {
+        start(req);
+    }
+    match NEXT_HEADER {
+        Some(next) => next(r),
+        None => NGX_ERROR as ngx_int_t,
+    }
+}
+
+/// Decides from the status and headers whether to copy the answer.
+fn start(r: &Request) {
+    let raw = r.as_ref();
+    let h = &raw.headers_out;
+    if raw.method != NGX_HTTP_POST as usize
+        || !matches!(h.status, 200 | 201)
+        || raw.header_only() != 0
+        || h.content_length_n > MAX_ANSWER as i64
+    {
+        return;
+    }
+    // SAFETY: content_encoding is NULL or a header of the answer.
+    if let Some(ce) = unsafe { h.content_encoding.as_ref() } {
+        if ce.hash != 0 && !ce.value.as_bytes().eq_ignore_ascii_case(b"identity") {
+            return;
+        }
+    }
+    let Some(ctx) = request_ctx::get(r) else {
+        return;
+    };
+    let cap = if h.content_length_n >= 0 {
+        h.content_length_n as usize
+    } else {
+        4096
+    };
+    let data = r.pool().alloc_unaligned(cap.max(1)).cast::<u8>();
+    if data.is_null() {
+        return;
+    }
+    ctx.watch = Watch {
+        active: true,
+        data,
+        len: 0,
+        cap: cap.max(1),
+    };
+}
+
+unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_chain_t) -> ngx_int_t {
+    let req = Request::from_ngx_http_request(r);
+    let mut done = false;
+    let mut ctx = None;
+    if !chain.is_null() && in_use(req) && req.is_main() && watched(req) {
+        if let Some(c) = request_ctx::find(req).filter(|c| c.watch.active) {
+            done = copy(req, &mut c.watch, chain);
+            ctx = Some(c);
+        }
+    }
+    let rc = match NEXT_BODY {
+        Some(next) => next(r, chain),
+        None => NGX_ERROR as ngx_int_t,
+    };
+    if let Some(c) = ctx {
+        if done {
+            c.watch.active = false;
+            if c.watch.len > 0 && !c.watch.data.is_null() {
+                let body = core::slice::from_raw_parts_mut(c.watch.data, c.watch.len);
+                record::answer(req, body);
+                // The copy may hold a token: wipe it.
+                body.fill(0);
+            }
+        }
+    }
+    rc
+}
+
+/// Copies the chain's bytes; true once the last buffer was seen. A
+/// buffer in a file, or too much, stops the watch.
+unsafe fn copy(r: &Request, w: &mut Watch, chain: *mut ngx_chain_t) -> bool {
+    let mut cl = chain;
+    while let Some(link) = cl.as_ref() {
+        let Some(b) = link.buf.as_ref() else {
+            cl = link.next;
+            continue;
+        };
+        let in_memory = b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0;
+        if !in_memory && b.in_file() != 0 {
+            w.active = false;
+            return false;
+        }
+        if in_memory && !b.pos.is_null() && b.last > b.pos {
+            let bytes = core::slice::from_raw_parts(b.pos, b.last.offset_from(b.pos) as usize);
+            if !append(r, w, bytes) {
+                w.active = false;
+                return false;
+            }
+        }
+        if b.last_buf() != 0 {
+            return true;
+        }
+        cl = link.next;
+    }
+    false
+}
+
+fn append(r: &Request, w: &mut Watch, bytes: &[u8]) -> bool {
+    let need = w.len + bytes.len();
+    if need > MAX_ANSWER {
+        return false;
+    }
+    if need > w.cap {
+        let cap = (w.cap * 2).clamp(need, MAX_ANSWER);
+        let data = r.pool().alloc_unaligned(cap).cast::<u8>();
+        if data.is_null() {
+            return false;
+        }
+        // SAFETY: both buffers hold at least w.len bytes; the old copy is
+        // wiped (it may hold a token).
+        unsafe {
+            ptr::copy_nonoverlapping(w.data, data, w.len);
+            ptr::write_bytes(w.data, 0, w.len);
+        }
+        w.data = data;
+        w.cap = cap;
+    }
+    // SAFETY: data has room for need bytes.
+    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), w.data.add(w.len), bytes.len()) };
+    w.len = need;
+    true
+}

@@ -1,0 +1,187 @@
+//! What a watched answer records: a notice line, the stats zone's ring and
+//! counters, and, for a client_credentials token, its verdict.
+
+use core::fmt::Write;
+
+use fediguard_core::escape::quote_into;
+use fediguard_core::fingerprint::{fingerprint, token_id};
+use fediguard_core::stats::Seen;
+use fediguard_core::token::TokenClass;
+use fediguard_core::verdict_cache::Cached;
+use fediguard_core::watch::{
+    log_client_id, registration, token_answer, token_request, Registration,
+};
+use nginx_sys::NGX_LOG_NOTICE;
+use ngx::http::Request;
+
+use crate::count;
+use crate::token_check::now_ms;
+use crate::token_zone;
+
+/// Longest piece of a field quoted in a log line.
+const MAX_LOGGED: usize = 256;
+
+pub fn answer(r: &Request, body: &[u8]) {
+    if let Some(reg) = registration(body) {
+        registered(r, &reg);
+    } else if let Some(token) = token_answer(body) {
+        granted(r, token);
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The client's address and agent.
+fn who(r: &Request) -> (String, String) {
+    // SAFETY: a live request has a connection.
+    let addr = unsafe { r.connection().as_ref() }
+        .map(|c| String::from_utf8_lossy(c.addr_text.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let agent = r
+        .user_agent()
+        .map(|a| String::from_utf8_lossy(a.as_bytes()).into_owned())
+        .unwrap_or_default();
+    (addr, agent)
+}
+
+fn field(msg: &mut String, name: &str, value: &[u8]) {
+    let _ = write!(msg, " {name}=\"");
+    quote_into(msg, value, MAX_LOGGED);
+    msg.push('"');
+}
+
+fn registered(r: &Request, reg: &Registration) {
+    let (client, agent) = who(r);
+    if let Some(stats) = count::conf(r) {
+        let seen = Seen {
+            now: unix_now(),
+            client: &client,
+            agent: &agent,
+        };
+        stats.with_lock(|z| {
+            z.register(reg, &seen);
+            fediguard_core::stats::StatsZone::bump_counter(&z.counters().app_registrations);
+        });
+    }
+    let mut msg = String::from("fediguard: app registered");
+    field(&mut msg, "name", reg.name.as_bytes());
+    field(&mut msg, "website", reg.website.as_bytes());
+    field(&mut msg, "scopes", reg.scopes.as_bytes());
+    field(&mut msg, "redirect_uri", reg.redirect_uri.as_bytes());
+    let _ = write!(msg, " client_id={}", log_client_id(&reg.client_id));
+    field(&mut msg, "agent", agent.as_bytes());
+    crate::log::write_for_request(r, NGX_LOG_NOTICE as usize, &msg);
+}
+
+/// The grant request's body, when nginx kept it in memory.
+fn request_body(r: &Request) -> Option<Vec<u8>> {
+    // SAFETY: request_body is NULL or the request's body, its chain in the
+    // request's pool.
+    unsafe {
+        let rb = r.as_ref().request_body.as_ref()?;
+        let mut out = Vec::new();
+        let mut cl = rb.bufs;
+        while let Some(link) = cl.as_ref() {
+            if let Some(b) = link.buf.as_ref() {
+                let in_memory = b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0;
+                if !in_memory {
+                    if b.in_file() != 0 {
+                        return None;
+                    }
+                } else if !b.pos.is_null() && b.last > b.pos {
+                    let n = b.last.offset_from(b.pos) as usize;
+                    if out.len() + n > fediguard_core::watch::MAX_ANSWER {
+                        return None;
+                    }
+                    out.extend_from_slice(core::slice::from_raw_parts(b.pos, n));
+                }
+            }
+            cl = link.next;
+        }
+        Some(out)
+    }
+}
+
+fn granted(r: &Request, mut token: String) {
+    let raw = r.as_ref();
+    // SAFETY: header pointers are NULL or headers of the request.
+    let (ctype, auth) = unsafe {
+        (
+            raw.headers_in
+                .content_type
+                .as_ref()
+                .map(|h| h.value.as_bytes()),
+            raw.headers_in
+                .authorization
+                .as_ref()
+                .map(|h| h.value.as_bytes()),
+        )
+    };
+    let mut body = request_body(r);
+    let req = token_request(ctype, body.as_deref(), raw.args.as_bytes(), auth);
+    if let Some(b) = body.as_mut() {
+        b.fill(0); // it holds the client secret
+    }
+    if req.is_client_credentials() {
+        grant(r, &token, req.client_id.as_deref().unwrap_or(""));
+    }
+    // SAFETY: zero bytes are valid UTF-8.
+    unsafe { token.as_bytes_mut().fill(0) };
+}
+
+fn grant(r: &Request, token: &str, client_id: &str) {
+    let (client, agent) = who(r);
+    let zone = token_zone::zone_of(r);
+    let fp = zone
+        .and_then(|z| z.with_table(|t| t.secret()))
+        .map(|secret| fingerprint(&secret, token.as_bytes()));
+    let mut app_name = String::new();
+    let mut website = String::new();
+    let mut app = Default::default();
+    if let Some(stats) = count::conf(r) {
+        let seen = Seen {
+            now: unix_now(),
+            client: &client,
+            agent: &agent,
+        };
+        let recorded = stats.with_lock(|z| {
+            fediguard_core::stats::StatsZone::bump_counter(&z.counters().client_credentials_grants);
+            z.grant(client_id, &fp.unwrap_or_default(), &seen)
+        });
+        if let Some((a, n, w)) = recorded {
+            (app, app_name, website) = (a, n, w);
+        }
+    }
+    // The token is known to be an app's: its first use needs no
+    // verification round trip.
+    if let (Some(zone), Some(fp)) = (zone, fp) {
+        let ttl = zone.lifetimes.app;
+        if ttl > 0 {
+            let cached = Cached::new(
+                TokenClass::App as u8,
+                app_name.as_bytes(),
+                website.as_bytes(),
+            )
+            .with_app(app);
+            let until = now_ms().saturating_add(ttl);
+            zone.with_table(|t| t.store(&fp, cached, until));
+        }
+    }
+    let mut msg = format!(
+        "fediguard: app token granted grant_type=client_credentials client_id={}",
+        log_client_id(client_id)
+    );
+    if !app_name.is_empty() {
+        field(&mut msg, "app", app_name.as_bytes());
+    }
+    if let Some(fp) = fp {
+        msg.push_str(" token=");
+        msg.push_str(core::str::from_utf8(&token_id(&fp)).unwrap_or(""));
+    }
+    field(&mut msg, "agent", agent.as_bytes());
+    crate::log::write_for_request(r, NGX_LOG_NOTICE as usize, &msg);
+}

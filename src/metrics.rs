@@ -1,0 +1,188 @@
+//! `fediguard_metrics`: the content handler that shows the counters,
+//! Prometheus text by default, JSON with `?format=json` (with the recent
+//! apps). Only GET and HEAD.
+
+use core::sync::atomic::Ordering::Relaxed;
+use fediguard_core::reason::Reason;
+use fediguard_core::stats::{
+    json, prometheus, wants_json, CacheStats, LimitStats, Snapshot, DENY, DRY_RUN,
+};
+use fediguard_core::token::TokenClass;
+use nginx_sys::{
+    ngx_chain_t, ngx_http_discard_request_body, ngx_http_output_filter, ngx_http_request_t,
+    ngx_http_send_header, ngx_int_t, NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_INTERNAL_SERVER_ERROR,
+    NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK, NGX_OK,
+};
+use ngx::http::{HttpModuleMainConf, Request};
+
+use crate::conf::MainConf;
+use crate::stats_zone::NO_SLOT;
+use crate::Module;
+
+const TOKEN_CLASSES: [TokenClass; 6] = [
+    TokenClass::None,
+    TokenClass::Malformed,
+    TokenClass::Invalid,
+    TokenClass::App,
+    TokenClass::User,
+    TokenClass::Unknown,
+];
+const OUTCOMES: [TokenClass; 4] = [
+    TokenClass::User,
+    TokenClass::App,
+    TokenClass::Invalid,
+    TokenClass::Unknown,
+];
+
+pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
+    let req = Request::from_ngx_http_request(r);
+    let method = req.as_ref().method;
+    if method != NGX_HTTP_GET as usize && method != NGX_HTTP_HEAD as usize {
+        return NGX_HTTP_NOT_ALLOWED as ngx_int_t;
+    }
+    let rc = ngx_http_discard_request_body(r);
+    if rc != NGX_OK as ngx_int_t {
+        return rc;
+    }
+    let Some(mcf) = Module::main_conf(req) else {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    let snap = snapshot(mcf);
+    let (body, ctype) = if wants_json(req.as_ref().args.as_bytes()) {
+        (json(&snap), "application/json")
+    } else {
+        (
+            prometheus(&snap),
+            "text/plain; version=0.0.4; charset=utf-8",
+        )
+    };
+    send(req, ctype, body.as_bytes())
+}
+
+/// Every number, read now.
+fn snapshot(mcf: &MainConf) -> Snapshot {
+    let mut s = Snapshot::default();
+    let stats = mcf.stats.as_deref();
+    let zone = stats.and_then(|c| c.zone());
+    let counters = zone.as_ref().map(|z| z.counters());
+    let get = |f: &dyn Fn(&fediguard_core::stats::Counters) -> u64| counters.map_or(0, f);
+    s.decisions = Reason::ALL
+        .iter()
+        .map(|&r| {
+            let d = |a: usize| get(&|c| c.decisions[r as usize][a].load(Relaxed));
+            (r.as_str(), d(DENY), d(DRY_RUN))
+        })
+        .collect();
+    let slot_value = |slots: &[u16], i: usize, counter: usize| -> u64 {
+        match (zone.as_ref(), slots.get(i)) {
+            (Some(z), Some(&slot)) if slot != NO_SLOT => {
+                z.slot(slot as usize).map_or(0, |s| s.get(counter))
+            }
+            _ => 0,
+        }
+    };
+    let class_slots = stats.map_or(&[][..], |c| &c.class_slots[..]);
+    s.agent_classes = (0..mcf.classes.len())
+        .map(|i| {
+            let name = mcf
+                .classes
+                .name(fediguard_core::agent::ClassId(i as u16))
+                .to_string();
+            (name, slot_value(class_slots, i, 0))
+        })
+        .collect();
+    s.token_classes = TOKEN_CLASSES
+        .iter()
+        .map(|&c| {
+            (
+                c.as_str(),
+                get(&|k| k.token_classes[c as usize].load(Relaxed)),
+            )
+        })
+        .collect();
+    s.verifications_started = get(&|c| c.verifications_started.load(Relaxed));
+    s.verifications_coalesced = get(&|c| c.verifications_coalesced.load(Relaxed));
+    s.verification_outcomes = OUTCOMES
+        .iter()
+        .map(|&c| {
+            let n = get(&|k| k.verification_outcomes[c as usize].load(Relaxed));
+            (c.as_str(), n)
+        })
+        .collect();
+    s.verdict_cache = mcf.token_zone.as_ref().and_then(|z| {
+        z.with_table(|t| {
+            let st = t.stats();
+            CacheStats {
+                hits: st.hits,
+                misses: st.misses,
+                evictions: st.evictions,
+                entries: t.len() as u64,
+                capacity: t.capacity() as u64,
+            }
+        })
+    });
+    let limit_slots = stats.map_or(&[][..], |c| &c.limit_slots[..]);
+    s.limit_zones = mcf
+        .limit_zones
+        .iter()
+        .enumerate()
+        .map(|(i, lz)| {
+            let (nodes, capacity, evictions) = lz
+                .zone
+                .with_table(|t| (t.len() as u64, t.capacity() as u64, t.stats().evictions))
+                .unwrap_or_default();
+            LimitStats {
+                zone: lz.name.clone(),
+                passed: slot_value(limit_slots, i, crate::count::LIMIT_PASSED),
+                delayed: slot_value(limit_slots, i, crate::count::LIMIT_DELAYED),
+                rejected: slot_value(limit_slots, i, crate::count::LIMIT_REJECTED),
+                nodes,
+                capacity,
+                evictions,
+            }
+        })
+        .collect();
+    s.app_registrations = get(&|c| c.app_registrations.load(Relaxed));
+    s.client_credentials_grants = get(&|c| c.client_credentials_grants.load(Relaxed));
+    if let Some(stats) = stats {
+        if let Some((cap, apps)) = stats.with_lock(|z| (z.capacity() as u64, z.apps())) {
+            s.apps_capacity = cap;
+            s.apps = apps;
+        }
+    }
+    s
+}
+
+fn send(r: &mut Request, ctype: &'static str, body: &[u8]) -> ngx_int_t {
+    let raw: *mut ngx_http_request_t = (r as *mut Request).cast();
+    // SAFETY: r is the live request this content handler serves; the
+    // buffer and chain come from its pool.
+    unsafe {
+        let h = &mut (*raw).headers_out;
+        h.status = NGX_HTTP_OK as usize;
+        h.content_length_n = body.len() as i64;
+        h.content_type.len = ctype.len();
+        h.content_type.data = ctype.as_ptr().cast_mut();
+        h.content_type_len = ctype.len();
+        let rc = ngx_http_send_header(raw);
+        if rc == nginx_sys::NGX_ERROR as ngx_int_t
+            || rc > NGX_OK as ngx_int_t
+            || (*raw).header_only() != 0
+        {
+            return rc;
+        }
+        let b = nginx_sys::ngx_create_temp_buf((*raw).pool, body.len().max(1));
+        let Some(buf) = b.as_mut() else {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+        };
+        core::ptr::copy_nonoverlapping(body.as_ptr(), buf.last, body.len());
+        buf.last = buf.last.add(body.len());
+        buf.set_last_buf(1);
+        buf.set_last_in_chain(1);
+        let mut out = ngx_chain_t {
+            buf: b,
+            next: core::ptr::null_mut(),
+        };
+        ngx_http_output_filter(raw, &mut out)
+    }
+}
