@@ -3,6 +3,7 @@
 
 pub mod directives;
 pub mod limits;
+pub mod redis;
 
 use fediguard_core::agent::{AgentMatcher, ClassId, ClassRegistry, RecentAgents, Rule};
 use fediguard_core::conf_value::{FailPolicy, LogLevel, Mode, Require};
@@ -34,6 +35,10 @@ pub struct MainConf {
     pub limit_zones: Vec<LimitZone>,
     /// Every zone named by `fediguard_limit(_after)`, with where.
     pub limit_refs: Vec<(String, ConfPlace)>,
+    /// `fediguard_redis`.
+    pub redis: Option<redis::RedisTarget>,
+    /// Where zones are marked `sync`, checked against `fediguard_redis`.
+    pub sync_places: Vec<ConfPlace>,
 }
 
 /// A class list of `fediguard_agent_deny`, as written.
@@ -188,6 +193,21 @@ impl MainConf {
                     "fediguard_token_verify in {place} needs a fediguard_token_zone \
                      in the http block"
                 ));
+            }
+        }
+        if self.redis.is_none() {
+            if let Some(place) = self.sync_places.first() {
+                return Err(format!(
+                    "a zone marked \"sync\" in {place} needs fediguard_redis in the http block"
+                ));
+            }
+        }
+        if let Some(r) = &self.redis {
+            // A sync zone keeps a bucket a few rounds past its drain time,
+            // so that charges not yet sent are not forgotten with it.
+            let keep = r.conf.sync_ms.saturating_mul(3);
+            for z in &mut self.limit_zones {
+                z.keep_ms = keep;
             }
         }
         let matcher = AgentMatcher::build(&self.rules, self.catalog.unwrap_or(true))?;

@@ -8,3 +8,4 @@ pub mod nginx;
 pub use http::{get, request, Response};
 pub use nginx::{nginx_test, nginx_test_text, repo_conf, ConfTest, Nginx};
 pub mod mastodon;
+pub mod redis_server;

@@ -18,11 +18,17 @@ pub const KEY_LEN: usize = 16;
 
 const NIL: u32 = u32::MAX;
 const MAGIC: u64 = 0x6667_7368_6d74_6162; // "fgshmtab"
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 const FREE: u8 = 0;
 const PENDING: u8 = 1;
 const DONE: u8 = 2;
+/// Done, and changed since the cluster sync last took it (`take_dirty`).
+const DIRTY: u8 = 3;
+
+fn live(state: u8) -> bool {
+    state == DONE || state == DIRTY
+}
 
 /// Counters kept in the table, shared by all workers, surviving reloads.
 #[repr(C)]
@@ -48,6 +54,8 @@ struct Header {
     free_head: u32,
     lru_head: u32,
     lru_tail: u32,
+    /// Entries in state DIRTY.
+    dirty: u32,
     secret: [u8; 32],
     stats: Stats,
 }
@@ -132,24 +140,43 @@ impl<V: Copy> Table<V> {
             free_head: 0,
             lru_head: NIL,
             lru_tail: NIL,
+            dirty: 0,
             secret,
             stats: Stats::default(),
         };
         mem.cast::<Header>().write(header);
-        let t = Table {
+        let mut t = Table {
             base: mem,
             _value: PhantomData,
         };
-        for b in 0..buckets {
-            t.buckets_ptr().add(b).write(NIL);
-        }
-        for i in 0..capacity {
-            let e = t.entry_ptr(i);
-            // All-zero is a valid free entry: values are plain data.
-            e.cast::<u8>().write_bytes(0, size_of::<Entry<V>>());
-            (*e).hash_next = if i + 1 < capacity { i + 1 } else { NIL };
-        }
+        t.clear(secret);
         Some(t)
+    }
+
+    /// Forgets every entry and takes a new secret (the cluster's, whose
+    /// fingerprints differ from the old ones). Counters are kept.
+    pub fn clear(&mut self, secret: [u8; 32]) {
+        let capacity = self.header().capacity;
+        let (buckets, _, _) = layout::<V>(capacity);
+        // SAFETY: the bucket array and entries lie inside the block.
+        unsafe {
+            for b in 0..buckets {
+                self.buckets_ptr().add(b).write(NIL);
+            }
+            for i in 0..capacity {
+                let e = self.entry_ptr(i);
+                // All-zero is a valid free entry: values are plain data.
+                e.cast::<u8>().write_bytes(0, size_of::<Entry<V>>());
+                (*e).hash_next = if i + 1 < capacity { i + 1 } else { NIL };
+            }
+        }
+        let h = self.header();
+        h.used = 0;
+        h.free_head = 0;
+        h.lru_head = NIL;
+        h.lru_tail = NIL;
+        h.dirty = 0;
+        h.secret = secret;
     }
 
     /// Attaches to a table laid out earlier (a zone kept across reload).
@@ -296,10 +323,22 @@ impl<V: Copy> Table<V> {
         now: u64,
         f: impl FnOnce(Option<V>) -> (Option<(V, u64)>, R),
     ) -> R {
+        self.update_marked(key, now, false, f)
+    }
+
+    /// `update`, and with `mark` a stored value is marked for the cluster
+    /// sync (`take_dirty`). Without `mark` an entry keeps its mark.
+    pub fn update_marked<R>(
+        &mut self,
+        key: &[u8; KEY_LEN],
+        now: u64,
+        mark: bool,
+        f: impl FnOnce(Option<V>) -> (Option<(V, u64)>, R),
+    ) -> R {
         let found = self.find(key);
         let current = found
             .and_then(|i| self.entry(i))
-            .filter(|e| e.state == DONE && e.until > now)
+            .filter(|e| live(e.state) && e.until > now)
             .map(|e| e.value);
         if current.is_some() {
             self.header().stats.hits += 1;
@@ -315,19 +354,60 @@ impl<V: Copy> Table<V> {
                 }
                 None => self.slot(key),
             };
-            if let Some(e) = slot.and_then(|i| self.entry(i)) {
-                e.state = DONE;
-                e.until = until;
-                e.value = value;
+            if let Some(i) = slot {
+                self.put(i, value, until, mark);
             }
         }
         out
+    }
+
+    /// Writes a live value into entry `i`, keeping the dirty count.
+    fn put(&mut self, i: u32, value: V, until: u64, mark: bool) {
+        let Some(e) = self.entry(i) else { return };
+        let was_dirty = e.state == DIRTY;
+        e.state = if mark || was_dirty { DIRTY } else { DONE };
+        e.until = until;
+        e.value = value;
+        if mark && !was_dirty {
+            self.header().dirty += 1;
+        }
+    }
+
+    /// Entries marked since the last call.
+    pub fn dirty(&self) -> u32 {
+        self.header().dirty
+    }
+
+    /// Hands at most `max` marked entries to `f` (key, value to change in
+    /// place, time the entry exists until) and unmarks them. Marked entries
+    /// were written recently, so the walk starts at the front of the LRU
+    /// list and stops once all are found.
+    pub fn take_dirty(&mut self, max: usize, mut f: impl FnMut(&[u8; KEY_LEN], &mut V, u64)) {
+        let mut i = self.header().lru_head;
+        let (mut taken, mut steps) = (0, 0);
+        while self.header().dirty > 0 && taken < max && steps <= self.header().capacity {
+            let Some(e) = self.entry(i) else { break };
+            let next = e.lru_next;
+            if e.state == DIRTY {
+                f(&e.key, &mut e.value, e.until);
+                e.state = DONE;
+                self.header().dirty = self.header().dirty.saturating_sub(1);
+                taken += 1;
+            }
+            i = next;
+            steps += 1;
+        }
     }
 
     /// Marks `key` as being worked on until `until` (a verification), so
     /// that concurrent requests wait for its value instead.
     pub fn begin(&mut self, key: &[u8; KEY_LEN], until: u64) {
         if let Some(i) = self.slot(key) {
+            if let Some(e) = self.entry(i) {
+                if e.state == DIRTY {
+                    self.header().dirty = self.header().dirty.saturating_sub(1);
+                }
+            }
             if let Some(e) = self.entry(i) {
                 e.state = PENDING;
                 e.until = until;
@@ -337,12 +417,13 @@ impl<V: Copy> Table<V> {
 
     /// Stores a value that exists until `until`.
     pub fn store(&mut self, key: &[u8; KEY_LEN], value: V, until: u64) {
+        self.store_marked(key, value, until, false);
+    }
+
+    /// `store`, and with `mark` marks it for the cluster sync.
+    pub fn store_marked(&mut self, key: &[u8; KEY_LEN], value: V, until: u64, mark: bool) {
         if let Some(i) = self.slot(key) {
-            if let Some(e) = self.entry(i) {
-                e.state = DONE;
-                e.until = until;
-                e.value = value;
-            }
+            self.put(i, value, until, mark);
             self.header().stats.stored += 1;
         }
     }
