@@ -218,6 +218,29 @@ fn cluster_excess(redis: &Redis, zone: &str) -> Option<u64> {
     redis::cmd("HGET").arg(key).arg("e").query(&mut c).ok()
 }
 
+/// Host `a` spends zone t's three requests for a key; once Redis holds
+/// them (less the little 1r/m drains meanwhile), host `b` lets through its first request (a key it has never seen
+/// starts locally) and, once its round has told it the cluster's state, at
+/// most one more: alone it would let three through.
+fn assert_shares(redis: &Redis, a: &Nginx, b: &Nginx) {
+    assert_eq!(admitted(a.port, "/t/", "shared", 3), 3);
+    assert!(eventually(20, || cluster_excess(redis, "t") >= Some(1900)));
+    assert_eq!(hit(b.port, "/t/", "shared"), 200);
+    assert!(eventually(20, || cluster_excess(redis, "t") >= Some(2900)));
+    let mut extra = 0;
+    assert!(eventually(20, || match hit(b.port, "/t/", "shared") {
+        200 => {
+            extra += 1;
+            false
+        }
+        _ => true,
+    }));
+    assert!(
+        extra <= 1,
+        "host b admitted {extra} more after the cluster's state"
+    );
+}
+
 #[test]
 fn redis_killed_and_restarted_mid_load() {
     let mut redis = Redis::start(&[]);
@@ -252,28 +275,7 @@ fn redis_killed_and_restarted_mid_load() {
         assert_eq!(unavailable(h), 1, "{}", h.error_log());
     }
 
-    // Sharing resumed: host 0 spends the key's three requests; once Redis
-    // holds them, host 1 lets through its first request (a key it has
-    // never seen starts locally) and, once its round has told it the
-    // cluster's state, no more: alone it would let three through.
-    assert_eq!(admitted(hosts[0].port, "/t/", "after", 3), 3);
-    assert!(eventually(20, || cluster_excess(&redis, "t") >= Some(2000)));
-    assert_eq!(hit(hosts[1].port, "/t/", "after"), 200);
-    assert!(eventually(20, || cluster_excess(&redis, "t") >= Some(3000)));
-    let mut extra = 0;
-    assert!(eventually(20, || {
-        match hit(hosts[1].port, "/t/", "after") {
-            200 => {
-                extra += 1;
-                false
-            }
-            _ => true,
-        }
-    }));
-    assert!(
-        extra <= 1,
-        "host 1 admitted {extra} more after the cluster's state"
-    );
+    assert_shares(&redis, &hosts[0], &hosts[1]);
 
     let (total, failed) = load.finish();
     eprintln!("redis restart: {total} requests under load, {failed} failed");
@@ -486,4 +488,27 @@ fn bad_configuration_fails_nginx_t() {
          fediguard_token_zone zone=t:1m sync;\n{server}"
     ));
     assert!(t.ok, "{}", t.output);
+}
+
+#[test]
+fn reload_keeps_sharing() {
+    let redis = Redis::start(&[]);
+    let hosts = cluster(
+        &format!("redis://127.0.0.1:{}", redis.port),
+        &failure_body(),
+    );
+    hosts[0].reload();
+    assert!(
+        eventually(20, || connected(&hosts[0]) >= 2),
+        "the new worker did not connect:\n{}",
+        hosts[0].error_log()
+    );
+    // The old workers leave without waiting for the sync loop.
+    assert!(eventually(20, || hosts[0].worker_pids().len() == 2));
+    assert_shares(&redis, &hosts[0], &hosts[1]);
+    let log = hosts[0].error_log();
+    assert!(
+        !log.contains("open socket") && !log.contains("[alert]"),
+        "{log}"
+    );
 }

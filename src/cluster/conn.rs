@@ -41,6 +41,9 @@ pub fn connect(s: &mut Sync) -> Result<(), String> {
         (*c).data = (s as *mut Sync).cast();
         (*(*c).read).handler = Some(on_read);
         (*(*c).write).handler = Some(on_write);
+        // An idle connection for nginx: a worker that shuts down gracefully
+        // closes it (read handler with `close` set) instead of waiting.
+        (*c).set_idle(1);
         s.conn = c;
     }
     Ok(())
@@ -58,7 +61,15 @@ unsafe extern "C" fn on_write(ev: *mut ngx_event_t) {
 }
 
 unsafe extern "C" fn on_read(ev: *mut ngx_event_t) {
+    let closing = (*ev)
+        .data
+        .cast::<ngx_connection_t>()
+        .as_ref()
+        .is_some_and(|c| c.close() != 0);
     if let Some(s) = sync_of(ev) {
+        if closing {
+            return s.stop();
+        }
         receive(s);
     }
 }

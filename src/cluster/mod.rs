@@ -61,6 +61,8 @@ pub struct Sync {
     up: Option<bool>,
     backoff_ms: u64,
     next_connect: u64,
+    /// The worker is shutting down: no more rounds.
+    stopped: bool,
 }
 
 static mut SYNC: *mut Sync = ptr::null_mut();
@@ -77,7 +79,12 @@ pub unsafe fn init_process(cycle: *mut ngx_cycle_t) {
     let Some(mcf) = Module::main_conf(&*cycle) else {
         return;
     };
-    if mcf.redis.is_none() || mcf.sync_places.is_empty() || nginx_sys::ngx_worker != 0 {
+    // Workers only (not the cache manager, which runs init_process too),
+    // or nginx without a master.
+    let process = nginx_sys::ngx_process as u32;
+    let worker =
+        process == nginx_sys::NGX_PROCESS_WORKER || process == nginx_sys::NGX_PROCESS_SINGLE;
+    if mcf.redis.is_none() || mcf.sync_places.is_empty() || !worker || nginx_sys::ngx_worker != 0 {
         return;
     }
     let s = Box::new(Sync {
@@ -97,6 +104,7 @@ pub unsafe fn init_process(cycle: *mut ngx_cycle_t) {
         up: None,
         backoff_ms: 0,
         next_connect: 0,
+        stopped: false,
     });
     let s = Box::into_raw(s);
     (*s).quiet_log.log_level = nginx_sys::NGX_LOG_CRIT as _;
@@ -127,7 +135,20 @@ impl Sync {
         self.mcf.redis.as_ref().map_or(1000, |r| r.conf.timeout_ms)
     }
 
+    /// The worker is leaving (reload, shutdown): close, and no more rounds.
+    fn stop(&mut self) {
+        self.close();
+        self.stopped = true;
+        if self.tick.timer_set() != 0 {
+            // SAFETY: the event is ours and its timer is set.
+            unsafe { nginx_sys::ngx_del_timer(&mut self.tick) };
+        }
+    }
+
     fn arm(&mut self, ms: u64) {
+        if self.stopped {
+            return;
+        }
         // SAFETY: the event lives in this leaked box for the process's life.
         unsafe { ngx_add_timer(&mut self.tick, ms.max(1) as _) };
     }
@@ -187,8 +208,12 @@ unsafe extern "C" fn on_tick(ev: *mut ngx_event_t) {
     let Some(s) = (*ev).data.cast::<Sync>().as_mut() else {
         return;
     };
-    if nginx_sys::ngx_exiting != 0 || nginx_sys::ngx_terminate != 0 || nginx_sys::ngx_quit != 0 {
-        s.close();
+    if s.stopped
+        || nginx_sys::ngx_exiting != 0
+        || nginx_sys::ngx_terminate != 0
+        || nginx_sys::ngx_quit != 0
+    {
+        s.stop();
         return;
     }
     match s.phase {
