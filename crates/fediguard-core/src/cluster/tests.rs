@@ -167,3 +167,8 @@ fn pulled_verdicts_are_read_and_expired_ones_dropped() {
     let wire = String::from_utf8(c.get_packed_command()).unwrap();
     assert!(wire.contains("p:verdicts") && wire.contains(&hex(&fp)));
 }
+
+#[test]
+fn a_sync_zone_key_costs_68_bytes() {
+    assert_eq!(crate::shm_table::bytes_per_entry::<ClusterBucket>(), 68);
+}
