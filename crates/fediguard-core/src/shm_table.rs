@@ -361,44 +361,6 @@ impl<V: Copy> Table<V> {
         out
     }
 
-    /// Writes a live value into entry `i`, keeping the dirty count.
-    fn put(&mut self, i: u32, value: V, until: u64, mark: bool) {
-        let Some(e) = self.entry(i) else { return };
-        let was_dirty = e.state == DIRTY;
-        e.state = if mark || was_dirty { DIRTY } else { DONE };
-        e.until = until;
-        e.value = value;
-        if mark && !was_dirty {
-            self.header().dirty += 1;
-        }
-    }
-
-    /// Entries marked since the last call.
-    pub fn dirty(&self) -> u32 {
-        self.header().dirty
-    }
-
-    /// Hands at most `max` marked entries to `f` (key, value to change in
-    /// place, time the entry exists until) and unmarks them. Marked entries
-    /// were written recently, so the walk starts at the front of the LRU
-    /// list and stops once all are found.
-    pub fn take_dirty(&mut self, max: usize, mut f: impl FnMut(&[u8; KEY_LEN], &mut V, u64)) {
-        let mut i = self.header().lru_head;
-        let (mut taken, mut steps) = (0, 0);
-        while self.header().dirty > 0 && taken < max && steps <= self.header().capacity {
-            let Some(e) = self.entry(i) else { break };
-            let next = e.lru_next;
-            if e.state == DIRTY {
-                f(&e.key, &mut e.value, e.until);
-                e.state = DONE;
-                self.header().dirty = self.header().dirty.saturating_sub(1);
-                taken += 1;
-            }
-            i = next;
-            steps += 1;
-        }
-    }
-
     /// Marks `key` as being worked on until `until` (a verification), so
     /// that concurrent requests wait for its value instead.
     pub fn begin(&mut self, key: &[u8; KEY_LEN], until: u64) {
@@ -437,6 +399,7 @@ impl<V: Copy> Table<V> {
 }
 
 mod links;
+mod marks;
 
 #[cfg(test)]
 mod tests;
