@@ -16,8 +16,8 @@ mod round;
 use core::ptr;
 
 use nginx_sys::{
-    ngx_add_timer, ngx_connection_t, ngx_cycle_t, ngx_event_t, ngx_log_t, NGX_LOG_NOTICE,
-    NGX_LOG_WARN,
+    ngx_add_timer, ngx_connection_t, ngx_cycle_t, ngx_event_t, ngx_log_t, NGX_LOG_ERR,
+    NGX_LOG_NOTICE,
 };
 use ngx::http::HttpModuleMainConf;
 
@@ -176,7 +176,7 @@ impl Sync {
         self.close();
         if self.up != Some(false) {
             self.log(
-                NGX_LOG_WARN,
+                NGX_LOG_ERR,
                 &format!(
                     "fediguard: redis {} unavailable ({why}), deciding locally until it is back",
                     self.redis_name()
