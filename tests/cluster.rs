@@ -400,3 +400,30 @@ fn reload_keeps_sharing() {
         "{log}"
     );
 }
+
+#[test]
+fn after_charges_are_shared_too() {
+    let redis = Redis::start(&[]);
+    let hosts = cluster(
+        &format!("redis://127.0.0.1:{}", redis.port),
+        &format!(
+            "fediguard_limit_zone $http_x_key zone=t:1m rate=1r/m sync;
+             server {{ listen 127.0.0.1:{{PORT}};
+               fediguard on;
+               # The location that finishes the request (@ok) charges after.
+               fediguard_limit_after zone=t cost=2;
+               location /t/ {{ fediguard_limit zone=t burst=5 nodelay; try_files /x @ok; }}
+               {OK}
+             }}"
+        ),
+    );
+    // One request charged 1, then 2 more once answered: Redis gets 3 (a new
+    // key's first request is free: excess 2000). Without the after-charge
+    // it would hold 0.
+    assert_eq!(hit(hosts[0].port, "/t/", "after"), 200);
+    assert!(
+        eventually(20, || cluster_excess(&redis, "t") >= Some(1900)),
+        "excess {:?}",
+        cluster_excess(&redis, "t")
+    );
+}
