@@ -166,3 +166,19 @@ def token_cold(**_):
         }}
     }}
 """
+
+
+def limit_keys(redis_port=None, **_):
+    # One limit keyed by a header; with redis_port, the zone is `sync` and
+    # worker 0 (the only one) also runs the sync rounds with Redis.
+    cluster = f"    fediguard_redis redis://127.0.0.1:{redis_port};\n" if redis_port else ""
+    sync = " sync" if redis_port else ""
+    return BASE + cluster + """
+    fediguard_limit_zone $http_x_key zone=per_key:64m rate=100000000r/s""" + sync + """;
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        fediguard on;
+        location / {{ fediguard_limit zone=per_key burst=1000000 nodelay; }}
+    }}
+"""

@@ -1,8 +1,8 @@
 """`make bench`: fediguard against plain nginx and nginx's own modules,
 measured side by side in one run (A B A B ...), reported as ratios.
 
-Usage: python3 bench/run.py [--rounds N] [--seconds S] [--quick]
-Writes BENCHMARKS.md and prints the table."""
+Usage: python3 bench/run.py [--rounds N] [--seconds S] [--quick] [--only 7,3]
+Writes BENCHMARKS.md (unless --only) and prints the table."""
 
 import argparse
 import datetime
@@ -19,6 +19,7 @@ import configs  # noqa: E402
 import wrk  # noqa: E402
 from callgrind import instructions_per_request  # noqa: E402
 from nginx import NGINX, ROOT, Nginx  # noqa: E402
+from redis import Redis  # noqa: E402
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
 USER_TOKEN = "BenchUserTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -89,7 +90,9 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seconds", type=float, default=3)
     p.add_argument("--quick", action="store_true", help="small fills, one round")
+    p.add_argument("--only", default="", help="comma-separated row numbers, e.g. 7")
     args = p.parse_args()
+    want = lambda n: not args.only or str(n) in args.only.split(",")  # noqa: E731
     big = 100_000 if args.quick else 1_000_000
     if args.quick:
         args.rounds, args.seconds = 1, 2
@@ -97,73 +100,89 @@ def main():
     auth = {"User-Agent": BROWSER, "Authorization": f"Bearer {USER_TOKEN}"}
     warm = lambda na, nb: [wrk.run(n.port, "/", auth, None, 1) for n in (na, nb)]  # noqa: E731
 
-    # 1. Plain nginx vs fediguard fully on.
-    (pa, pl), (fa, fl) = b.ab(configs.plain(), configs.full_on(), headers=auth, prepare=warm)
-    b.row("1. plain nginx vs fediguard fully on (agents, warm token, one limit)",
-          "plain", f"{fmt_rps(pa)}, p99 {pl:.2f} ms", "fediguard", f"{fmt_rps(fa)}, p99 {fl:.2f} ms",
-          f"{fa / pa:.3f}", ">= 0.97", fa / pa >= 0.97)
+    if want(1):
+        # 1. Plain nginx vs fediguard fully on.
+        (pa, pl), (fa, fl) = b.ab(configs.plain(), configs.full_on(), headers=auth, prepare=warm)
+        b.row("1. plain nginx vs fediguard fully on (agents, warm token, one limit)",
+              "plain", f"{fmt_rps(pa)}, p99 {pl:.2f} ms", "fediguard", f"{fmt_rps(fa)}, p99 {fl:.2f} ms",
+              f"{fa / pa:.3f}", ">= 0.97", fa / pa >= 0.97)
 
-    # 2. Instructions per request (callgrind).
-    plain_i = instructions_per_request(configs.plain(), auth)
-    full_i = instructions_per_request(configs.full_on(), auth)
-    added = full_i - plain_i
-    b.row("2. instructions per request (callgrind)", "plain", f"{plain_i:,.0f}",
-          "fediguard", f"{full_i:,.0f}", f"+{added:,.0f}", "<= +1,500", added <= 1500)
+    if want(2):
+        # 2. Instructions per request (callgrind).
+        plain_i = instructions_per_request(configs.plain(), auth)
+        full_i = instructions_per_request(configs.full_on(), auth)
+        added = full_i - plain_i
+        b.row("2. instructions per request (callgrind)", "plain", f"{plain_i:,.0f}",
+              "fediguard", f"{full_i:,.0f}", f"+{added:,.0f}", "<= +1,500", added <= 1500)
 
-    # 3. fediguard_limit vs limit_req, same zone, rate and burst.
-    (la, _), (fga, _) = b.ab(configs.limit_req(), configs.fediguard_limit(),
-                             headers={"User-Agent": BROWSER})
-    b.row("3. fediguard_limit vs limit_req", "limit_req", fmt_rps(la), "fediguard_limit",
-          fmt_rps(fga), f"{fga / la:.3f}", ">= 1.0", fga / la >= 1.0)
+    if want(3):
+        # 3. fediguard_limit vs limit_req, same zone, rate and burst.
+        (la, _), (fga, _) = b.ab(configs.limit_req(), configs.fediguard_limit(),
+                                 headers={"User-Agent": BROWSER})
+        b.row("3. fediguard_limit vs limit_req", "limit_req", fmt_rps(la), "fediguard_limit",
+              fmt_rps(fga), f"{fga / la:.3f}", ">= 1.0", fga / la >= 1.0)
 
-    # 4. Token check, warm cache, vs auth_request + proxy_cache.
-    (aa, _), (ta, _) = b.ab(configs.auth_request_cache(), configs.token_check(), headers=auth,
-                            prepare=warm)
-    b.row("4. token check (warm) vs auth_request + proxy_cache", "auth_request", fmt_rps(aa),
-          "fediguard", fmt_rps(ta), f"{ta / aa:.2f}x", ">= 2x", ta / aa >= 2)
+    if want(4):
+        # 4. Token check, warm cache, vs auth_request + proxy_cache.
+        (aa, _), (ta, _) = b.ab(configs.auth_request_cache(), configs.token_check(), headers=auth,
+                                prepare=warm)
+        b.row("4. token check (warm) vs auth_request + proxy_cache", "auth_request", fmt_rps(aa),
+              "fediguard", fmt_rps(ta), f"{ta / aa:.2f}x", ">= 2x", ta / aa >= 2)
 
-    # 5. Growth.
-    hot = wrk.lua_rotating("Authorization", "Bearer Hot", 1000)
-    hot_keys = wrk.lua_rotating("X-Key", "hot", 1000)
+    if want(5):
+        # 5. Growth.
+        hot = wrk.lua_rotating("Authorization", "Bearer Hot", 1000)
+        hot_keys = wrk.lua_rotating("X-Key", "hot", 1000)
 
-    def fill_tokens(na, nb):
-        wrk.run(na.port, "/", {"User-Agent": BROWSER}, hot, 2)
-        wrk.run(nb.port, "/", {"User-Agent": BROWSER}, hot, 2)
-        fill(nb.port, "Authorization", "Bearer Fill", big)
+        def fill_tokens(na, nb):
+            wrk.run(na.port, "/", {"User-Agent": BROWSER}, hot, 2)
+            wrk.run(nb.port, "/", {"User-Agent": BROWSER}, hot, 2)
+            fill(nb.port, "Authorization", "Bearer Fill", big)
 
-    (s1, _), (s2, _) = b.ab(configs.token_check(), configs.token_check(),
-                            headers={"User-Agent": BROWSER}, script=hot, prepare=fill_tokens)
-    grow = s1 / s2 - 1
-    b.row(f"5a. verdict cache holding 1,000 vs {big:,} tokens", "1k", fmt_rps(s1), f"{big:,}",
-          fmt_rps(s2), f"{grow * 100:+.1f}% cost", "<= +20%", grow <= 0.20,
-          "180 bytes of shared memory per cached token")
+        (s1, _), (s2, _) = b.ab(configs.token_check(), configs.token_check(),
+                                headers={"User-Agent": BROWSER}, script=hot, prepare=fill_tokens)
+        grow = s1 / s2 - 1
+        b.row(f"5a. verdict cache holding 1,000 vs {big:,} tokens", "1k", fmt_rps(s1), f"{big:,}",
+              fmt_rps(s2), f"{grow * 100:+.1f}% cost", "<= +20%", grow <= 0.20,
+              "180 bytes of shared memory per cached token")
 
-    (r1, _), (r2, _) = b.ab(configs.agents_only(rules=10), configs.agents_only(rules=1000),
-                            headers={"User-Agent": BROWSER})
-    grow = r1 / r2 - 1
-    b.row("5b. 10 vs 1,000 agent rules", "10", fmt_rps(r1), "1,000", fmt_rps(r2),
-          f"{grow * 100:+.1f}% cost", "<= +20%", grow <= 0.20)
+        (r1, _), (r2, _) = b.ab(configs.agents_only(rules=10), configs.agents_only(rules=1000),
+                                headers={"User-Agent": BROWSER})
+        grow = r1 / r2 - 1
+        b.row("5b. 10 vs 1,000 agent rules", "10", fmt_rps(r1), "1,000", fmt_rps(r2),
+              f"{grow * 100:+.1f}% cost", "<= +20%", grow <= 0.20)
 
-    def fill_keys(na, nb):
-        fill(nb.port, "X-Key", "fill", big)
+        def fill_keys(na, nb):
+            fill(nb.port, "X-Key", "fill", big)
 
-    keyed = configs.fediguard_limit(key="$http_x_key")
-    (k1, _), (k2, _) = b.ab(keyed, keyed, headers={"User-Agent": BROWSER}, script=hot_keys,
-                            prepare=fill_keys)
-    grow = k1 / k2 - 1
-    b.row(f"5c. 1,000 vs {big:,} live limit keys", "1k", fmt_rps(k1), f"{big:,}", fmt_rps(k2),
-          f"{grow * 100:+.1f}% cost", "<= +20%", grow <= 0.20,
-          "60 bytes of shared memory per key")
+        keyed = configs.fediguard_limit(key="$http_x_key")
+        (k1, _), (k2, _) = b.ab(keyed, keyed, headers={"User-Agent": BROWSER}, script=hot_keys,
+                                prepare=fill_keys)
+        grow = k1 / k2 - 1
+        b.row(f"5c. 1,000 vs {big:,} live limit keys", "1k", fmt_rps(k1), f"{big:,}", fmt_rps(k2),
+              f"{grow * 100:+.1f}% cost", "<= +20%", grow <= 0.20,
+              "60 bytes of shared memory per key")
 
-    # 6. Cold path: a new token's verification vs a plain proxied request.
-    with Nginx(configs.proxied_backend()) as np_, Nginx(configs.token_cold()) as nt:
-        cold_latency(np_.port, 50, False)
-        cold_latency(nt.port, 50, True)
-        px = cold_latency(np_.port, 500, False)
-        cold = cold_latency(nt.port, 500, True)
-    b.row("6. request with a new token vs a plain proxied request", "proxied",
-          f"{px:.3f} ms", "new token", f"{cold:.3f} ms", f"{cold / px:.2f}x",
-          "about 1x (one backend round trip)", cold / px <= 1.5)
+    if want(6):
+        # 6. Cold path: a new token's verification vs a plain proxied request.
+        with Nginx(configs.proxied_backend()) as np_, Nginx(configs.token_cold()) as nt:
+            cold_latency(np_.port, 50, False)
+            cold_latency(nt.port, 50, True)
+            px = cold_latency(np_.port, 500, False)
+            cold = cold_latency(nt.port, 500, True)
+        b.row("6. request with a new token vs a plain proxied request", "proxied",
+              f"{px:.3f} ms", "new token", f"{cold:.3f} ms", f"{cold / px:.2f}x",
+              "about 1x (one backend round trip)", cold / px <= 1.5)
+
+    # 7. Cluster mode (a sync zone, rounds with Redis) vs the same zone local.
+    if want(7):
+        hot_keys = wrk.lua_rotating("X-Key", "hot", 1000)
+        with Redis() as r:
+            (l7, _), (c7, _) = b.ab(configs.limit_keys(), configs.limit_keys(redis_port=r.port),
+                                    headers={"User-Agent": BROWSER}, script=hot_keys)
+        b.row("7. cluster mode (sync zone, Redis) vs local zone", "local", fmt_rps(l7),
+              "cluster", fmt_rps(c7), f"{c7 / l7:.3f}", ">= 0.95", c7 / l7 >= 0.95,
+              "1,000 keys charged between rounds; worker 0 also runs the sync rounds")
 
     write(b, args)
 
@@ -205,8 +224,10 @@ def write(b, args):
     if notes:
         lines += ["", "Notes:", ""] + [f"- {r[0]}: {r[6]}" for r in notes]
     text = "\n".join(lines) + "\n"
-    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
-        f.write(text)
+    # A run of some rows (--only) is printed, not written over the full table.
+    if not args.only:
+        with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+            f.write(text)
     print()
     print(text)
 

@@ -3,6 +3,7 @@
 
 pub mod directives;
 pub mod limits;
+pub mod redis;
 pub mod visibility;
 
 use fediguard_core::agent::{AgentMatcher, ClassId, ClassRegistry, RecentAgents, Rule};
@@ -42,6 +43,10 @@ pub struct MainConf {
     pub metrics_places: Vec<ConfPlace>,
     /// Some location has `fediguard_app_watch on`: the filters look.
     pub app_watch_used: bool,
+    /// `fediguard_redis`.
+    pub redis: Option<redis::RedisTarget>,
+    /// Where zones are marked `sync`, checked against `fediguard_redis`.
+    pub sync_places: Vec<ConfPlace>,
 }
 
 /// A class list of `fediguard_agent_deny`, as written.
@@ -217,6 +222,21 @@ impl MainConf {
                          in the http block"
                     ));
                 }
+            }
+        }
+        if self.redis.is_none() {
+            if let Some(place) = self.sync_places.first() {
+                return Err(format!(
+                    "a zone marked \"sync\" in {place} needs fediguard_redis in the http block"
+                ));
+            }
+        }
+        if let Some(r) = &self.redis {
+            // A sync zone keeps a bucket a few rounds past its drain time,
+            // so that charges not yet sent are not forgotten with it.
+            let keep = r.conf.sync_ms.saturating_mul(3);
+            for z in &mut self.limit_zones {
+                z.keep_ms = keep;
             }
         }
         let matcher = AgentMatcher::build(&self.rules, self.catalog.unwrap_or(true))?;

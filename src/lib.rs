@@ -7,6 +7,7 @@
 mod log;
 mod access;
 mod app_watch;
+mod cluster;
 mod conf;
 mod count;
 mod delay;
@@ -108,6 +109,12 @@ unsafe extern "C" fn merge_loc_conf(
     ngx::core::NGX_CONF_OK
 }
 
+/// A worker starts: worker 0 runs the cluster sync loop, if any.
+unsafe extern "C" fn init_process(cycle: *mut nginx_sys::ngx_cycle_t) -> ngx_int_t {
+    cluster::init_process(cycle);
+    Status::NGX_OK.0
+}
+
 static NGX_HTTP_FEDIGUARD_MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
     preconfiguration: Some(Module::preconfiguration),
     postconfiguration: Some(Module::postconfiguration),
@@ -128,5 +135,6 @@ pub static mut ngx_http_fediguard_module: ngx_module_t = ngx_module_t {
     ctx: addr_of!(NGX_HTTP_FEDIGUARD_MODULE_CTX) as _,
     commands: addr_of_mut!(conf::directives::COMMANDS) as *mut _,
     type_: NGX_HTTP_MODULE as _,
+    init_process: Some(init_process),
     ..ngx_module_t::default()
 };

@@ -6,7 +6,6 @@
 //! is checked and charged in one step under its zone's lock, so a single
 //! limit is exact across workers.
 
-use fediguard_core::fingerprint::fingerprint;
 use fediguard_core::limit::{
     charge, charge_after, delay_ms, drained_at, parse_cost, retry_after_secs, Limit, Outcome,
 };
@@ -92,16 +91,13 @@ fn key_of<'a>(r: &'a Request, zone: &LimitZone) -> Option<&'a [u8]> {
 
 /// Looks at (and with `account`, charges) one limit.
 fn one(it: &Item, now: u64, account: bool) -> Option<Outcome> {
-    it.zone.zone.with_table(|t| {
-        let fp = fingerprint(&t.secret(), it.key);
-        t.update(&fp, now, |current| {
-            let out = charge(&it.limit, current, now, it.cost);
-            let store = match (account, out) {
-                (true, Outcome::Pass { bucket }) => Some((bucket, drained_at(&it.limit, &bucket))),
-                _ => None,
-            };
-            (store, out)
-        })
+    it.zone.update(it.key, now, it.cost, |current| {
+        let out = charge(&it.limit, current, now, it.cost);
+        let store = match (account, out) {
+            (true, Outcome::Pass { bucket }) => Some((bucket, drained_at(&it.limit, &bucket))),
+            _ => None,
+        };
+        (store, out)
     })
 }
 
@@ -232,12 +228,9 @@ pub fn after(r: &Request, lcf: &LocConf) {
         if it.cost == 0 {
             continue;
         }
-        it.zone.zone.with_table(|t| {
-            let fp = fingerprint(&t.secret(), it.key);
-            t.update(&fp, now, |current| {
-                let b = charge_after(&it.limit, current, now, it.cost);
-                (Some((b, drained_at(&it.limit, &b))), ())
-            });
+        it.zone.update(it.key, now, it.cost, |current| {
+            let b = charge_after(&it.limit, current, now, it.cost);
+            (Some((b, drained_at(&it.limit, &b))), ())
         });
     }
 }

@@ -127,10 +127,7 @@ fn snapshot(mcf: &MainConf) -> Snapshot {
         .iter()
         .enumerate()
         .map(|(i, lz)| {
-            let (nodes, capacity, evictions) = lz
-                .zone
-                .with_table(|t| (t.len() as u64, t.capacity() as u64, t.stats().evictions))
-                .unwrap_or_default();
+            let (nodes, capacity, evictions) = lz.occupancy().unwrap_or_default();
             LimitStats {
                 zone: lz.name.clone(),
                 passed: slot_value(limit_slots, i, crate::count::LIMIT_PASSED),

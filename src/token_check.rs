@@ -268,11 +268,14 @@ fn finish(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, v: Verdict) -
     };
     let cached = Cached::new(v.class as u8, v.name.as_bytes(), v.website.as_bytes()).with_app(app);
     let until = now_ms().saturating_add(ttl);
+    // A decided verdict goes to the other hosts (an `unknown` one is this
+    // host's trouble, not a fact about the token).
+    let share = zone.sync && v.class != TokenClass::Unknown;
     zone.with_table(|t| {
         if ttl == 0 {
             t.forget(&fp);
         } else {
-            t.store(&fp, cached, until);
+            t.store_marked(&fp, cached, until, share);
         }
     });
     adopt(r, ctx, &cached)

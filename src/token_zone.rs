@@ -31,6 +31,8 @@ impl Default for Lifetimes {
 pub struct TokenZone {
     pub name: String,
     pub lifetimes: Lifetimes,
+    /// `sync`: verdicts are shared with the other hosts through Redis.
+    pub sync: bool,
     zone: SharedZone<Cached>,
 }
 
@@ -42,10 +44,12 @@ impl TokenZone {
         name: &str,
         size: usize,
         lifetimes: Lifetimes,
+        sync: bool,
     ) -> Result<TokenZone, String> {
         Ok(TokenZone {
             name: name.to_string(),
             lifetimes,
+            sync,
             zone: SharedZone::add(cf, name, size)?,
         })
     }

@@ -10,8 +10,9 @@ use fediguard_core::conf_value::{
 };
 use nginx_sys::{
     ngx_command_t, ngx_conf_t, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_FLAG,
-    NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_CONF_TAKE3, NGX_HTTP_LOC_CONF,
-    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF,
+    NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_CONF_TAKE3, NGX_CONF_TAKE4,
+    NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET,
+    NGX_HTTP_SRV_CONF,
 };
 use ngx::core::NGX_CONF_OK;
 use ngx::http::HttpModuleMainConf;
@@ -40,7 +41,7 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 18] = [
+pub static mut COMMANDS: [ngx_command_t; 19] = [
     command(
         ngx_string!("fediguard"),
         ANY_LEVEL | NGX_CONF_TAKE1,
@@ -103,7 +104,7 @@ pub static mut COMMANDS: [ngx_command_t; 18] = [
     ),
     command(
         ngx_string!("fediguard_limit_zone"),
-        NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE3,
+        NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE3 | NGX_CONF_TAKE4,
         limits::set_limit_zone,
         NGX_HTTP_MAIN_CONF_OFFSET,
     ),
@@ -142,6 +143,12 @@ pub static mut COMMANDS: [ngx_command_t; 18] = [
         NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
         super::visibility::set_app_watch,
         NGX_HTTP_LOC_CONF_OFFSET,
+    ),
+    command(
+        ngx_string!("fediguard_redis"),
+        NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+        super::redis::set_redis,
+        NGX_HTTP_MAIN_CONF_OFFSET,
     ),
     ngx_command_t::empty(),
 ];
@@ -327,6 +334,7 @@ unsafe extern "C" fn set_token_zone(
     _cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
+    let place = ConfPlace::of(cf);
     with_main(cf, conf, |mcf, a| {
         let d = "\"fediguard_token_zone\"";
         if mcf.token_zone.is_some() {
@@ -334,7 +342,12 @@ unsafe extern "C" fn set_token_zone(
         }
         let (name, size) = parse_zone(a[0]).map_err(|e| format!("{d}: {e}"))?;
         let mut lifetimes = Lifetimes::default();
+        let mut sync = false;
         for p in &a[1..] {
+            if *p == "sync" {
+                sync = true;
+                continue;
+            }
             let (key, value) = p
                 .split_once('=')
                 .ok_or_else(|| format!("{d}: invalid parameter \"{p}\""))?;
@@ -348,8 +361,11 @@ unsafe extern "C" fn set_token_zone(
             *slot = parse_msec(value).map_err(|e| format!("{d}: {e}"))?;
         }
         // SAFETY: cf is the configuration being parsed.
-        let zone = unsafe { TokenZone::add(cf, &name, size, lifetimes) }
+        let zone = unsafe { TokenZone::add(cf, &name, size, lifetimes, sync) }
             .map_err(|e| format!("{d}: {e}"))?;
+        if sync {
+            mcf.sync_places.push(place);
+        }
         mcf.token_zone = Some(zone);
         Ok(())
     })

@@ -4,7 +4,9 @@
 use core::ffi::{c_char, c_void};
 use core::mem;
 
+use fediguard_core::cluster::{until_for, ClusterBucket};
 use fediguard_core::conf_value::parse_zone;
+use fediguard_core::fingerprint::fingerprint;
 use fediguard_core::limit::{parse_cost, parse_rate, Bucket, Limit};
 use nginx_sys::{
     ngx_command_t, ngx_conf_t, ngx_http_compile_complex_value, ngx_http_compile_complex_value_t,
@@ -27,7 +29,63 @@ pub struct LimitZone {
     /// The key's variable index when the key is one variable (`$name`), the
     /// usual case: read directly, without the script engine.
     pub key_var: Option<usize>,
-    pub zone: SharedZone<Bucket>,
+    pub zone: LimitTable,
+    /// For a `sync` zone: how long a bucket is kept at least (msec), set
+    /// from `fediguard_redis`'s interval.
+    pub keep_ms: u64,
+}
+
+/// A zone's buckets: this host's alone, or its view of the cluster's.
+#[derive(Debug)]
+pub enum LimitTable {
+    Local(SharedZone<Bucket>),
+    Cluster(SharedZone<ClusterBucket>),
+}
+
+impl LimitZone {
+    /// Runs `f` on `key`'s bucket under the zone's lock; when `f` stores a
+    /// bucket, `cost` is what the request was charged (for a `sync` zone,
+    /// it is sent to the cluster in the next round).
+    pub fn update<R>(
+        &self,
+        key: &[u8],
+        now: u64,
+        cost: u64,
+        f: impl FnOnce(Option<Bucket>) -> (Option<(Bucket, u64)>, R),
+    ) -> Option<R> {
+        match &self.zone {
+            LimitTable::Local(z) => z.with_table(|t| {
+                let fp = fingerprint(&t.secret(), key);
+                t.update(&fp, now, f)
+            }),
+            LimitTable::Cluster(z) => z.with_table(|t| {
+                let fp = fingerprint(&t.secret(), key);
+                t.update_marked(&fp, now, true, |current| {
+                    let (new, out) = f(current.map(|c| c.bucket));
+                    let stored = new.map(|(bucket, _)| {
+                        let pending = current.map_or(0, |c| c.pending).saturating_add(cost);
+                        let until = until_for(self.rate, &bucket, now, self.keep_ms);
+                        (ClusterBucket { bucket, pending }, until)
+                    });
+                    (stored, out)
+                })
+            }),
+        }
+    }
+}
+
+impl LimitZone {
+    /// Live keys, capacity and evictions, for the metrics.
+    pub fn occupancy(&self) -> Option<(u64, u64, u64)> {
+        match &self.zone {
+            LimitTable::Local(z) => {
+                z.with_table(|t| (t.len() as u64, t.capacity() as u64, t.stats().evictions))
+            }
+            LimitTable::Cluster(z) => {
+                z.with_table(|t| (t.len() as u64, t.capacity() as u64, t.stats().evictions))
+            }
+        }
+    }
 }
 
 /// A request's cost: a number, or a value computed per request.
@@ -99,11 +157,14 @@ pub unsafe extern "C" fn set_limit_zone(
     _cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
+    let place = ConfPlace::of(cf);
     with_main(cf, conf, |mcf, a| {
         let d = "\"fediguard_limit_zone\"";
-        let (mut zone, mut rate) = (None, None);
+        let (mut zone, mut rate, mut sync) = (None, None, false);
         for p in &a[1..] {
-            if p.starts_with("zone=") {
+            if *p == "sync" {
+                sync = true;
+            } else if p.starts_with("zone=") {
                 zone = Some(parse_zone(p).map_err(|e| format!("{d}: {e}"))?);
             } else if let Some(r) = p.strip_prefix("rate=") {
                 rate = Some(parse_rate(r).map_err(|e| format!("{d}: {e}"))?);
@@ -120,14 +181,20 @@ pub unsafe extern "C" fn set_limit_zone(
         // SAFETY: cf is the configuration being parsed.
         let key = unsafe { complex_value(cf, a[0]) }.map_err(|e| format!("{d}: {e}"))?;
         let key_var = unsafe { single_variable(cf, a[0]) };
-        let shared =
-            unsafe { SharedZone::add(cf, &name, size) }.map_err(|e| format!("{d}: {e}"))?;
+        let shared = if sync {
+            mcf.sync_places.push(place);
+            unsafe { SharedZone::add(cf, &name, size) }.map(LimitTable::Cluster)
+        } else {
+            unsafe { SharedZone::add(cf, &name, size) }.map(LimitTable::Local)
+        }
+        .map_err(|e| format!("{d}: {e}"))?;
         mcf.limit_zones.push(LimitZone {
             name,
             rate,
             key,
             key_var,
             zone: shared,
+            keep_ms: 0,
         });
         Ok(())
     })

@@ -8,5 +8,7 @@ pub mod nginx;
 
 pub use http::{get, request, Response};
 pub use nginx::{nginx_test, nginx_test_text, repo_conf, ConfTest, Nginx};
+pub mod cluster;
 pub mod mastodon;
+pub mod redis_server;
 pub mod watch;

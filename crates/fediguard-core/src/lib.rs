@@ -4,6 +4,7 @@
 //! the glue, and this crate is unit-tested and fuzzed with plain `cargo test`.
 
 pub mod agent;
+pub mod cluster;
 pub mod conf_value;
 pub mod escape;
 pub mod fingerprint;

@@ -18,11 +18,17 @@ pub const KEY_LEN: usize = 16;
 
 const NIL: u32 = u32::MAX;
 const MAGIC: u64 = 0x6667_7368_6d74_6162; // "fgshmtab"
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 const FREE: u8 = 0;
 const PENDING: u8 = 1;
 const DONE: u8 = 2;
+/// Done, and changed since the cluster sync last took it (`take_dirty`).
+const DIRTY: u8 = 3;
+
+fn live(state: u8) -> bool {
+    state == DONE || state == DIRTY
+}
 
 /// Counters kept in the table, shared by all workers, surviving reloads.
 #[repr(C)]
@@ -48,6 +54,8 @@ struct Header {
     free_head: u32,
     lru_head: u32,
     lru_tail: u32,
+    /// Entries in state DIRTY.
+    dirty: u32,
     secret: [u8; 32],
     stats: Stats,
 }
@@ -132,24 +140,43 @@ impl<V: Copy> Table<V> {
             free_head: 0,
             lru_head: NIL,
             lru_tail: NIL,
+            dirty: 0,
             secret,
             stats: Stats::default(),
         };
         mem.cast::<Header>().write(header);
-        let t = Table {
+        let mut t = Table {
             base: mem,
             _value: PhantomData,
         };
-        for b in 0..buckets {
-            t.buckets_ptr().add(b).write(NIL);
-        }
-        for i in 0..capacity {
-            let e = t.entry_ptr(i);
-            // All-zero is a valid free entry: values are plain data.
-            e.cast::<u8>().write_bytes(0, size_of::<Entry<V>>());
-            (*e).hash_next = if i + 1 < capacity { i + 1 } else { NIL };
-        }
+        t.clear(secret);
         Some(t)
+    }
+
+    /// Forgets every entry and takes a new secret (the cluster's, whose
+    /// fingerprints differ from the old ones). Counters are kept.
+    pub fn clear(&mut self, secret: [u8; 32]) {
+        let capacity = self.header().capacity;
+        let (buckets, _, _) = layout::<V>(capacity);
+        // SAFETY: the bucket array and entries lie inside the block.
+        unsafe {
+            for b in 0..buckets {
+                self.buckets_ptr().add(b).write(NIL);
+            }
+            for i in 0..capacity {
+                let e = self.entry_ptr(i);
+                // All-zero is a valid free entry: values are plain data.
+                e.cast::<u8>().write_bytes(0, size_of::<Entry<V>>());
+                (*e).hash_next = if i + 1 < capacity { i + 1 } else { NIL };
+            }
+        }
+        let h = self.header();
+        h.used = 0;
+        h.free_head = 0;
+        h.lru_head = NIL;
+        h.lru_tail = NIL;
+        h.dirty = 0;
+        h.secret = secret;
     }
 
     /// Attaches to a table laid out earlier (a zone kept across reload).
@@ -296,10 +323,22 @@ impl<V: Copy> Table<V> {
         now: u64,
         f: impl FnOnce(Option<V>) -> (Option<(V, u64)>, R),
     ) -> R {
+        self.update_marked(key, now, false, f)
+    }
+
+    /// `update`, and with `mark` a stored value is marked for the cluster
+    /// sync (`take_dirty`). Without `mark` an entry keeps its mark.
+    pub fn update_marked<R>(
+        &mut self,
+        key: &[u8; KEY_LEN],
+        now: u64,
+        mark: bool,
+        f: impl FnOnce(Option<V>) -> (Option<(V, u64)>, R),
+    ) -> R {
         let found = self.find(key);
         let current = found
             .and_then(|i| self.entry(i))
-            .filter(|e| e.state == DONE && e.until > now)
+            .filter(|e| live(e.state) && e.until > now)
             .map(|e| e.value);
         if current.is_some() {
             self.header().stats.hits += 1;
@@ -315,10 +354,8 @@ impl<V: Copy> Table<V> {
                 }
                 None => self.slot(key),
             };
-            if let Some(e) = slot.and_then(|i| self.entry(i)) {
-                e.state = DONE;
-                e.until = until;
-                e.value = value;
+            if let Some(i) = slot {
+                self.put(i, value, until, mark);
             }
         }
         out
@@ -329,6 +366,11 @@ impl<V: Copy> Table<V> {
     pub fn begin(&mut self, key: &[u8; KEY_LEN], until: u64) {
         if let Some(i) = self.slot(key) {
             if let Some(e) = self.entry(i) {
+                if e.state == DIRTY {
+                    self.header().dirty = self.header().dirty.saturating_sub(1);
+                }
+            }
+            if let Some(e) = self.entry(i) {
                 e.state = PENDING;
                 e.until = until;
             }
@@ -337,12 +379,13 @@ impl<V: Copy> Table<V> {
 
     /// Stores a value that exists until `until`.
     pub fn store(&mut self, key: &[u8; KEY_LEN], value: V, until: u64) {
+        self.store_marked(key, value, until, false);
+    }
+
+    /// `store`, and with `mark` marks it for the cluster sync.
+    pub fn store_marked(&mut self, key: &[u8; KEY_LEN], value: V, until: u64, mark: bool) {
         if let Some(i) = self.slot(key) {
-            if let Some(e) = self.entry(i) {
-                e.state = DONE;
-                e.until = until;
-                e.value = value;
-            }
+            self.put(i, value, until, mark);
             self.header().stats.stored += 1;
         }
     }
@@ -356,6 +399,7 @@ impl<V: Copy> Table<V> {
 }
 
 mod links;
+mod marks;
 
 #[cfg(test)]
 mod tests;

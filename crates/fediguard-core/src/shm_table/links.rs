@@ -1,6 +1,6 @@
 //! Hash chains, the free list and the LRU list of a `Table`.
 
-use super::{Table, FREE, KEY_LEN, NIL, PENDING};
+use super::{Table, DIRTY, FREE, KEY_LEN, NIL, PENDING};
 
 impl<V: Copy> Table<V> {
     /// The entry of `key`, created (evicting the least recently used entry
@@ -56,6 +56,11 @@ impl<V: Copy> Table<V> {
             None => unsafe { *bucket = next },
         }
         self.unlink_lru(i);
+        if let Some(e) = self.entry(i) {
+            if e.state == DIRTY {
+                self.header().dirty = self.header().dirty.saturating_sub(1);
+            }
+        }
         if let Some(e) = self.entry(i) {
             e.state = FREE;
             e.hash_next = self.header().free_head;

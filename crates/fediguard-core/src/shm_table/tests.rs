@@ -143,3 +143,57 @@ fn update_reads_and_writes_in_one_step() {
     assert_eq!(t.lookup(&key(3), 100), Lookup::Miss);
     assert_eq!(t.len(), 0);
 }
+
+#[test]
+fn marked_entries_are_taken_once() {
+    let mut mem = Mem::new(64 * 1024);
+    let mut t = mem.table();
+    t.store_marked(&key(1), 10, 1000, true);
+    t.store(&key(2), 20, 1000);
+    t.update_marked(&key(3), 0, true, |_| (Some((30, 1000)), ()));
+    // Written again without a mark: still marked, counted once.
+    t.update(&key(3), 0, |v| (Some((v.unwrap() + 1, 1000)), ()));
+    assert_eq!(t.dirty(), 2);
+    assert_eq!(
+        t.lookup(&key(3), 1),
+        Lookup::Hit(31),
+        "a marked entry is live"
+    );
+    let mut seen = Vec::new();
+    t.take_dirty(10, |k, v, _| {
+        seen.push((k[0], *v));
+        *v += 100;
+    });
+    seen.sort();
+    assert_eq!(seen, vec![(1, 10), (3, 31)]);
+    assert_eq!(t.dirty(), 0);
+    assert_eq!(t.lookup(&key(1), 1), Lookup::Hit(110));
+    // A marked entry that goes away is no longer counted.
+    t.store_marked(&key(4), 40, 5, true);
+    assert_eq!(t.lookup(&key(4), 5), Lookup::Miss);
+    assert_eq!(t.dirty(), 0);
+    // At most `max` per call.
+    for n in 10..20 {
+        t.store_marked(&key(n), n as u64, 1000, true);
+    }
+    let mut n = 0;
+    t.take_dirty(4, |_, _, _| n += 1);
+    assert_eq!((n, t.dirty()), (4, 6));
+}
+
+#[test]
+fn clear_forgets_everything_and_takes_the_secret() {
+    let mut mem = Mem::new(64 * 1024);
+    let mut t = mem.table();
+    let cap = t.capacity();
+    for n in 0..cap + 5 {
+        t.store_marked(&key(n), 1, 1000, n % 2 == 0);
+    }
+    t.clear([9; 32]);
+    assert_eq!((t.len(), t.dirty(), t.secret()), (0, 0, [9; 32]));
+    for n in 0..cap {
+        t.store(&key(n), 2, 1000);
+    }
+    assert_eq!(t.len(), cap);
+    assert_eq!(t.lookup(&key(0), 1), Lookup::Hit(2));
+}

@@ -1,0 +1,101 @@
+//! `fediguard_redis redis://[user:password@]host:port[/db] [prefix=text]
+//! [sync=time] [timeout=time]`.
+
+use redis::{ConnectionAddr, IntoConnectionInfo};
+
+use crate::conf_value::parse_msec;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedisConf {
+    pub host: String,
+    pub port: u16,
+    pub db: i64,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Put before every key fediguard writes.
+    pub prefix: String,
+    /// Interval of the sync rounds (msec).
+    pub sync_ms: u64,
+    /// How long a connection attempt or a round may take (msec).
+    pub timeout_ms: u64,
+}
+
+pub const DEFAULT_PREFIX: &str = "fediguard:";
+pub const DEFAULT_SYNC_MS: u64 = 100;
+pub const DEFAULT_TIMEOUT_MS: u64 = 1000;
+
+/// Parses the directive's arguments (after its name).
+pub fn parse_redis(args: &[&str]) -> Result<RedisConf, String> {
+    let Some((url, params)) = args.split_first() else {
+        return Err("a redis:// URL is required".into());
+    };
+    if !url.starts_with("redis://") {
+        return Err(format!(
+            "invalid URL \"{}\": use redis://[user:password@]host:port[/db] (TLS is not supported)",
+            redact_url(url)
+        ));
+    }
+    let info = url
+        .into_connection_info()
+        .map_err(|e| format!("invalid URL \"{}\": {e}", redact_url(url)))?;
+    let ConnectionAddr::Tcp(host, port) = info.addr().clone() else {
+        return Err(format!("invalid URL \"{}\"", redact_url(url)));
+    };
+    if host.is_empty() {
+        return Err(format!("invalid URL \"{}\": no host", redact_url(url)));
+    }
+    let settings = info.redis_settings();
+    let mut conf = RedisConf {
+        host,
+        port,
+        db: settings.db(),
+        username: settings.username().map(str::to_string),
+        password: settings.password().map(str::to_string),
+        prefix: DEFAULT_PREFIX.to_string(),
+        sync_ms: DEFAULT_SYNC_MS,
+        timeout_ms: DEFAULT_TIMEOUT_MS,
+    };
+    if conf.db < 0 {
+        return Err(format!("invalid database {}", conf.db));
+    }
+    for p in params {
+        if let Some(v) = p.strip_prefix("prefix=") {
+            if v.is_empty() || v.len() > 64 || v.bytes().any(|b| b <= b' ' || b == 0x7f) {
+                return Err(format!(
+                    "invalid prefix \"{v}\": 1 to 64 printable characters without spaces"
+                ));
+            }
+            conf.prefix = v.to_string();
+        } else if let Some(v) = p.strip_prefix("sync=") {
+            conf.sync_ms = positive_msec(v, 3_600_000)?;
+        } else if let Some(v) = p.strip_prefix("timeout=") {
+            conf.timeout_ms = positive_msec(v, 3_600_000)?;
+        } else {
+            return Err(format!("invalid parameter \"{p}\""));
+        }
+    }
+    Ok(conf)
+}
+
+fn positive_msec(v: &str, max: u64) -> Result<u64, String> {
+    let ms = parse_msec(v)?;
+    if ms == 0 || ms > max {
+        return Err(format!("invalid time \"{v}\": from 1ms to 1h"));
+    }
+    Ok(ms)
+}
+
+/// The URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some(rest) = url.split_once("://").map(|(_, r)| r) else {
+        return url.to_string();
+    };
+    let scheme = &url[..url.len() - rest.len()];
+    match rest.rsplit_once('@') {
+        Some((creds, host)) => {
+            let user = creds.split_once(':').map(|(u, _)| u).unwrap_or(creds);
+            format!("{scheme}{user}:[redacted]@{host}")
+        }
+        None => url.to_string(),
+    }
+}

@@ -1,0 +1,302 @@
+//! One sync round: what is sent, and folding in what comes back.
+
+use fediguard_core::cluster::{
+    fold, hex, limit_script_args, read_pulled, unhex, until_for, verdict_script_args, Published,
+};
+use fediguard_core::shm_table::KEY_LEN;
+use fediguard_core::token::TokenClass;
+use fediguard_core::verdict_cache::Cached;
+use redis::{Cmd, Value};
+
+use super::{conn, Phase, Sync};
+use crate::conf::limits::LimitTable;
+use crate::conf::MainConf;
+use crate::token_check::now_ms;
+
+/// Most keys of one zone, and verdicts, sent or read in one round; the
+/// rest waits for the next.
+const MAX_PER_ROUND: usize = 5_000;
+const MAX_PULLED: usize = 1_000;
+
+/// What each reply of a round answers.
+pub enum Expect {
+    Greeting(&'static str),
+    SetSecret,
+    Secret,
+    Limit {
+        zone: usize,
+        keys: Vec<[u8; KEY_LEN]>,
+    },
+    Verdicts,
+}
+
+type Charges = Vec<(usize, Vec<([u8; KEY_LEN], u64)>)>;
+
+/// What every `sync` limit zone charged since the last round.
+fn take_charges(mcf: &MainConf) -> Charges {
+    let mut out = Vec::new();
+    for (i, z) in mcf.limit_zones.iter().enumerate() {
+        let LimitTable::Cluster(shared) = &z.zone else {
+            continue;
+        };
+        let mut charges = Vec::new();
+        shared.with_table(|t| {
+            if t.dirty() == 0 {
+                return;
+            }
+            t.take_dirty(MAX_PER_ROUND, |fp, b, _| {
+                if b.pending > 0 {
+                    charges.push((*fp, b.pending));
+                }
+                b.pending = 0;
+            });
+        });
+        if !charges.is_empty() {
+            out.push((i, charges));
+        }
+    }
+    out
+}
+
+struct Verdict {
+    fp: [u8; KEY_LEN],
+    class: u8,
+    name: Vec<u8>,
+    website: Vec<u8>,
+    ttl: u64,
+}
+
+/// The verdicts this host decided since the last round.
+fn take_verdicts(mcf: &MainConf, now: u64) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    if let Some(z) = mcf.token_zone.as_ref().filter(|z| z.sync) {
+        z.with_table(|t| {
+            if t.dirty() == 0 {
+                return;
+            }
+            t.take_dirty(MAX_PER_ROUND, |fp, c, until| {
+                out.push(Verdict {
+                    fp: *fp,
+                    class: c.class,
+                    name: c.name().to_vec(),
+                    website: c.website().to_vec(),
+                    ttl: until.saturating_sub(now),
+                })
+            });
+        });
+    }
+    out
+}
+
+/// The secret this host proposes as the cluster's when Redis has none:
+/// its own (the cluster's already, unless Redis lost its data).
+fn own_secret(mcf: &MainConf) -> Option<[u8; 32]> {
+    for z in &mcf.limit_zones {
+        if let LimitTable::Cluster(shared) = &z.zone {
+            return shared.with_table(|t| t.secret());
+        }
+    }
+    mcf.token_zone
+        .as_ref()
+        .filter(|z| z.sync)
+        .and_then(|z| z.with_table(|t| t.secret()))
+}
+
+/// Starts a round (the tick of an idle loop).
+pub fn start(s: &mut Sync) {
+    let now = now_ms();
+    s.round_started = now;
+    // Taken every round, also while Redis is away: what was charged then
+    // is not sent late (the cluster's buckets have drained meanwhile).
+    let charges = take_charges(s.mcf);
+    let verdicts = take_verdicts(s.mcf, now);
+    if s.conn.is_null() {
+        if now < s.next_connect {
+            s.arm(s.sync_ms());
+            return;
+        }
+        if let Err(why) = conn::connect(s) {
+            s.fail(&why);
+            return;
+        }
+    }
+    let Some(redis) = s.mcf.redis.as_ref() else {
+        return;
+    };
+    let prefix = redis.conf.prefix.as_str();
+    let mut cmds: Vec<(Cmd, Expect)> = Vec::new();
+    if !s.greeted {
+        if let Some(pass) = &redis.conf.password {
+            let mut c = redis::cmd("AUTH");
+            if let Some(user) = &redis.conf.username {
+                c.arg(user);
+            }
+            c.arg(pass);
+            cmds.push((c, Expect::Greeting("AUTH")));
+        }
+        if redis.conf.db != 0 {
+            let mut c = redis::cmd("SELECT");
+            c.arg(redis.conf.db);
+            cmds.push((c, Expect::Greeting("SELECT")));
+        }
+        s.greeted = true;
+    }
+    // Every round: the cluster's secret (set by the first host to ask, and
+    // again after Redis lost it), which also tells that Redis is there.
+    let secret_key = format!("{prefix}secret");
+    if let Some(own) = own_secret(s.mcf) {
+        let mut c = redis::cmd("SET");
+        c.arg(&secret_key).arg(hex(&own)).arg("NX");
+        cmds.push((c, Expect::SetSecret));
+    }
+    let mut c = redis::cmd("GET");
+    c.arg(&secret_key);
+    cmds.push((c, Expect::Secret));
+    // Until the zones fingerprint with the cluster's secret, their keys mean
+    // nothing to the other hosts: send nothing but the greeting.
+    if s.adopted {
+        for (zone, list) in &charges {
+            let Some(z) = s.mcf.limit_zones.get(*zone) else {
+                continue;
+            };
+            let c = limit_script_args(prefix, &z.name, z.rate, list);
+            let keys = list.iter().map(|(fp, _)| *fp).collect();
+            cmds.push((c, Expect::Limit { zone: *zone, keys }));
+        }
+        if let Some(z) = s.mcf.token_zone.as_ref().filter(|z| z.sync) {
+            let l = z.lifetimes;
+            let longest = l.user.max(l.app).max(l.invalid);
+            let publish: Vec<Published> = verdicts
+                .iter()
+                .map(|v| {
+                    (
+                        v.fp,
+                        v.class,
+                        v.name.as_slice(),
+                        v.website.as_slice(),
+                        v.ttl,
+                    )
+                })
+                .collect();
+            let c = verdict_script_args(prefix, &s.last_id, MAX_PULLED, longest, &publish);
+            cmds.push((c, Expect::Verdicts));
+        }
+    }
+    s.out.clear();
+    s.sent = 0;
+    s.input.clear();
+    s.expect.clear();
+    for (c, e) in cmds {
+        s.out.extend_from_slice(&c.get_packed_command());
+        s.expect.push(e);
+    }
+    s.phase = Phase::Busy;
+    s.arm(s.timeout_ms());
+    conn::send(s);
+}
+
+fn server_error(v: &Value) -> Option<String> {
+    match v {
+        Value::ServerError(e) => Some(format!("{} {}", e.code(), e.details().unwrap_or_default())),
+        _ => None,
+    }
+}
+
+/// Folds a round's replies into the zones; Err ends the connection.
+pub fn apply(s: &mut Sync, replies: Vec<Value>) -> Result<(), String> {
+    let expect = core::mem::take(&mut s.expect);
+    let now = now_ms();
+    for (e, v) in expect.into_iter().zip(replies) {
+        if let Some(err) = server_error(&v) {
+            let what = match e {
+                Expect::Greeting(w) => w,
+                Expect::SetSecret | Expect::Secret => "secret",
+                Expect::Limit { .. } => "limit script",
+                Expect::Verdicts => "verdict script",
+            };
+            return Err(format!("{what}: {err}"));
+        }
+        match e {
+            Expect::Greeting(_) | Expect::SetSecret => {}
+            Expect::Secret => {
+                let Value::BulkString(text) = &v else {
+                    return Err("no cluster secret".into());
+                };
+                let secret = unhex::<32>(text).ok_or("unreadable cluster secret")?;
+                adopt(s.mcf, secret);
+                s.adopted = true;
+            }
+            Expect::Limit { zone, keys } => {
+                let Value::Array(values) = v else {
+                    return Err("unreadable limit script reply".into());
+                };
+                fold_zone(s.mcf, zone, &keys, &values, now);
+            }
+            Expect::Verdicts => {
+                let pulled = read_pulled(&v).ok_or("unreadable verdict script reply")?;
+                if let Some(id) = pulled.last_id {
+                    s.last_id = id;
+                }
+                let Some(z) = s.mcf.token_zone.as_ref() else {
+                    continue;
+                };
+                z.with_table(|t| {
+                    for v in &pulled.verdicts {
+                        let class = TokenClass::from_u8(v.class);
+                        if !matches!(
+                            class,
+                            Some(TokenClass::User | TokenClass::App | TokenClass::Invalid)
+                        ) {
+                            continue;
+                        }
+                        let c = Cached::new(v.class, &v.name, &v.website);
+                        t.store(&v.fp, c, now.saturating_add(v.ttl_ms));
+                    }
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every `sync` zone takes the cluster's secret; a zone that had another
+/// one forgets its entries, whose fingerprints no other host shares.
+fn adopt(mcf: &MainConf, secret: [u8; 32]) {
+    let reset = |t_secret: [u8; 32]| t_secret != secret;
+    for z in &mcf.limit_zones {
+        if let LimitTable::Cluster(shared) = &z.zone {
+            shared.with_table(|t| {
+                if reset(t.secret()) {
+                    t.clear(secret)
+                }
+            });
+        }
+    }
+    if let Some(z) = mcf.token_zone.as_ref().filter(|z| z.sync) {
+        z.with_table(|t| {
+            if reset(t.secret()) {
+                t.clear(secret)
+            }
+        });
+    }
+}
+
+fn fold_zone(mcf: &MainConf, zone: usize, keys: &[[u8; KEY_LEN]], values: &[Value], now: u64) {
+    let Some(z) = mcf.limit_zones.get(zone) else {
+        return;
+    };
+    let LimitTable::Cluster(shared) = &z.zone else {
+        return;
+    };
+    shared.with_table(|t| {
+        for (fp, v) in keys.iter().zip(values) {
+            let Value::Int(excess) = v else { continue };
+            let excess = u64::try_from(*excess).unwrap_or(0);
+            t.update(fp, now, |current| {
+                let b = fold(z.rate, current, excess, now);
+                let until = until_for(z.rate, &b.bucket, now, z.keep_ms);
+                (Some((b, until)), ())
+            });
+        }
+    });
+}

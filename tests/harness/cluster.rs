@@ -1,0 +1,124 @@
+//! Cluster-mode helpers: several nginx hosts on one Redis, waiting for
+//! their sync by polling (never a bare sleep), and load that counts failures.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::redis_server::Redis;
+use crate::{request, Nginx};
+
+/// Polls `cond` every 20 ms until it holds; false after `secs`.
+pub fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
+/// How many times the host logged that Redis answered again.
+pub fn connected(ngx: &Nginx) -> usize {
+    ngx.error_log()
+        .lines()
+        .filter(|l| l.contains("fediguard: redis") && l.contains("connected"))
+        .count()
+}
+
+/// How many times the host logged that Redis went away.
+pub fn unavailable(ngx: &Nginx) -> usize {
+    ngx.error_log()
+        .lines()
+        .filter(|l| l.contains("fediguard: redis") && l.contains("unavailable"))
+        .count()
+}
+
+/// Status of GET `path` with `X-Key: key`.
+pub fn hit(port: u16, path: &str, key: &str) -> u16 {
+    let raw =
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nX-Key: {key}\r\nConnection: close\r\n\r\n");
+    request(port, raw.as_bytes()).map(|r| r.status).unwrap_or(0)
+}
+
+/// Three hosts with the same configuration, all connected to Redis.
+pub fn cluster(redis_url: &str, body: &str) -> Vec<Nginx> {
+    let hosts: Vec<Nginx> = (0..3)
+        .map(|_| Nginx::start(&format!("fediguard_redis {redis_url};\n{body}")))
+        .collect();
+    for h in &hosts {
+        assert!(
+            eventually(20, || connected(h) >= 1),
+            "host did not connect:\n{}",
+            h.error_log()
+        );
+    }
+    hosts
+}
+
+/// Keeps requesting `/l/` round-robin over the hosts until stopped;
+/// counts the requests and those not answered 200 or 429.
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    total: Arc<AtomicUsize>,
+    failed: Arc<AtomicUsize>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    pub fn start(ports: Vec<u16>) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let total = Arc::new(AtomicUsize::new(0));
+        let failed = Arc::new(AtomicUsize::new(0));
+        let (s, t, f) = (stop.clone(), total.clone(), failed.clone());
+        let thread = std::thread::spawn(move || {
+            let mut i = 0;
+            // Bounded: stops by itself after a minute at most.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !s.load(Ordering::SeqCst) && Instant::now() < deadline {
+                let status = hit(ports[i % ports.len()], "/l/", "load");
+                if status != 200 && status != 429 {
+                    f.fetch_add(1, Ordering::SeqCst);
+                }
+                t.fetch_add(1, Ordering::SeqCst);
+                i += 1;
+            }
+        });
+        Load {
+            stop,
+            total,
+            failed,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.total.load(Ordering::SeqCst)
+    }
+
+    /// Stops; returns (requests, failed ones).
+    pub fn finish(mut self) -> (usize, usize) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+        (self.total(), self.failed.load(Ordering::SeqCst))
+    }
+}
+
+pub fn admitted(port: u16, path: &str, key: &str, n: usize) -> usize {
+    (0..n).filter(|_| hit(port, path, key) == 200).count()
+}
+
+/// The excess Redis holds for the only key of zone `zone`.
+pub fn cluster_excess(redis: &Redis, zone: &str) -> Option<u64> {
+    let mut c = redis.client(0);
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("fediguard:l:{zone}:*"))
+        .query(&mut c)
+        .ok()?;
+    let [key] = keys.as_slice() else { return None };
+    redis::cmd("HGET").arg(key).arg("e").query(&mut c).ok()
+}
