@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod nginx;
+pub mod stampede;
 
 pub use http::{get, request, Response};
 pub use nginx::{nginx_test, nginx_test_text, repo_conf, ConfTest, Nginx};

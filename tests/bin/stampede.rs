@@ -1,0 +1,56 @@
+//! `stampede`: runs the link-preview stampede simulator at full scale
+//! against the three setups (unprotected, every fediverse agent blocked,
+//! nginx-conf/website.conf) and prints the Markdown section that `make
+//! bench` writes into BENCHMARKS.md.
+//!
+//! Usage: stampede [--instances N] [--boost N] [--speed X] [--out FILE]
+//! (needs `make build`: objs/nginx and the module).
+
+use std::process::ExitCode;
+
+use fediguard_tests::stampede::{report, run, Scenario, Setup};
+
+fn main() -> ExitCode {
+    let mut s = Scenario::full();
+    let mut out = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = || args.next().unwrap_or_default();
+        let ok = match a.as_str() {
+            "--instances" => value().parse().map(|n| s.instances = n).is_ok(),
+            "--boost" => value().parse().map(|n| s.boost = n).is_ok(),
+            "--speed" => value().parse().map(|n| s.speed = n).is_ok(),
+            "--out" => {
+                out = Some(value());
+                true
+            }
+            _ => false,
+        };
+        if !ok {
+            eprintln!("usage: stampede [--instances N] [--boost N] [--speed X] [--out FILE]");
+            return ExitCode::from(2);
+        }
+    }
+    let mut outcomes = Vec::new();
+    for setup in Setup::ALL {
+        eprintln!("stampede: {setup} ...");
+        let o = run(setup, &s);
+        eprintln!(
+            "stampede: {setup}: {} origin requests, {} of {} previews, {:.1} s",
+            o.origin_requests(),
+            o.previews,
+            o.instances,
+            o.seconds
+        );
+        outcomes.push(o);
+    }
+    let text = report::markdown(&s, &outcomes);
+    print!("{text}");
+    if let Some(path) = out {
+        if let Err(e) = std::fs::write(&path, &text) {
+            eprintln!("stampede: cannot write {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
