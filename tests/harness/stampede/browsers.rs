@@ -23,6 +23,25 @@ pub struct Latency {
     pub p99_ms: f64,
 }
 
+/// The answered requests' times (ms) of one or more periods.
+#[derive(Default)]
+pub struct Samples {
+    ms: Vec<f64>,
+    sent: usize,
+}
+
+impl Samples {
+    pub fn merge(mut self, other: Samples) -> Samples {
+        self.ms.extend(other.ms);
+        self.sent += other.sent;
+        self
+    }
+
+    pub fn latency(self) -> Latency {
+        Latency::of(self.ms, self.sent)
+    }
+}
+
 impl Latency {
     fn of(mut ms: Vec<f64>, sent: usize) -> Latency {
         ms.sort_by(f64::total_cmp);
@@ -100,10 +119,10 @@ impl Trickle {
         Trickle { stop, scheduler }
     }
 
-    /// Stops sending, waits for the answers, and sums up.
-    pub fn stop(self) -> Latency {
+    /// Stops sending and waits for the answers.
+    pub fn stop(self) -> Samples {
         self.stop.store(true, Ordering::Relaxed);
         let (ms, sent) = self.scheduler.join().unwrap_or_default();
-        Latency::of(ms, sent)
+        Samples { ms, sent }
     }
 }

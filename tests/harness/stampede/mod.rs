@@ -45,7 +45,8 @@ pub struct Scenario {
     /// Time compression.
     pub speed: u32,
     /// Browser requests per (real) second, during the stampede and in the
-    /// quiet period measured before it.
+    /// quiet periods measured before and after it (half its span each, so
+    /// that a drift of the machine's load weighs on both sides alike).
     pub browsers_per_sec: f64,
     pub site: SiteModel,
     /// Per request, in wall time: not compressed, so that a busy machine
@@ -56,7 +57,7 @@ pub struct Scenario {
 
 impl Scenario {
     /// The seed story: 500 instances and a boost that doubles them,
-    /// 20 times faster than real time (a run is about 6 s).
+    /// 20 times faster than real time (the stampede lasts about 6 s).
     pub fn full() -> Scenario {
         Scenario {
             instances: 500,
@@ -73,7 +74,7 @@ impl Scenario {
     }
 
     /// A small stampede for `make test`: 100 + 50 instances, 20 times
-    /// faster, the boost after 30 s (a run is about 4.5 s).
+    /// faster, the boost after 30 s (the stampede lasts about 4.5 s).
     pub fn small() -> Scenario {
         Scenario {
             instances: 100,
@@ -146,8 +147,8 @@ pub fn run(setup: Setup, s: &Scenario) -> Outcome {
     browsers::warm_up(nginx.port, 20, s.timeout);
 
     let quiet = browsers::Trickle::start(nginx.port, browser_rate, s.timeout);
-    std::thread::sleep(s.span());
-    let browsers_quiet = quiet.stop();
+    std::thread::sleep(s.span() / 2);
+    let quiet_before = quiet.stop();
 
     let before = (origin.total(false), origin.total(true));
     let start = Instant::now();
@@ -157,7 +158,7 @@ pub fn run(setup: Setup, s: &Scenario) -> Outcome {
     // Browsers go on for at least the stampede's span.
     let left = s.span().saturating_sub(start.elapsed());
     std::thread::sleep(left);
-    let browsers_stampede = trickle.stop();
+    let browsers_stampede = trickle.stop().latency();
     let seconds = start.elapsed().as_secs_f64();
 
     let mut statuses = BTreeMap::new();
@@ -169,6 +170,9 @@ pub fn run(setup: Setup, s: &Scenario) -> Outcome {
         }
     }
     let after = (origin.total(false), origin.total(true));
+    let quiet = browsers::Trickle::start(nginx.port, browser_rate, s.timeout);
+    std::thread::sleep(s.span() / 2);
+    let browsers_quiet = quiet_before.merge(quiet.stop()).latency();
     drop(nginx);
     Outcome {
         setup,

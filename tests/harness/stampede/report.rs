@@ -72,7 +72,8 @@ pub fn markdown(s: &Scenario, outcomes: &[Outcome]) -> String {
          Each instance has its own host and a real agent of its software. Time \
          runs {}x faster than real (website.conf's rates are multiplied to \
          match); browsers read the site at {:.0} requests per real second, \
-         measured alone first (quiet), then during the stampede. The site: {} \
+         measured alone (quiet: half before the stampede, half after) and during \
+         the stampede. The site: {} \
          workers, a page takes {:.0} ms to render ({} KB), the image {:.0} ms \
          ({} KB). Same run, same schedule for every setup.\n",
         s.instances,
