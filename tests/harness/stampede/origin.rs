@@ -277,14 +277,17 @@ fn serve(mut conn: TcpStream, stats: &Mutex<Stats>, site: &Site) {
         "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         body.len()
     );
-    let ok = conn.write_all(head.as_bytes()).is_ok() && conn.write_all(&body).is_ok();
-    let mut stats = stats.lock().unwrap_or_else(|e| e.into_inner());
-    if credentials {
-        stats.with_credentials += 1;
-    }
-    let c = stats.by_path.entry((path, browser)).or_default();
-    c.requests += 1;
-    if ok {
+    // Counted before the answer leaves: whoever got it sees it counted.
+    {
+        let mut stats = stats.lock().unwrap_or_else(|e| e.into_inner());
+        if credentials {
+            stats.with_credentials += 1;
+        }
+        let c = stats.by_path.entry((path, browser)).or_default();
+        c.requests += 1;
         c.bytes += (head.len() + body.len()) as u64;
     }
+    let _ = conn
+        .write_all(head.as_bytes())
+        .and_then(|_| conn.write_all(&body));
 }
