@@ -134,8 +134,9 @@ impl Outcome {
     }
 }
 
-/// Runs the scenario against one setup: a new site, a new nginx, a quiet
-/// period of browsers alone, then the stampede with the browsers.
+/// Runs the scenario against one setup: a new site, a new nginx, browsers
+/// alone for half the stampede's span, the stampede with the browsers, and
+/// browsers alone again for the other half.
 pub fn run(setup: Setup, s: &Scenario) -> Outcome {
     let speed = s.speed.max(1);
     let origin = Origin::start(&s.site, speed as f64);
