@@ -3,7 +3,7 @@
 //! nginx-conf/website.conf) and prints the Markdown section that `make
 //! bench` writes into BENCHMARKS.md.
 //!
-//! Usage: stampede [--instances N] [--boost N] [--speed X] [--out FILE]
+//! Usage: stampede [--instances N] [--boost N] [--speed X] [--rounds R] [--out FILE]
 //! (needs `make build`: objs/nginx and the module).
 
 use std::process::ExitCode;
@@ -13,6 +13,9 @@ use fediguard_tests::stampede::{report, run, Scenario, Setup};
 fn main() -> ExitCode {
     let mut s = Scenario::full();
     let mut out = None;
+    // Two rounds, setups in turn: the machine's load drifts over a run;
+    // both rounds' browsers together give a steadier p99.
+    let mut rounds: usize = 2;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_default();
@@ -20,6 +23,7 @@ fn main() -> ExitCode {
             "--instances" => value().parse().map(|n| s.instances = n).is_ok(),
             "--boost" => value().parse().map(|n| s.boost = n).is_ok(),
             "--speed" => value().parse().map(|n| s.speed = n).is_ok(),
+            "--rounds" => value().parse().map(|n| rounds = n).is_ok(),
             "--out" => {
                 out = Some(value());
                 true
@@ -27,13 +31,15 @@ fn main() -> ExitCode {
             _ => false,
         };
         if !ok {
-            eprintln!("usage: stampede [--instances N] [--boost N] [--speed X] [--out FILE]");
+            eprintln!(
+                "usage: stampede [--instances N] [--boost N] [--speed X] [--rounds R] [--out FILE]"
+            );
             return ExitCode::from(2);
         }
     }
     let mut outcomes = Vec::new();
-    for setup in Setup::ALL {
-        eprintln!("stampede: {setup} ...");
+    for (round, setup) in (1..=rounds.max(1)).flat_map(|r| Setup::ALL.map(|s| (r, s))) {
+        eprintln!("stampede: round {round}, {setup} ...");
         let o = run(setup, &s);
         eprintln!(
             "stampede: {setup}: {} origin requests, {} of {} previews, {:.1} s",

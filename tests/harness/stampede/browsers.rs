@@ -13,51 +13,47 @@ use super::origin::BROWSER_PATHS;
 
 const ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
-/// Latencies of the browser requests of one period.
+/// The browser requests of one or more periods.
 #[derive(Clone, Debug, Default)]
 pub struct Latency {
     /// Requests sent, and those not answered 200.
     pub sent: usize,
     pub failed: usize,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-}
-
-/// The answered requests' times (ms) of one or more periods.
-#[derive(Default)]
-pub struct Samples {
+    /// Times (ms) of the answered ones, sorted.
     ms: Vec<f64>,
-    sent: usize,
-}
-
-impl Samples {
-    pub fn merge(mut self, other: Samples) -> Samples {
-        self.ms.extend(other.ms);
-        self.sent += other.sent;
-        self
-    }
-
-    pub fn latency(self) -> Latency {
-        Latency::of(self.ms, self.sent)
-    }
 }
 
 impl Latency {
     fn of(mut ms: Vec<f64>, sent: usize) -> Latency {
         ms.sort_by(f64::total_cmp);
-        let at = |q: f64| {
-            if ms.is_empty() {
-                return 0.0;
-            }
-            let i = ((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1;
-            ms[i]
-        };
         Latency {
             sent,
-            failed: sent - ms.len(),
-            p50_ms: at(0.50),
-            p99_ms: at(0.99),
+            failed: sent.saturating_sub(ms.len()),
+            ms,
         }
+    }
+
+    /// Both periods' requests together.
+    pub fn merge(self, other: &Latency) -> Latency {
+        let mut ms = self.ms;
+        ms.extend_from_slice(&other.ms);
+        Latency::of(ms, self.sent + other.sent)
+    }
+
+    fn quantile(&self, q: f64) -> f64 {
+        if self.ms.is_empty() {
+            return 0.0;
+        }
+        let i = ((self.ms.len() as f64 * q).ceil() as usize).clamp(1, self.ms.len()) - 1;
+        self.ms[i]
+    }
+
+    pub fn p50(&self) -> f64 {
+        self.quantile(0.50)
+    }
+
+    pub fn p99(&self) -> f64 {
+        self.quantile(0.99)
     }
 }
 
@@ -120,9 +116,9 @@ impl Trickle {
     }
 
     /// Stops sending and waits for the answers.
-    pub fn stop(self) -> Samples {
+    pub fn stop(self) -> Latency {
         self.stop.store(true, Ordering::Relaxed);
         let (ms, sent) = self.scheduler.join().unwrap_or_default();
-        Samples { ms, sent }
+        Latency::of(ms, sent)
     }
 }

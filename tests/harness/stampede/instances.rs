@@ -56,19 +56,26 @@ pub struct Result {
 }
 
 /// Runs every planned instance in a thread of its own (they do not wait
-/// for each other, as real servers do not) and waits for all.
+/// for each other, as real servers do not) and waits for all. Each thread
+/// is started when its instance is due: a thousand threads started at once
+/// would be a burst of the simulator's own making.
 pub fn run(port: u16, plan: &[Planned], s: &Scenario) -> Vec<Result> {
     let start = Instant::now();
     let timeout = s.timeout;
-    let handles: Vec<_> = plan
-        .iter()
-        .map(|p| {
-            let (agent, at, repeat) = (p.instance.agent.clone(), p.at, p.repeat_after);
+    let mut order: Vec<&Planned> = plan.iter().collect();
+    order.sort_by_key(|p| p.at);
+    let mut handles = Vec::with_capacity(order.len());
+    for p in order {
+        if let Some(wait) = (start + p.at).checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let (agent, repeat) = (p.instance.agent.clone(), p.repeat_after);
+        handles.push(
             std::thread::Builder::new()
                 .stack_size(128 * 1024)
-                .spawn(move || one(port, &agent, start + at, repeat, timeout))
-        })
-        .collect();
+                .spawn(move || one(port, &agent, repeat, timeout)),
+        );
+    }
     handles
         .into_iter()
         .map(|h| {
@@ -82,16 +89,7 @@ pub fn run(port: u16, plan: &[Planned], s: &Scenario) -> Vec<Result> {
         .collect()
 }
 
-fn one(
-    port: u16,
-    agent: &str,
-    due: Instant,
-    repeat: Option<Duration>,
-    timeout: Duration,
-) -> Result {
-    if let Some(wait) = due.checked_duration_since(Instant::now()) {
-        std::thread::sleep(wait);
-    }
+fn one(port: u16, agent: &str, repeat: Option<Duration>, timeout: Duration) -> Result {
     let mut fetches = Vec::new();
     let (mut preview, _) = preview_once(port, agent, timeout, &mut fetches);
     let mut repeat_refused = false;

@@ -22,8 +22,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::nginx::Nginx;
-use browsers::Latency;
-pub use browsers::Latency as BrowserLatency;
+pub use browsers::Latency;
 use origin::{Count, Origin, SiteModel, IMAGE_PATH, POST_PATH};
 pub use setups::Setup;
 
@@ -159,7 +158,7 @@ pub fn run(setup: Setup, s: &Scenario) -> Outcome {
     // Browsers go on for at least the stampede's span.
     let left = s.span().saturating_sub(start.elapsed());
     std::thread::sleep(left);
-    let browsers_stampede = trickle.stop().latency();
+    let browsers_stampede = trickle.stop();
     let seconds = start.elapsed().as_secs_f64();
 
     let mut statuses = BTreeMap::new();
@@ -173,7 +172,7 @@ pub fn run(setup: Setup, s: &Scenario) -> Outcome {
     let after = (origin.total(false), origin.total(true));
     let quiet = browsers::Trickle::start(nginx.port, browser_rate, s.timeout);
     std::thread::sleep(s.span() / 2);
-    let browsers_quiet = quiet_before.merge(quiet.stop()).latency();
+    let browsers_quiet = quiet_before.merge(&quiet.stop());
     drop(nginx);
     Outcome {
         setup,

@@ -37,7 +37,7 @@ pub struct SiteModel {
 impl Default for SiteModel {
     fn default() -> Self {
         SiteModel {
-            workers: 4,
+            workers: 3,
             page_ms: 150.0,
             image_ms: 10.0,
             page_bytes: 60_000,
