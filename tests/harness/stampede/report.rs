@@ -207,7 +207,8 @@ pub fn markdown(s: &Scenario, outcomes: &[Outcome]) -> String {
         t,
         "\nAnswers to the instances' requests, and browsers, per round:\n"
     );
-    for o in outcomes {
+    for (i, o) in outcomes.iter().enumerate() {
+        let round = 1 + outcomes[..i].iter().filter(|p| p.setup == o.setup).count();
         let statuses: Vec<String> = o
             .statuses
             .iter()
@@ -218,8 +219,8 @@ pub fn markdown(s: &Scenario, outcomes: &[Outcome]) -> String {
             .collect();
         let _ = writeln!(
             t,
-            "- {}: {}; browsers {} + {} requests, {} not 200; {} browser requests reached \
-             the site during the stampede; stampede phase {:.1} s",
+            "- round {round}, {}: {}; browsers {} + {} requests, {} not 200; {} browser \
+             requests reached the site during the stampede; stampede phase {:.1} s",
             o.setup,
             statuses.join(", "),
             o.browsers_quiet.sent,
