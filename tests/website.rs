@@ -113,6 +113,16 @@ fn fetchers_share_one_cached_copy_browsers_reach_the_site() {
         );
     }
     assert_eq!(fetcher_hits(POST_PATH), 3);
+    for _ in 0..2 {
+        let post = format!(
+            "POST {POST_PATH} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: {}\r\n\
+             Content-Length: 0\r\nConnection: close\r\n\r\n",
+            mastodon("c.example")
+        );
+        let r = fediguard_tests::request(ngx.port, post.as_bytes()).unwrap();
+        assert_eq!(r.status, 200);
+    }
+    assert_eq!(fetcher_hits(POST_PATH), 5);
     let lines = ngx.fediguard_lines();
     assert!(
         lines.iter().any(
