@@ -124,6 +124,17 @@ pub fn instances(rng: &mut Rng, offset: usize, n: usize) -> Vec<Instance> {
         .collect()
 }
 
+/// The agent an instance fetches a page with for a preview card: Mastodon
+/// (FetchLinkCardService) appends " Bot" to its agent there, and fetches
+/// the image with its plain agent.
+pub fn page_agent(agent: &str) -> String {
+    if agent.starts_with("Mastodon/") || agent.starts_with("http.rb/") {
+        format!("{agent} Bot")
+    } else {
+        agent.to_string()
+    }
+}
+
 /// The people reading the site.
 pub const BROWSERS: &[&str] = &[
     "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",

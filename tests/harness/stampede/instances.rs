@@ -4,13 +4,14 @@
 
 use std::time::{Duration, Instant};
 
-use super::agents::{self, Instance};
+use super::agents::{self, page_agent, Instance};
 use super::fetch::{complete, get, og_image, Fetched};
 use super::origin::POST_PATH;
 use super::rng::Rng;
 use super::Scenario;
 
-const ACCEPT_PAGE: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+/// Mastodon asks for the page with `Accept: text/html`.
+const ACCEPT_PAGE: &str = "text/html";
 const ACCEPT_IMAGE: &str = "image/avif,image/webp,image/*,*/*;q=0.8";
 
 /// When one instance fetches (compressed), and whether it comes back.
@@ -114,7 +115,7 @@ fn preview_once(
     timeout: Duration,
     fetches: &mut Vec<(u16, usize)>,
 ) -> (bool, u16) {
-    let page = get(port, POST_PATH, agent, ACCEPT_PAGE, timeout);
+    let page = get(port, POST_PATH, &page_agent(agent), ACCEPT_PAGE, timeout);
     fetches.push((page.status, page.bytes));
     let image_path = complete(&page)
         .then(|| page.response.as_ref().and_then(|r| og_image(&r.body)))
