@@ -1,6 +1,7 @@
 //! Test harness: starts `objs/nginx` with `objs/ngx_http_fediguard_module.so`
 //! (built by `make build`) on a loopback port it picks, and talks HTTP/1.1
 //! to it over plain sockets, so tests can send any bytes they like.
+//! `stampede` is the link-preview stampede simulator (tests and `make bench`).
 
 pub mod http;
 pub mod nginx;
