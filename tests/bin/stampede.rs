@@ -37,6 +37,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let load_before = load_average();
     let mut outcomes = Vec::new();
     for (round, setup) in (1..=rounds.max(1)).flat_map(|r| Setup::ALL.map(|s| (r, s))) {
         eprintln!("stampede: round {round}, {setup} ...");
@@ -50,7 +51,14 @@ fn main() -> ExitCode {
         );
         outcomes.push(o);
     }
-    let text = report::markdown(&s, &outcomes);
+    let mut text = report::markdown(&s, &outcomes);
+    // Latencies on a shared machine move with what else runs on it.
+    text.push_str(&format!(
+        "\nThe machine's load average (1 min) was {load_before} when the run \
+         started and {} when it ended, on {} cores.\n",
+        load_average(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    ));
     print!("{text}");
     if let Some(path) = out {
         if let Err(e) = std::fs::write(&path, &text) {
@@ -59,4 +67,12 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The 1-minute load average, as /proc/loadavg has it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".to_string())
 }
