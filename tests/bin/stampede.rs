@@ -3,7 +3,8 @@
 //! nginx-conf/website.conf) and prints the Markdown section that `make
 //! bench` writes into BENCHMARKS.md.
 //!
-//! Usage: stampede [--instances N] [--boost N] [--speed X] [--rounds R] [--out FILE]
+//! Usage: stampede [--instances N] [--boost N] [--speed X] [--rounds R]
+//!                 [--setup unprotected|block|website ...] [--out FILE]
 //! (needs `make build`: objs/nginx and the module).
 
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     // Two rounds, setups in turn: the machine's load drifts over a run;
     // both rounds' browsers together give a steadier p99.
     let mut rounds: usize = 2;
+    let mut setups: Vec<Setup> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_default();
@@ -24,6 +26,11 @@ fn main() -> ExitCode {
             "--boost" => value().parse().map(|n| s.boost = n).is_ok(),
             "--speed" => value().parse().map(|n| s.speed = n).is_ok(),
             "--rounds" => value().parse().map(|n| rounds = n).is_ok(),
+            "--setup" => {
+                let name = value();
+                let found = Setup::ALL.into_iter().find(|s| s.name() == name);
+                found.map(|s| setups.push(s)).is_some()
+            }
             "--out" => {
                 out = Some(value());
                 true
@@ -32,14 +39,19 @@ fn main() -> ExitCode {
         };
         if !ok {
             eprintln!(
-                "usage: stampede [--instances N] [--boost N] [--speed X] [--rounds R] [--out FILE]"
+                "usage: stampede [--instances N] [--boost N] [--speed X] [--rounds R] \
+                 [--setup unprotected|block|website ...] [--out FILE]"
             );
             return ExitCode::from(2);
         }
     }
+    if setups.is_empty() {
+        setups = Setup::ALL.to_vec();
+    }
     let load_before = load_average();
     let mut outcomes = Vec::new();
-    for (round, setup) in (1..=rounds.max(1)).flat_map(|r| Setup::ALL.map(|s| (r, s))) {
+    let runs = (1..=rounds.max(1)).flat_map(|r| setups.iter().map(move |&s| (r, s)));
+    for (round, setup) in runs {
         eprintln!("stampede: round {round}, {setup} ...");
         let o = run(setup, &s);
         eprintln!(

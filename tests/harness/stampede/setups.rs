@@ -16,6 +16,15 @@ pub enum Setup {
 
 impl Setup {
     pub const ALL: [Setup; 3] = [Setup::Unprotected, Setup::BlockFediverse, Setup::Website];
+
+    /// Its short name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Setup::Unprotected => "unprotected",
+            Setup::BlockFediverse => "block",
+            Setup::Website => "website",
+        }
+    }
 }
 
 impl fmt::Display for Setup {
