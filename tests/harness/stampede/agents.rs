@@ -146,3 +146,33 @@ pub const BROWSERS: &[&str] = &[
 pub fn is_browser(agent: &str) -> bool {
     BROWSERS.contains(&agent)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use fediguard_core::agent::{AgentMatcher, ClassId};
+
+    use super::{instances, page_agent, BROWSERS};
+    use crate::stampede::rng::Rng;
+
+    #[test]
+    fn every_instance_is_a_fediverse_fetcher_with_a_host_of_its_own() {
+        let m = AgentMatcher::build(&[], true).unwrap();
+        let mut rng = Rng::new(7);
+        let all = instances(&mut rng, 0, 1000);
+        let mut hosts = HashSet::new();
+        for i in &all {
+            for agent in [i.agent.clone(), page_agent(&i.agent)] {
+                let c = m.classify(Some(agent.as_bytes()));
+                assert_eq!(c.class, ClassId::FEDIVERSE, "{agent}");
+                let (s, e) = c.host.unwrap_or_else(|| panic!("no host: {agent}"));
+                hosts.insert(agent[s..e].to_ascii_lowercase());
+            }
+        }
+        assert_eq!(hosts.len(), 1000, "one host per instance");
+        for b in BROWSERS {
+            assert_eq!(m.classify(Some(b.as_bytes())).class, ClassId::OTHER, "{b}");
+        }
+    }
+}
