@@ -4,7 +4,9 @@
 #   make test    set up, build, run unit and integration tests
 #   make check   rustfmt and clippy
 #   make build   objs/ngx_http_fediguard_module.so and the nginx it was built for, objs/nginx
-#   make bench   benchmarks against plain nginx and nginx's own modules (BENCHMARKS.md)
+#   make bench   benchmarks against plain nginx and nginx's own modules, and the
+#                link-preview stampede simulator (BENCHMARKS.md);
+#                BENCH_ARGS=--stampede-only runs only the stampede
 #
 # Build against another nginx source tree (instead of the vendored 1.28.3):
 #   make build NGINX_SOURCE_DIR=/path/to/nginx NGINX_BUILD_DIR=/path/to/nginx/objs
@@ -69,8 +71,9 @@ test: deps-test build
 unit:
 	$(CARGO) test -p fediguard-core
 
-# Ratios against plain nginx and nginx's own modules, measured in one run;
-# writes BENCHMARKS.md. BENCH_ARGS=--quick for a short run.
+# Ratios against plain nginx and nginx's own modules, measured in one run,
+# then the link-preview stampede at full scale; writes BENCHMARKS.md.
+# BENCH_ARGS=--quick for a short run, --stampede-only for the stampede alone.
 bench: deps-bench build
 	python3 bench/run.py $(BENCH_ARGS)
 

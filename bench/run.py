@@ -1,8 +1,11 @@
 """`make bench`: fediguard against plain nginx and nginx's own modules,
 measured side by side in one run (A B A B ...), reported as ratios.
 
-Usage: python3 bench/run.py [--rounds N] [--seconds S] [--quick] [--only 7,3]
-Writes BENCHMARKS.md (unless --only) and prints the table."""
+Usage: python3 bench/run.py [--rounds N] [--seconds S] [--quick] [--only 7,3] [--stampede-only]
+Writes BENCHMARKS.md (unless --only) and prints the table. The link-preview
+stampede (row 8, the `stampede` binary of tests/) runs last and adds its own
+section; --stampede-only runs just that and replaces the section in
+BENCHMARKS.md."""
 
 import argparse
 import datetime
@@ -91,8 +94,21 @@ def main():
     p.add_argument("--seconds", type=float, default=3)
     p.add_argument("--quick", action="store_true", help="small fills, one round")
     p.add_argument("--only", default="", help="comma-separated row numbers, e.g. 7")
+    p.add_argument("--stampede-only", action="store_true",
+                   help="only the link-preview stampede; keep the other rows")
     args = p.parse_args()
     want = lambda n: not args.only or str(n) in args.only.split(",")  # noqa: E731
+    if args.stampede_only:
+        section = stampede()
+        path = os.path.join(ROOT, "BENCHMARKS.md")
+        try:
+            with open(path) as f:
+                text = f.read().split(STAMPEDE_HEADING)[0].rstrip("\n") + "\n\n"
+        except OSError:
+            text = ""
+        with open(path, "w") as f:
+            f.write(text + section)
+        return
     big = 100_000 if args.quick else 1_000_000
     if args.quick:
         args.rounds, args.seconds = 1, 2
@@ -184,7 +200,30 @@ def main():
               "cluster", fmt_rps(c7), f"{c7 / l7:.3f}", ">= 0.95", c7 / l7 >= 0.95,
               "1,000 keys charged between rounds; worker 0 also runs the sync rounds")
 
-    write(b, args)
+    # 8. The link-preview stampede, at full scale.
+    write(b, args, stampede() if want(8) else "")
+
+
+STAMPEDE_HEADING = "## Link-preview stampede"
+
+
+def stampede():
+    """The stampede simulator at full scale against the three setups
+    (unprotected, fediverse agents blocked, website.conf): its section."""
+    cargo = os.environ.get("CARGO", "cargo")
+    subprocess.run([cargo, "build", "--release", "-q", "-p", "fediguard-tests",
+                    "--bin", "stampede"], cwd=ROOT, check=True)
+    # Its progress goes to stderr, the section to stdout.
+    out = subprocess.run([os.path.join(ROOT, "target", "release", "stampede")],
+                         cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True).stdout
+    if not out.startswith(STAMPEDE_HEADING):
+        raise RuntimeError(f"unexpected stampede output: {out[:200]!r}")
+    _, commit = machine()[1:]
+    when = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+    out = out.replace(STAMPEDE_HEADING + "\n",
+                      f"{STAMPEDE_HEADING}\n\n- date: {when}\n- commit: {commit}\n", 1)
+    print(out, flush=True)
+    return out
 
 
 def machine():
@@ -200,7 +239,7 @@ def machine():
     return cpu, nginx_v, commit
 
 
-def write(b, args):
+def write(b, args, stampede_section=""):
     cpu, nginx_v, commit = machine()
     lines = [
         "# fediguard benchmarks",
@@ -224,6 +263,8 @@ def write(b, args):
     if notes:
         lines += ["", "Notes:", ""] + [f"- {r[0]}: {r[6]}" for r in notes]
     text = "\n".join(lines) + "\n"
+    if stampede_section:
+        text += "\n" + stampede_section
     # A run of some rows (--only) is printed, not written over the full table.
     if not args.only:
         with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:

@@ -1,6 +1,9 @@
 //! The configurations shipped in nginx-conf/ load and do what the README
 //! says they do.
 
+use std::path::Path;
+
+use fediguard_tests::stampede::setups;
 use fediguard_tests::{nginx_test_text, repo_conf, Nginx};
 
 #[test]
@@ -197,4 +200,14 @@ fn mastodon_conf_watches_apps_and_serves_metrics() {
     for s in [&secret, &token] {
         assert!(!log.contains(s.as_str()) && !text.contains(s.as_str()));
     }
+}
+
+#[test]
+fn website_conf_passes_nginx_t() {
+    // As shipped, but for its paths, listen address and the site's address
+    // (the same edits the stampede simulator makes; no other change).
+    let text = std::fs::read_to_string(repo_conf("website.conf")).unwrap();
+    let text = setups::website(&text, Path::new("{DIR}"), 18080, 18081, 1).unwrap();
+    let t = nginx_test_text(&text);
+    assert!(t.ok, "{}", t.output);
 }

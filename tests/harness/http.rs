@@ -41,6 +41,27 @@ pub fn request(port: u16, raw: &[u8]) -> std::io::Result<Response> {
     })
 }
 
+/// Sends `raw` and reads the answer as `request` does, waiting at most
+/// `timeout` for each read; also returns how many bytes came back (head and
+/// body, as sent on the wire).
+pub fn request_sized(
+    port: u16,
+    raw: &[u8],
+    timeout: Duration,
+) -> std::io::Result<(Response, usize)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    s.write_all(raw)?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    let size = buf.len();
+    let response = parse(&buf).ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, "unreadable response")
+    })?;
+    Ok((response, size))
+}
+
 /// `GET path` with the given extra headers and `Connection: close`. A header
 /// whose value is `None` is left out; `User-Agent` is only sent when given.
 pub fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Response {

@@ -1,10 +1,12 @@
 //! Test harness: starts `objs/nginx` with `objs/ngx_http_fediguard_module.so`
 //! (built by `make build`) on a loopback port it picks, and talks HTTP/1.1
 //! to it over plain sockets, so tests can send any bytes they like.
+//! `stampede` is the link-preview stampede simulator (tests and `make bench`).
 
 pub mod exposition;
 pub mod http;
 pub mod nginx;
+pub mod stampede;
 
 pub use http::{get, request, Response};
 pub use nginx::{nginx_test, nginx_test_text, repo_conf, ConfTest, Nginx};

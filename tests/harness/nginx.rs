@@ -1,6 +1,7 @@
 //! One nginx instance per test, in its own temporary prefix.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -99,6 +100,12 @@ impl Nginx {
         Nginx::launch(workers, |dir, port| render(dir, port, workers, body))
     }
 
+    /// Starts nginx with a whole configuration text, made by `conf_text`
+    /// from the test's directory and port; `workers` as that text says.
+    pub fn start_text(workers: u32, conf_text: impl Fn(&Path, u16) -> String) -> Nginx {
+        Nginx::launch(workers, conf_text)
+    }
+
     fn launch(workers: u32, conf_text: impl Fn(&Path, u16) -> String) -> Nginx {
         let mut last_log = String::new();
         for _ in 0..5 {
@@ -106,6 +113,9 @@ impl Nginx {
                 .prefix("fediguard-test-")
                 .tempdir()
                 .expect("tempdir");
+            // Workers run as nobody when the master is root: they need to
+            // reach proxy_temp and cache directories under the prefix.
+            let _ = fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755));
             let port = free_port();
             let conf = dir.path().join("nginx.conf");
             fs::write(&conf, conf_text(dir.path(), port)).expect("write conf");
