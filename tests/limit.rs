@@ -119,7 +119,7 @@ fn delay_without_nodelay() {
 fn cost_and_after_charge() {
     let ngx = Nginx::start(&format!(
         "fediguard_limit_zone $arg_k zone=ip:1m rate=1r/m;
-         map $arg_c $cost {{ default 1; heavy 5; }}
+         map $arg_c $cost {{ default 1; heavy 5; huge 11; }}
          map $status $after {{ ~^5 5; default 0; }}
          server {{ listen 127.0.0.1:{{PORT}};
            fediguard on;
@@ -136,9 +136,11 @@ fn cost_and_after_charge() {
             .count()
     };
     assert_eq!(passed("/?k=light"), 10, "burst 9 + 1");
-    // Cost 5: the first is free (as in limit_req), the second makes 5, the
-    // third would make 10 > 9.
+    // Cost 5 counts as 5 requests, one within the rate: the first makes an
+    // excess of 4, the second 9, the third would make 14 > 9.
     assert_eq!(passed("/?k=heavy&c=heavy"), 2);
+    // A request costing more than burst + 1 is never free, even first.
+    assert_eq!(passed("/?k=huge&c=huge"), 0);
     // Every failing request is charged 5 more once it has finished.
     let fails = (0..12)
         .filter(|_| ngx.get_as("/fail/?k=failing", "t").status == 500)

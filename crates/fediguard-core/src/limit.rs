@@ -42,28 +42,35 @@ pub struct Limit {
 
 /// Charges a request of `cost` milli-requests to `bucket` (None: a key seen
 /// for the first time, or drained) at time `now`.
+///
+/// A request of cost c counts as c/1000 requests. As in limit_req, the
+/// bucket's `excess` is what it holds beyond one request: one request's
+/// worth of a charge may fall within the rate, the rest is excess. For cost
+/// 1 this is limit_req's formula, `max(excess - drained + 1000, 0)`; for a
+/// larger cost the rest is added on top, so a heavy request is never free,
+/// even for a new key (a registration of cost 5 at 1r/m passes once per 5
+/// minutes, also for a client that waits for its key to be forgotten). A
+/// request costing more than `burst` + 1 is never admitted.
 pub fn charge(limit: &Limit, bucket: Option<Bucket>, now: u64, cost: u64) -> Outcome {
-    let Some(b) = bucket else {
-        // limit_req: a new key starts at excess 0 with this request.
-        return Outcome::Pass {
-            bucket: Bucket {
-                excess: 0,
-                last: now,
-            },
-        };
+    let (level, last) = match bucket {
+        // limit_req: a new key starts at excess 0 with a request of cost 1.
+        None => (0, now),
+        Some(b) => {
+            let ms = elapsed(b.last, now);
+            let drained = (limit.rate as u128 * ms as u128 / 1000).min(u64::MAX as u128) as u64;
+            (
+                b.excess.saturating_add(1000).saturating_sub(drained),
+                // limit_req moves `last` only when time has passed.
+                if ms != 0 { now } else { b.last },
+            )
+        }
     };
-    let ms = elapsed(b.last, now);
-    let drained = (limit.rate as u128 * ms as u128 / 1000).min(u64::MAX as u128) as u64;
-    let excess = b.excess.saturating_add(cost).saturating_sub(drained);
+    let excess = level.saturating_add(cost).saturating_sub(1000);
     if excess > limit.burst {
         return Outcome::Reject { excess };
     }
     Outcome::Pass {
-        bucket: Bucket {
-            excess,
-            // limit_req moves `last` only when time has passed.
-            last: if ms != 0 { now } else { b.last },
-        },
+        bucket: Bucket { excess, last },
     }
 }
 

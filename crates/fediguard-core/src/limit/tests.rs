@@ -105,30 +105,69 @@ fn cost_multiplies_the_charge() {
         burst: 10_000,
         delay: 10_000,
     };
+    // Cost 5 counts as 5 requests, the first of them within the rate:
+    // 4000, then 9000; the third would make 14000 > 10000.
     let Outcome::Pass { bucket } = charge(&limit, None, 0, 5000) else {
         panic!()
     };
-    // Cost 5, twice more: 5000, 10000 pass; the third is over.
+    assert_eq!(bucket.excess, 4000);
     let Outcome::Pass { bucket } = charge(&limit, Some(bucket), 0, 5000) else {
         panic!()
     };
-    assert_eq!(bucket.excess, 5000);
-    let Outcome::Pass { bucket } = charge(&limit, Some(bucket), 0, 5000) else {
-        panic!()
-    };
-    assert_eq!(bucket.excess, 10_000);
+    assert_eq!(bucket.excess, 9000);
     assert_eq!(
         charge(&limit, Some(bucket), 0, 5000),
-        Outcome::Reject { excess: 15_000 }
+        Outcome::Reject { excess: 14_000 }
     );
     // Cost 0 never charges.
     let Outcome::Pass { bucket: b } = charge(&limit, Some(bucket), 0, 0) else {
         panic!()
     };
-    assert_eq!(b.excess, 10_000);
+    assert_eq!(b.excess, 9000);
     // An after-charge adds to the bucket and never rejects.
     let after = charge_after(&limit, Some(bucket), 1000, 7000);
-    assert_eq!(after.excess, 16_000);
+    assert_eq!(after.excess, 15_000);
+}
+
+/// mastodon.conf's app registrations: cost 5 at 1r/m with burst 4 is one
+/// registration per 5 minutes, also for a client that waits until its key
+/// is forgotten (a drained key is a new key).
+#[test]
+fn a_heavy_request_is_never_free() {
+    let limit = Limit {
+        rate: 1000 / 60,
+        burst: 4000,
+        delay: 4000,
+    };
+    let minute = 60_000;
+    let Outcome::Pass { bucket } = charge(&limit, None, 0, 5000) else {
+        panic!()
+    };
+    assert!(matches!(
+        charge(&limit, Some(bucket), 4 * minute, 5000),
+        Outcome::Reject { .. }
+    ));
+    assert!(matches!(
+        charge(&limit, Some(bucket), 5 * minute + 15_000, 5000),
+        Outcome::Pass { .. }
+    ));
+    // (1r/m is 16 milli-requests a second, as in limit_req: 62.5 s each.)
+    // The key is forgotten when it has drained, at the earliest after the
+    // drain of its excess: then a new registration costs the same again.
+    let forgotten = drained_at(&limit, &bucket);
+    assert!(forgotten > 5 * minute, "{forgotten}");
+    // A request costing more than burst + 1 never passes, not even first.
+    assert!(matches!(
+        charge(&limit, None, 0, 6000),
+        Outcome::Reject { excess: 5000 }
+    ));
+    // Cost 1 is limit_req's first request: free.
+    assert_eq!(
+        charge(&limit, None, 0, 1000),
+        Outcome::Pass {
+            bucket: Bucket { excess: 0, last: 0 }
+        }
+    );
 }
 
 #[test]
