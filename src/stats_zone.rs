@@ -103,7 +103,8 @@ impl StatsConf {
     }
 }
 
-fn log_zone(z: &ngx_shm_zone_t, level: u32, msg: &str) {
+/// Logs `fediguard: zone "name" msg` on the zone's log.
+pub(crate) fn log_zone(z: &ngx_shm_zone_t, level: u32, msg: &str) {
     crate::log::write(
         z.shm.log,
         level as usize,
