@@ -77,6 +77,20 @@ pub fn parse_redis(args: &[&str]) -> Result<RedisConf, String> {
     Ok(conf)
 }
 
+/// Longest wait between two connection attempts, unless the `sync`
+/// interval itself is longer.
+pub const MAX_BACKOFF_MS: u64 = 5_000;
+
+/// The wait before the next connection attempt after one more failure:
+/// double the last, from the `sync` interval up to 5 s (or up to the
+/// interval, when it is longer: `sync` may be set up to an hour).
+pub fn next_backoff(last_ms: u64, sync_ms: u64) -> u64 {
+    let ceiling = MAX_BACKOFF_MS.max(sync_ms);
+    last_ms
+        .saturating_mul(2)
+        .clamp(sync_ms.min(ceiling), ceiling)
+}
+
 fn positive_msec(v: &str, max: u64) -> Result<u64, String> {
     let ms = parse_msec(v)?;
     if ms == 0 || ms > max {
