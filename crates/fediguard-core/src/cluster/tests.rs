@@ -45,6 +45,17 @@ fn redis_directive_values() {
         redact_url("redis://u:pw@h:1/2"),
         "redis://u:[redacted]@h:1/2"
     );
+    // Typos must not print the password either.
+    for typo in [
+        "redis:/u:topsecret@h:1",
+        "redis//u:topsecret@h:1",
+        "redis://topsecret@h:1",
+        "u:topsecret@h:1",
+    ] {
+        let e = parse_redis(&[typo]).map_or_else(|e| e, |_| redact_url(typo));
+        assert!(!e.contains("topsecret"), "{typo}: {e}");
+    }
+    assert_eq!(redact_url("redis://topsecret@h"), "redis://[redacted]@h");
 }
 
 #[test]
