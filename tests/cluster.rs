@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use fediguard_tests::cluster::{
-    admitted, cluster, cluster_excess, connected, eventually, hit, unavailable, Load,
+    admitted, cluster, cluster_excess, connected, eventually, hit, unavailable,
+    verdict_known_on_the_others, Load,
 };
 use fediguard_tests::mastodon::{Backend, Profile};
 use fediguard_tests::redis_server::Redis;
@@ -287,18 +288,7 @@ fn token_verified_on_one_host_is_known_on_all() {
     let r = hosts[0].get("/api/v1/timelines/home", &headers);
     assert_eq!(r.header("X-Token-Class"), Some("user"));
     assert_eq!(backend.hits(ACCOUNTS), 1);
-    // /peek/ only reads the zone: the verdict arrives by sync or not at all.
-    for h in &hosts[1..] {
-        assert!(
-            eventually(20, || h.get("/peek/", &headers).header("X-Token-Class")
-                == Some("user")),
-            "verdict not shared:\n{}",
-            h.error_log()
-        );
-        let r = h.get("/api/v1/timelines/home", &headers);
-        assert_eq!(r.header("X-Token-Class"), Some("user"));
-        assert_eq!(r.header("X-Account"), Some("alice"));
-    }
+    verdict_known_on_the_others(&hosts, &headers, "user", ("X-Account", "alice"));
     assert_eq!(backend.hits(ACCOUNTS), 1, "verified again on another host");
     assert_eq!(backend.hits(APPS), 0);
     // Redis holds fingerprints, never the token.

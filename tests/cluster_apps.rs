@@ -1,7 +1,7 @@
 //! Cluster mode and app watch: a client_credentials token granted through
 //! one host is known as the app's on every host, with no verification.
 
-use fediguard_tests::cluster::{cluster, eventually};
+use fediguard_tests::cluster::{cluster, verdict_known_on_the_others};
 use fediguard_tests::mastodon::{Backend, Profile};
 use fediguard_tests::redis_server::Redis;
 use fediguard_tests::watch::{field, post, ACCOUNTS, APPS, FORM};
@@ -52,18 +52,7 @@ fn granted_token_is_known_on_all_hosts() {
     assert_eq!(grant.status, 200, "{}", grant.text());
     let auth = format!("Bearer {}", field(&grant, "access_token"));
     let headers = [("Authorization", auth.as_str())];
-    // /peek/ only reads the zone: the verdict arrives by sync or not at all.
-    for h in &hosts[1..] {
-        assert!(
-            eventually(20, || h.get("/peek/", &headers).header("X-Token-Class")
-                == Some("app")),
-            "the granted token's verdict was not shared:\n{}",
-            h.error_log()
-        );
-        let r = h.get("/api/v1/timelines/home", &headers);
-        assert_eq!(r.header("X-Token-Class"), Some("app"));
-        assert_eq!(r.header("X-App"), Some("Scraper"));
-    }
+    verdict_known_on_the_others(&hosts, &headers, "app", ("X-App", "Scraper"));
     assert_eq!(backend.hits(ACCOUNTS), 0, "verified on another host");
     assert_eq!(backend.hits(APPS), 0, "verified on another host");
 }

@@ -220,8 +220,9 @@ fn tiny_zone_evicts_oldest_and_never_fails() {
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
-#[test]
-fn reload_keeps_limit_state() {
+/// nginx with zone `ip` (1r/m, burst 2) on `/l/`, whose key `t` has used
+/// its burst: the next request is refused.
+fn exhausted_limit() -> Nginx {
     let ngx = Nginx::start(&format!(
         "fediguard_limit_zone $remote_addr zone=ip:1m rate=1r/m;
          server {{ listen 127.0.0.1:{{PORT}};
@@ -234,6 +235,12 @@ fn reload_keeps_limit_state() {
         .filter(|_| ngx.get_as("/l/", "t").status == 200)
         .count();
     assert_eq!(passed, 3);
+    ngx
+}
+
+#[test]
+fn reload_keeps_limit_state() {
+    let ngx = exhausted_limit();
     ngx.reload();
     assert_eq!(
         ngx.get_as("/l/", "t").status,
@@ -244,18 +251,7 @@ fn reload_keeps_limit_state() {
 
 #[test]
 fn reload_refuses_a_zone_of_another_kind() {
-    let ngx = Nginx::start(&format!(
-        "fediguard_limit_zone $remote_addr zone=ip:1m rate=1r/m;
-         server {{ listen 127.0.0.1:{{PORT}};
-           fediguard on;
-           location /l/ {{ fediguard_limit zone=ip burst=2 nodelay; try_files /x @ok; }}
-           {OK}
-         }}"
-    ));
-    let passed = (0..5)
-        .filter(|_| ngx.get_as("/l/", "t").status == 200)
-        .count();
-    assert_eq!(passed, 3);
+    let ngx = exhausted_limit();
     // Marked `sync`, the zone keeps more per key: same name and size, but
     // the old table cannot be taken over. The reload must fail loudly and
     // the old configuration go on, not the limit silently stop.
