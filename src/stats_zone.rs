@@ -9,10 +9,10 @@
 use core::ffi::c_void;
 use core::ptr;
 
-use fediguard_core::stats::{StatsZone, SLOT_CLASS, SLOT_LIMIT};
+use fediguard_core::stats::{StatsZone, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT};
 use nginx_sys::{
     ngx_conf_t, ngx_int_t, ngx_shared_memory_add, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock,
-    ngx_slab_alloc, ngx_slab_pool_t, ngx_str_t, NGX_LOG_EMERG, NGX_LOG_NOTICE,
+    ngx_slab_alloc, ngx_slab_pool_t, ngx_str_t, NGX_LOG_EMERG, NGX_LOG_NOTICE, NGX_LOG_WARN,
 };
 use ngx::core::Status;
 
@@ -103,7 +103,8 @@ impl StatsConf {
     }
 }
 
-fn log_zone(z: &ngx_shm_zone_t, level: u32, msg: &str) {
+/// Logs `fediguard: zone "name" msg` on the zone's log.
+pub(crate) fn log_zone(z: &ngx_shm_zone_t, level: u32, msg: &str) {
     crate::log::write(
         z.shm.log,
         level as usize,
@@ -184,6 +185,24 @@ unsafe extern "C" fn init_zone(shm_zone: *mut ngx_shm_zone_t, data: *mut c_void)
         .map(|n| view.map_name(SLOT_LIMIT, n).unwrap_or(NO_SLOT))
         .collect();
     ngx_shmtx_unlock(&mut (*pool).mutex);
+    // A name without a slot is listed at 0: say so once, at start, rather
+    // than let the metrics look like nothing happened.
+    let unslotted = conf
+        .class_names
+        .iter()
+        .zip(&conf.class_slots)
+        .chain(conf.limit_names.iter().zip(&conf.limit_slots))
+        .filter(|(_, &slot)| slot == NO_SLOT);
+    for (name, _) in unslotted {
+        log_zone(
+            z,
+            NGX_LOG_WARN,
+            &format!(
+                "does not count \"{name}\" (names of at most {NAME_CAP} bytes, \
+                 {NAME_SLOTS} names in all): it is listed at 0"
+            ),
+        );
+    }
     conf.mem = mem.cast();
     z.data = mem;
     Status::NGX_OK.0

@@ -16,6 +16,8 @@ use nginx_sys::{
 };
 use ngx::core::Status;
 
+use crate::stats_zone::log_zone;
+
 /// Smallest zone: a few slab pages plus a useful table.
 pub const MIN_ZONE: usize = 32 * 1024;
 
@@ -86,13 +88,30 @@ unsafe extern "C" fn init_zone<V: Copy>(
 ) -> ngx_int_t {
     let z = &mut *shm_zone;
     let pool = z.shm.addr.cast::<ngx_slab_pool_t>();
-    if !data.is_null() {
+    let previous = if !data.is_null() {
         // A reload: same name, same size; the old table carries on.
-        z.data = data;
-        return Status::NGX_OK.0;
-    }
-    if z.shm.exists != 0 {
-        z.data = (*pool).data;
+        data
+    } else if z.shm.exists != 0 {
+        (*pool).data
+    } else {
+        ptr::null_mut()
+    };
+    if !previous.is_null() {
+        // The same name and size may have held another kind of table (a
+        // limit zone now marked `sync`, a token zone renamed): its entries
+        // would not fit, and every later access would find no table,
+        // silently switching the limit or the cache off. Refuse the reload
+        // instead, as limit_req does when a zone's key changes.
+        if Table::<V>::attach(previous.cast(), z.shm.size).is_none() {
+            log_zone(
+                z,
+                NGX_LOG_EMERG,
+                "cannot be taken over from the previous configuration \
+                 (another kind of zone had this name and size): rename it",
+            );
+            return Status::NGX_ERROR.0;
+        }
+        z.data = previous;
         return Status::NGX_OK.0;
     }
     // All the free pages in one allocation; the slab pool keeps the rest
@@ -116,26 +135,18 @@ unsafe extern "C" fn init_zone<V: Copy>(
         Table::<V>::init(mem.cast(), bytes, secret)
     };
     if let Some(t) = &table {
-        crate::log::write(
-            z.shm.log,
-            nginx_sys::NGX_LOG_NOTICE as usize,
+        log_zone(
+            z,
+            nginx_sys::NGX_LOG_NOTICE,
             &format!(
-                "fediguard: zone \"{}\" holds {} entries of {} bytes",
-                String::from_utf8_lossy(z.shm.name.as_bytes()),
+                "holds {} entries of {} bytes",
                 t.capacity(),
                 fediguard_core::shm_table::bytes_per_entry::<V>()
             ),
         );
     }
     if table.is_none() {
-        crate::log::write(
-            z.shm.log,
-            NGX_LOG_EMERG as usize,
-            &format!(
-                "fediguard: zone \"{}\" is too small",
-                String::from_utf8_lossy(z.shm.name.as_bytes())
-            ),
-        );
+        log_zone(z, NGX_LOG_EMERG, "is too small");
         return Status::NGX_ERROR.0;
     }
     (*pool).data = mem;

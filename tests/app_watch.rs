@@ -344,3 +344,41 @@ fn garbage_truncated_and_huge_answers_pass_through_unchanged() {
         ngx.error_log()
     );
 }
+
+/// Rails reads a grant's parameters from the query string too: a client
+/// that sends its credentials there is recorded, and its secret does not
+/// reach the log with nginx's `request:` context.
+#[test]
+fn credentials_in_the_query_string_stay_out_of_the_log() {
+    let backend = Backend::start(Profile::Mastodon);
+    let ngx = watching_nginx(&backend);
+    let reg = post(
+        ngx.port,
+        "/api/v1/apps",
+        FORM,
+        "client_name=Q&redirect_uris=urn:ietf:wg:oauth:2.0:oob&scopes=read",
+        &[],
+    );
+    assert_eq!(reg.status, 200, "{}", reg.text());
+    let (id, secret) = (field(&reg, "client_id"), field(&reg, "client_secret"));
+    let g = post(
+        ngx.port,
+        &format!(
+            "/oauth/token?grant_type=client_credentials&client_id={id}&client_secret={secret}"
+        ),
+        FORM,
+        "",
+        &[],
+    );
+    assert_eq!(g.status, 200, "{}", g.text());
+    let lines = notice_lines(&ngx, "fediguard: app token granted");
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].contains("client_secret=[redacted]"),
+        "{}",
+        lines[0]
+    );
+    let log = ngx.error_log();
+    assert!(!log.contains(&secret), "{log}");
+    assert!(!log.contains(&field(&g, "access_token")), "{log}");
+}

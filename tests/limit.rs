@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use fediguard_tests::cluster::eventually;
 use fediguard_tests::mastodon::{Backend, Profile};
 use fediguard_tests::{request, Nginx};
 
@@ -221,8 +222,9 @@ fn tiny_zone_evicts_oldest_and_never_fails() {
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
-#[test]
-fn reload_keeps_limit_state() {
+/// nginx with zone `ip` (1r/m, burst 2) on `/l/`, whose key `t` has used
+/// its burst: the next request is refused.
+fn exhausted_limit() -> Nginx {
     let ngx = Nginx::start(&format!(
         "fediguard_limit_zone $remote_addr zone=ip:1m rate=1r/m;
          server {{ listen 127.0.0.1:{{PORT}};
@@ -235,12 +237,41 @@ fn reload_keeps_limit_state() {
         .filter(|_| ngx.get_as("/l/", "t").status == 200)
         .count();
     assert_eq!(passed, 3);
+    ngx
+}
+
+#[test]
+fn reload_keeps_limit_state() {
+    let ngx = exhausted_limit();
     ngx.reload();
     assert_eq!(
         ngx.get_as("/l/", "t").status,
         429,
         "the bucket survived the reload"
     );
+}
+
+#[test]
+fn reload_refuses_a_zone_of_another_kind() {
+    let ngx = exhausted_limit();
+    // Marked `sync`, the zone keeps more per key: same name and size, but
+    // the old table cannot be taken over. The reload must fail loudly and
+    // the old configuration go on, not the limit silently stop.
+    let conf = ngx.path("nginx.conf");
+    let text = std::fs::read_to_string(&conf).unwrap().replace(
+        "rate=1r/m;",
+        "rate=1r/m sync;\n fediguard_redis redis://127.0.0.1:9;",
+    );
+    std::fs::write(&conf, text).unwrap();
+    ngx.send_reload();
+    assert!(
+        eventually(20, || ngx
+            .error_log()
+            .contains("zone \"ip\" cannot be taken over")),
+        "{}",
+        ngx.error_log()
+    );
+    assert_eq!(ngx.get_as("/l/", "t").status, 429, "the limit still holds");
 }
 
 #[test]

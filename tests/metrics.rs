@@ -179,3 +179,21 @@ fn configuration_errors() {
     );
     assert!(t.output.contains("duplicate"), "{}", t.output);
 }
+
+#[test]
+fn a_name_too_long_to_count_is_said_at_start() {
+    let long = "z".repeat(70);
+    let t = nginx_test(&format!(
+        "fediguard_metrics_zone zone=s:1m;
+         fediguard_limit_zone $remote_addr zone={long}:1m rate=1r/s;
+         server {{ listen 127.0.0.1:1; location / {{ fediguard on; fediguard_limit zone={long}; }} }}"
+    ));
+    assert!(t.ok, "{}", t.output);
+    assert!(
+        t.output.contains(&format!(
+            "zone \"s\" does not count \"{long}\" (names of at most 64 bytes"
+        )),
+        "{}",
+        t.output
+    );
+}

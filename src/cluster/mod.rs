@@ -15,6 +15,7 @@ mod round;
 
 use core::ptr;
 
+use fediguard_core::cluster::next_backoff;
 use nginx_sys::{
     ngx_add_timer, ngx_connection_t, ngx_cycle_t, ngx_event_t, ngx_log_t, NGX_LOG_ERR,
     NGX_LOG_NOTICE,
@@ -24,9 +25,6 @@ use ngx::http::HttpModuleMainConf;
 use crate::conf::MainConf;
 use crate::token_check::now_ms;
 use crate::Module;
-
-/// Longest wait between two connection attempts.
-const MAX_BACKOFF_MS: u64 = 5_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -184,7 +182,7 @@ impl Sync {
             );
         }
         self.up = Some(false);
-        self.backoff_ms = (self.backoff_ms * 2).clamp(self.sync_ms(), MAX_BACKOFF_MS);
+        self.backoff_ms = next_backoff(self.backoff_ms, self.sync_ms());
         self.next_connect = now_ms().saturating_add(self.backoff_ms);
         self.phase = Phase::Idle;
         self.arm(self.sync_ms());

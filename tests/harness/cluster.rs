@@ -122,3 +122,26 @@ pub fn cluster_excess(redis: &Redis, zone: &str) -> Option<u64> {
     let [key] = keys.as_slice() else { return None };
     redis::cmd("HGET").arg(key).arg("e").query(&mut c).ok()
 }
+
+/// Waits until every host but the first knows the token of `headers` as
+/// `class` (`/peek/` only reads the zone: the verdict arrives by sync or
+/// not at all), then checks that `/api/` classifies it so, with the
+/// response header `name` at `value`.
+pub fn verdict_known_on_the_others(
+    hosts: &[Nginx],
+    headers: &[(&str, &str)],
+    class: &str,
+    (name, value): (&str, &str),
+) {
+    for h in &hosts[1..] {
+        assert!(
+            eventually(20, || h.get("/peek/", headers).header("X-Token-Class")
+                == Some(class)),
+            "verdict not shared:\n{}",
+            h.error_log()
+        );
+        let r = h.get("/api/v1/timelines/home", headers);
+        assert_eq!(r.header("X-Token-Class"), Some(class));
+        assert_eq!(r.header(name), Some(value));
+    }
+}

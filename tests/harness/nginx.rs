@@ -174,9 +174,7 @@ impl Nginx {
     pub fn reload(&self) {
         let started = |log: &str| log.matches("start worker process").count();
         let before = started(&self.error_log());
-        let pid = self.child.as_ref().map(|c| c.id()).expect("running");
-        // SAFETY: plain kill(2) on our own child.
-        unsafe { libc::kill(pid as i32, libc::SIGHUP) };
+        self.send_reload();
         let deadline = Instant::now() + Duration::from_secs(20);
         while started(&self.error_log()) < before + self.workers as usize {
             assert!(
@@ -186,6 +184,14 @@ impl Nginx {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// SIGHUP to the master, without waiting: for a reload that is
+    /// expected to fail (the old workers then go on).
+    pub fn send_reload(&self) {
+        let pid = self.child.as_ref().map(|c| c.id()).expect("running");
+        // SAFETY: plain kill(2) on our own child.
+        unsafe { libc::kill(pid as i32, libc::SIGHUP) };
     }
 
     /// The worker processes' pids (children of the master).

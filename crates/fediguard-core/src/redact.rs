@@ -1,12 +1,21 @@
-//! Redaction of tokens in request lines written to the error log.
+//! Redaction of tokens and secrets in request lines written to the error
+//! log.
 //!
 //! nginx appends `request: "GET /path?query HTTP/1.1"` to a request's log
-//! lines; Mastodon accepts tokens in the query string, so fediguard writes
-//! its lines with the values of `access_token` and `bearer_token` replaced.
+//! lines; Mastodon accepts tokens in the query string, and Rails reads the
+//! parameters of `POST /oauth/token` from it too (a client may send its
+//! `client_secret` there), so fediguard writes its lines with the values of
+//! those parameters replaced.
 
 use std::borrow::Cow;
 
-const SECRET_PARAMS: [&[u8]; 2] = [b"access_token", b"bearer_token"];
+const SECRET_PARAMS: [&[u8]; 5] = [
+    b"access_token",
+    b"bearer_token",
+    b"client_secret",
+    b"refresh_token",
+    b"password",
+];
 pub const REDACTED: &[u8] = b"[redacted]";
 
 /// The request line with every token parameter's value replaced.
@@ -87,6 +96,15 @@ mod tests {
         assert_eq!(
             r("GET /x?access_token HTTP/1.1"),
             "GET /x?access_token=[redacted] HTTP/1.1"
+        );
+        // The credentials of a grant sent in the query string.
+        assert_eq!(
+            r("POST /oauth/token?grant_type=client_credentials&client_id=ID&client_secret=S HTTP/1.1"),
+            "POST /oauth/token?grant_type=client_credentials&client_id=ID&client_secret=[redacted] HTTP/1.1"
+        );
+        assert_eq!(
+            r("POST /oauth/token?password=P&refresh_token=R HTTP/1.1"),
+            "POST /oauth/token?password=[redacted]&refresh_token=[redacted] HTTP/1.1"
         );
     }
 

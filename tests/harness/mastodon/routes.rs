@@ -91,10 +91,14 @@ fn token(req: &Recorded) -> Option<String> {
             return Some(v[7..].trim().to_string());
         }
     }
-    form(req.query.as_deref().unwrap_or("").as_bytes())
+    query(req)
         .into_iter()
         .find(|(k, _)| k == "access_token")
         .map(|(_, v)| v)
+}
+
+fn query(req: &Recorded) -> Vec<(String, String)> {
+    form(req.query.as_deref().unwrap_or("").as_bytes())
 }
 
 /// A form-encoded body or query string.
@@ -137,7 +141,7 @@ fn params(req: &Recorded) -> Vec<(String, String)> {
         let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(&req.body) else {
             return Vec::new();
         };
-        return m
+        let mut p: Vec<(String, String)> = m
             .into_iter()
             .map(|(k, v)| {
                 let v = match v {
@@ -147,8 +151,14 @@ fn params(req: &Recorded) -> Vec<(String, String)> {
                 (k, v)
             })
             .collect();
+        p.extend(query(req));
+        return p;
     }
-    form(&req.body)
+    // Rails merges the query string's parameters, the body's winning
+    // (`param` takes the first).
+    let mut p = form(&req.body);
+    p.extend(query(req));
+    p
 }
 
 fn param(p: &[(String, String)], name: &str) -> Option<String> {

@@ -77,6 +77,20 @@ pub fn parse_redis(args: &[&str]) -> Result<RedisConf, String> {
     Ok(conf)
 }
 
+/// Longest wait between two connection attempts, unless the `sync`
+/// interval itself is longer.
+pub const MAX_BACKOFF_MS: u64 = 5_000;
+
+/// The wait before the next connection attempt after one more failure:
+/// double the last, from the `sync` interval up to 5 s (or up to the
+/// interval, when it is longer: `sync` may be set up to an hour).
+pub fn next_backoff(last_ms: u64, sync_ms: u64) -> u64 {
+    let ceiling = MAX_BACKOFF_MS.max(sync_ms);
+    last_ms
+        .saturating_mul(2)
+        .clamp(sync_ms.min(ceiling), ceiling)
+}
+
 fn positive_msec(v: &str, max: u64) -> Result<u64, String> {
     let ms = parse_msec(v)?;
     if ms == 0 || ms > max {
@@ -85,17 +99,20 @@ fn positive_msec(v: &str, max: u64) -> Result<u64, String> {
     Ok(ms)
 }
 
-/// The URL without its password, for messages.
+/// The URL without its password, for messages. Whatever was typed: a
+/// scheme mistyped (`redis:/u:pw@h`) or a password without its user
+/// (`redis://pw@h`) must not print the password either, so everything
+/// before the last `@` but the scheme and a user name is hidden.
 pub fn redact_url(url: &str) -> String {
-    let Some(rest) = url.split_once("://").map(|(_, r)| r) else {
+    let Some((before, host)) = url.rsplit_once('@') else {
         return url.to_string();
     };
-    let scheme = &url[..url.len() - rest.len()];
-    match rest.rsplit_once('@') {
-        Some((creds, host)) => {
-            let user = creds.split_once(':').map(|(u, _)| u).unwrap_or(creds);
-            format!("{scheme}{user}:[redacted]@{host}")
-        }
-        None => url.to_string(),
+    let (scheme, creds) = match before.split_once("://") {
+        Some((s, c)) => (&before[..s.len() + 3], c),
+        None => ("", before),
+    };
+    match creds.split_once(':') {
+        Some((user, _)) if !scheme.is_empty() => format!("{scheme}{user}:[redacted]@{host}"),
+        _ => format!("{scheme}[redacted]@{host}"),
     }
 }

@@ -14,7 +14,7 @@ mod limits;
 mod resp;
 mod verdicts;
 
-pub use conf::{parse_redis, RedisConf};
+pub use conf::{next_backoff, parse_redis, RedisConf, MAX_BACKOFF_MS};
 pub use limits::{fold, limit_script_args, until_for, ClusterBucket, LIMIT_SCRIPT};
 pub use resp::{hex, parse_replies, unhex, Replies};
 pub use verdicts::{

@@ -45,6 +45,17 @@ fn redis_directive_values() {
         redact_url("redis://u:pw@h:1/2"),
         "redis://u:[redacted]@h:1/2"
     );
+    // Typos must not print the password either.
+    for typo in [
+        "redis:/u:topsecret@h:1",
+        "redis//u:topsecret@h:1",
+        "redis://topsecret@h:1",
+        "u:topsecret@h:1",
+    ] {
+        let e = parse_redis(&[typo]).map_or_else(|e| e, |_| redact_url(typo));
+        assert!(!e.contains("topsecret"), "{typo}: {e}");
+    }
+    assert_eq!(redact_url("redis://topsecret@h"), "redis://[redacted]@h");
 }
 
 #[test]
@@ -171,4 +182,16 @@ fn pulled_verdicts_are_read_and_expired_ones_dropped() {
 #[test]
 fn a_sync_zone_key_costs_68_bytes() {
     assert_eq!(crate::shm_table::bytes_per_entry::<ClusterBucket>(), 68);
+}
+
+#[test]
+fn backoff_doubles_from_the_interval_and_never_panics() {
+    assert_eq!(next_backoff(0, 100), 100);
+    assert_eq!(next_backoff(100, 100), 200);
+    assert_eq!(next_backoff(4_000, 100), MAX_BACKOFF_MS);
+    // An interval longer than the 5 s ceiling (allowed up to an hour): the
+    // wait is the interval, not a panic of `clamp` in the sync worker.
+    assert_eq!(next_backoff(0, 10_000), 10_000);
+    assert_eq!(next_backoff(10_000, 10_000), 10_000);
+    assert_eq!(next_backoff(u64::MAX, 3_600_000), 3_600_000);
 }

@@ -14,7 +14,9 @@ mod text;
 mod time;
 mod zone;
 
-pub use counters::{Counters, NameSlot, DENY, DRY_RUN, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT};
+pub use counters::{
+    Counters, NameSlot, DENY, DRY_RUN, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT,
+};
 pub use exposition::{json, prometheus, wants_json, CacheStats, LimitStats, Snapshot};
 pub use ring::{AppEntry, AppRef, AppView, Seen, TOKENS_KEPT};
 pub use time::iso8601;
