@@ -184,7 +184,8 @@ pub fn peek(r: &mut Request, ctx: &mut RequestCtx) {
     let now = now_ms();
     let seen = zone.with_table(|t| {
         let fp = fingerprint(&t.secret(), &token);
-        (fp, t.lookup(&fp, now))
+        // A look, not a use: the cache's counters and LRU are left alone.
+        (fp, t.peek(&fp, now))
     });
     let Some((fp, lookup)) = seen else { return };
     if lookup == Lookup::Miss && !well_formed(&token) {

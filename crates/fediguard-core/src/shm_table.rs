@@ -310,6 +310,17 @@ impl<V: Copy> Table<V> {
         Lookup::Hit(value)
     }
 
+    /// `lookup` for a look only (variables read where tokens are not
+    /// checked): no counters, no LRU move, nothing removed.
+    pub fn peek(&self, key: &[u8; KEY_LEN], now: u64) -> Lookup<V> {
+        match self.find(key).and_then(|i| self.entry(i)) {
+            Some(e) if e.until <= now => Lookup::Miss,
+            Some(e) if e.state == PENDING => Lookup::Pending,
+            Some(e) => Lookup::Hit(e.value),
+            None => Lookup::Miss,
+        }
+    }
+
     /// The time until which `key` exists, if it does (no LRU move).
     pub fn until(&self, key: &[u8; KEY_LEN]) -> Option<u64> {
         self.find(key).and_then(|i| self.entry(i)).map(|e| e.until)

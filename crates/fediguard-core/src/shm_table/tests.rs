@@ -34,6 +34,21 @@ fn store_lookup_and_expire() {
 }
 
 #[test]
+fn a_peek_changes_nothing() {
+    let mut mem = Mem::new(64 * 1024);
+    let mut t = mem.table();
+    t.store(&key(1), 42, 1000);
+    t.begin(&key(2), 500);
+    let before = t.stats();
+    assert_eq!(t.peek(&key(1), 999), Lookup::Hit(42));
+    assert_eq!(t.peek(&key(2), 10), Lookup::Pending);
+    assert_eq!(t.peek(&key(3), 10), Lookup::Miss);
+    assert_eq!(t.peek(&key(1), 1000), Lookup::Miss, "expired");
+    assert_eq!(t.stats(), before, "no counter moves");
+    assert_eq!(t.len(), 2, "an expired entry is left to lookup");
+}
+
+#[test]
 fn pending_until_its_deadline() {
     let mut mem = Mem::new(64 * 1024);
     let mut t = mem.table();
