@@ -62,7 +62,12 @@ impl HttpModule for Module {
             return Status::NGX_ERROR.0;
         }
         *h = Some(count::log_handler);
-        app_watch::install();
+        // The app watch filters join the output chain only where some
+        // location has `fediguard_app_watch on`: other sites' answers do
+        // not pass through them at all.
+        if Module::main_conf(&*cf).is_some_and(|m| m.app_watch_used) {
+            app_watch::install();
+        }
         Status::NGX_OK.0
     }
 
