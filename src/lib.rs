@@ -17,6 +17,7 @@ mod request_ctx;
 mod stats_zone;
 mod token_check;
 mod token_zone;
+mod var_value;
 mod variables;
 mod verify;
 mod zone;

@@ -78,11 +78,7 @@ fn key_of<'a>(r: &'a Request, zone: &LimitZone) -> Option<&'a [u8]> {
         // SAFETY: index came from ngx_http_get_variable_index for this
         // cycle; the value lives in the request's pool.
         let v = unsafe { nginx_sys::ngx_http_get_flushed_variable(raw, index).as_ref()? };
-        if v.not_found() != 0 || v.valid() == 0 || v.len() == 0 || v.data.is_null() {
-            return Some(&[]);
-        }
-        // SAFETY: data/len describe the value.
-        return Some(unsafe { core::slice::from_raw_parts(v.data, v.len() as usize) });
+        return Some(crate::var_value::read(v).unwrap_or(&[]));
     }
     // SAFETY: the key was compiled into the cycle's pool.
     let cv = unsafe { zone.key.as_ref()? };

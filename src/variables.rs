@@ -82,6 +82,16 @@ static mut VARIABLES: [ngx_http_variable_t; 8] = [
 pub unsafe fn add(cf: *mut ngx_conf_t) -> Status {
     // SAFETY: VARIABLES is only touched here, single-threaded, at
     // configuration time.
+    if !crate::var_value::layout_ok() {
+        // SAFETY: cf is the configuration being parsed.
+        crate::log::write(
+            unsafe { (*cf).log },
+            nginx_sys::NGX_LOG_EMERG as usize,
+            "fediguard: this platform lays out nginx variable values differently \
+             from what the module was written for",
+        );
+        return Status::NGX_ERROR;
+    }
     let vars = unsafe { &mut *addr_of_mut!(VARIABLES) };
     for v in vars.iter_mut() {
         let var = unsafe { ngx_http_add_variable(cf, &mut v.name, v.flags) };
@@ -140,11 +150,6 @@ unsafe extern "C" fn get(
             .as_bytes(),
         _ => b"",
     };
-    v.set_valid(1);
-    v.set_no_cacheable(0);
-    v.set_not_found(0);
-    v.set_len(value.len() as u32);
-    // nginx never writes through a variable's data pointer.
-    v.data = value.as_ptr().cast_mut();
+    crate::var_value::write(v, value.as_ptr(), value.len());
     Status::NGX_OK.0
 }
