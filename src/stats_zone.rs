@@ -11,8 +11,8 @@ use core::ptr;
 
 use fediguard_core::stats::{StatsZone, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT};
 use nginx_sys::{
-    ngx_conf_t, ngx_int_t, ngx_shared_memory_add, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock,
-    ngx_slab_alloc, ngx_slab_pool_t, ngx_str_t, NGX_LOG_EMERG, NGX_LOG_NOTICE, NGX_LOG_WARN,
+    ngx_conf_t, ngx_int_t, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock, ngx_slab_alloc,
+    ngx_slab_pool_t, NGX_LOG_EMERG, NGX_LOG_NOTICE, NGX_LOG_WARN,
 };
 use ngx::core::Status;
 
@@ -43,24 +43,8 @@ impl StatsConf {
     /// # Safety
     /// `cf` is the configuration being parsed.
     pub unsafe fn add(cf: *mut ngx_conf_t, name: &str, size: usize) -> Result<Box<Self>, String> {
-        if size < MIN_STATS_ZONE {
-            return Err(format!("zone \"{name}\" is too small (at least 64k)"));
-        }
-        let Some(mut zone_name) = ngx_str_t::from_bytes((*cf).pool, name.as_bytes()) else {
-            return Err("out of memory".into());
-        };
-        let shm_zone = ngx_shared_memory_add(
-            cf,
-            &mut zone_name,
-            size,
-            ptr::addr_of_mut!(crate::ngx_http_fediguard_module).cast(),
-        );
-        let Some(z) = shm_zone.as_mut() else {
-            return Err("cannot add shared memory zone".into());
-        };
-        if !z.data.is_null() {
-            return Err(format!("duplicate zone \"{name}\""));
-        }
+        let shm_zone = crate::zone::register(cf, name, size, MIN_STATS_ZONE)?;
+        let z = &mut *shm_zone;
         let mut conf = Box::new(StatsConf {
             name: name.to_string(),
             shm_zone,

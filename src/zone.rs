@@ -21,6 +21,42 @@ use crate::stats_zone::log_zone;
 /// Smallest zone: a few slab pages plus a useful table.
 pub const MIN_ZONE: usize = 32 * 1024;
 
+/// Registers a shared zone of this module with nginx, checking its size
+/// and that the name is not taken; the caller sets `init` and `data`.
+///
+/// # Safety
+/// `cf` is the configuration being parsed.
+pub unsafe fn register(
+    cf: *mut ngx_conf_t,
+    name: &str,
+    size: usize,
+    min: usize,
+) -> Result<*mut ngx_shm_zone_t, String> {
+    if size < min {
+        return Err(format!(
+            "zone \"{name}\" is too small (at least {}k)",
+            min / 1024
+        ));
+    }
+    // nginx keeps the name for the cycle's life: copy it into cf's pool.
+    let Some(mut zone_name) = ngx_str_t::from_bytes((*cf).pool, name.as_bytes()) else {
+        return Err("out of memory".into());
+    };
+    let shm_zone = ngx_shared_memory_add(
+        cf,
+        &mut zone_name,
+        size,
+        ptr::addr_of_mut!(crate::ngx_http_fediguard_module).cast(),
+    );
+    let Some(z) = shm_zone.as_mut() else {
+        return Err("cannot add shared memory zone".into());
+    };
+    if !z.data.is_null() {
+        return Err(format!("duplicate zone \"{name}\""));
+    }
+    Ok(shm_zone)
+}
+
 #[derive(Debug)]
 pub struct SharedZone<V> {
     shm_zone: *mut ngx_shm_zone_t,
@@ -33,30 +69,12 @@ impl<V: Copy> SharedZone<V> {
     /// # Safety
     /// `cf` is the configuration being parsed.
     pub unsafe fn add(cf: *mut ngx_conf_t, name: &str, size: usize) -> Result<Self, String> {
-        if size < MIN_ZONE {
-            return Err(format!("zone \"{name}\" is too small (at least 32k)"));
-        }
-        // nginx keeps the name for the cycle's life: copy it into cf's pool.
-        let Some(mut zone_name) = ngx_str_t::from_bytes((*cf).pool, name.as_bytes()) else {
-            return Err("out of memory".into());
-        };
-        let shm_zone = ngx_shared_memory_add(
-            cf,
-            &mut zone_name,
-            size,
-            ptr::addr_of_mut!(crate::ngx_http_fediguard_module).cast(),
-        );
-        let Some(z) = shm_zone.as_mut() else {
-            return Err("cannot add shared memory zone".into());
-        };
-        if !z.data.is_null() {
-            return Err(format!("duplicate zone \"{name}\""));
-        }
+        let z = &mut *register(cf, name, size, MIN_ZONE)?;
         z.init = Some(init_zone::<V>);
         // Any non-NULL value marks the zone as taken until init replaces it.
         z.data = ptr::NonNull::<u8>::dangling().as_ptr().cast();
         Ok(SharedZone {
-            shm_zone,
+            shm_zone: z,
             _value: PhantomData,
         })
     }
