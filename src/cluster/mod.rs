@@ -63,8 +63,6 @@ pub struct Sync {
     stopped: bool,
 }
 
-static mut SYNC: *mut Sync = ptr::null_mut();
-
 fn log_to(log: *mut ngx_log_t, level: u32, msg: &str) {
     crate::log::write(log, level as usize, msg);
 }
@@ -111,7 +109,6 @@ pub unsafe fn init_process(cycle: *mut ngx_cycle_t) {
     (*s).tick.log = (*cycle).log;
     // Never holds up a graceful shutdown.
     (*s).tick.set_cancelable(1);
-    SYNC = s;
     ngx_add_timer(&mut (*s).tick, 1);
 }
 

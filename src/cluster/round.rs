@@ -240,17 +240,23 @@ pub fn apply(s: &mut Sync, replies: Vec<Value>) -> Result<(), String> {
                 let Some(z) = s.mcf.token_zone.as_ref() else {
                     continue;
                 };
+                let l = z.lifetimes;
                 z.with_table(|t| {
                     for v in &pulled.verdicts {
-                        let class = TokenClass::from_u8(v.class);
-                        if !matches!(
-                            class,
-                            Some(TokenClass::User | TokenClass::App | TokenClass::Invalid)
-                        ) {
+                        // This host's lifetimes bound what others decided:
+                        // a class it does not cache (0) is not taken.
+                        let local = match TokenClass::from_u8(v.class) {
+                            Some(TokenClass::User) => l.user,
+                            Some(TokenClass::App) => l.app,
+                            Some(TokenClass::Invalid) => l.invalid,
+                            _ => continue,
+                        };
+                        let ttl = v.ttl_ms.min(local);
+                        if ttl == 0 {
                             continue;
                         }
                         let c = Cached::new(v.class, &v.name, &v.website);
-                        t.store(&v.fp, c, now.saturating_add(v.ttl_ms));
+                        t.store(&v.fp, c, now.saturating_add(ttl));
                     }
                 });
             }

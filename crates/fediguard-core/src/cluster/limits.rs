@@ -46,7 +46,9 @@ for i, key in ipairs(KEYS) do
     e = math.max(0, e + cost - math.floor(rate * ms / 1000))
   end
   redis.call('HSET', key, 'e', string.format('%d', e), 'l', string.format('%d', now))
-  redis.call('PEXPIRE', key, math.floor((e + 1000) * 1000 / rate) + 1000)
+  -- Drained by then; capped (an absurd cost must not make PEXPIRE fail).
+  local ttl = math.min(math.floor((e + 1000) * 1000 / rate) + 1000, 2147483647)
+  redis.call('PEXPIRE', key, string.format('%d', ttl))
   out[i] = e
 end
 return out
