@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 
-from nginx import free_port
+from nginx import free_port, on_load_core
 
 
 class Redis:
@@ -14,8 +14,8 @@ class Redis:
         self.dir = tempfile.mkdtemp(prefix="fediguard-bench-redis-")
         self.port = free_port()
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.dir],
+            on_load_core(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                          "--save", "", "--appendonly", "no", "--dir", self.dir]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         end = time.time() + 20
         while time.time() < end:

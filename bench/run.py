@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import configs  # noqa: E402
 import wrk  # noqa: E402
 from callgrind import instructions_per_request  # noqa: E402
-from nginx import NGINX, ROOT, Nginx  # noqa: E402
+from nginx import NGINX, PINNED, ROOT, Nginx  # noqa: E402
 from redis import Redis  # noqa: E402
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
@@ -247,7 +247,8 @@ def write(b, args, stampede_section=""):
         "Written by `make bench` (bench/run.py). Ratios of configurations measured",
         "side by side in one run, never absolute times: each pair runs alternately",
         f"({args.rounds} rounds of {args.seconds:g} s, medians), nginx with 1 worker,",
-        "wrk with 32 connections from another process, all on loopback.",
+        "wrk with 32 connections from another process, all on loopback"
+        + (" (nginx's worker pinned to core 0, wrk and Redis to core 1)." if PINNED else "."),
         "",
         f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- commit: {commit}",

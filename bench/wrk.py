@@ -5,6 +5,8 @@ import re
 import subprocess
 import tempfile
 
+from nginx import on_load_core
+
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -35,8 +37,8 @@ def run(port, path="/", headers=None, script=None, seconds=3, conns=32, threads=
         name = f.name
     try:
         out = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", name,
-             f"http://127.0.0.1:{port}{path}"],
+            on_load_core(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", name,
+             f"http://127.0.0.1:{port}{path}"]),
             capture_output=True, text=True, timeout=seconds + 600).stdout
     finally:
         os.unlink(name)
