@@ -7,18 +7,6 @@ use std::thread;
 use fediguard_tests::mastodon::{Backend, Profile};
 use fediguard_tests::watch::*;
 
-fn register(port: u16, name: &str) -> (String, String) {
-    let r = post(
-        port,
-        "/api/v1/apps",
-        FORM,
-        &format!("client_name={name}&redirect_uris=urn:ietf:wg:oauth:2.0:oob"),
-        &[],
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    (field(&r, "client_id"), field(&r, "client_secret"))
-}
-
 #[test]
 fn a_small_zone_keeps_the_newest_apps() {
     let backend = Backend::start(Profile::Mastodon);
@@ -53,15 +41,7 @@ fn concurrent_apps_are_each_counted_exactly() {
         .map(|i| {
             thread::spawn(move || {
                 let (id, secret) = register(port, &format!("c{i}"));
-                let g = post(
-                    port,
-                    "/oauth/token",
-                    FORM,
-                    &format!("grant_type=client_credentials&client_id={id}&client_secret={secret}"),
-                    &[],
-                );
-                assert_eq!(g.status, 200, "{}", g.text());
-                let token = field(&g, "access_token");
+                let token = grant(port, &id, &secret);
                 let bearer = format!("Bearer {token}");
                 for _ in 0..=i % 3 {
                     let r = fediguard_tests::get(

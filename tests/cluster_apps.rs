@@ -5,7 +5,7 @@
 use fediguard_tests::cluster::{cluster, connected, eventually, verdict_known_on_the_others};
 use fediguard_tests::mastodon::{Backend, Profile};
 use fediguard_tests::redis_server::Redis;
-use fediguard_tests::watch::{field, post, ACCOUNTS, APPS, FORM};
+use fediguard_tests::watch::{grant, register, ACCOUNTS, APPS};
 use fediguard_tests::Nginx;
 
 #[test]
@@ -32,27 +32,8 @@ fn granted_token_is_known_on_all_hosts() {
         ),
     );
     let port = hosts[0].port;
-    let reg = post(
-        port,
-        "/api/v1/apps",
-        FORM,
-        "client_name=Scraper&redirect_uris=urn:ietf:wg:oauth:2.0:oob&scopes=read",
-        &[],
-    );
-    assert_eq!(reg.status, 200, "{}", reg.text());
-    let grant = post(
-        port,
-        "/oauth/token",
-        FORM,
-        &format!(
-            "grant_type=client_credentials&client_id={}&client_secret={}&scope=read",
-            field(&reg, "client_id"),
-            field(&reg, "client_secret")
-        ),
-        &[],
-    );
-    assert_eq!(grant.status, 200, "{}", grant.text());
-    let auth = format!("Bearer {}", field(&grant, "access_token"));
+    let (id, secret) = register(port, "Scraper");
+    let auth = format!("Bearer {}", grant(port, &id, &secret));
     let headers = [("Authorization", auth.as_str())];
     verdict_known_on_the_others(&hosts, &headers, "app", ("X-App", "Scraper"));
     assert_eq!(backend.hits(ACCOUNTS), 0, "verified on another host");

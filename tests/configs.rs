@@ -146,7 +146,7 @@ fn runnable_mastodon_conf(backend_port: u16, metrics_port: u16) -> String {
 #[test]
 fn mastodon_conf_watches_apps_and_serves_metrics() {
     use fediguard_tests::mastodon::{Backend, Profile};
-    use fediguard_tests::watch::{field, post, FORM};
+    use fediguard_tests::watch::{grant, register};
 
     let backend = Backend::start(Profile::Mastodon);
     let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -155,24 +155,8 @@ fn mastodon_conf_watches_apps_and_serves_metrics() {
         .port();
     let ngx = Nginx::start_conf_text(2, &runnable_mastodon_conf(backend.port(), metrics_port));
 
-    let reg = post(
-        ngx.port,
-        "/api/v1/apps",
-        FORM,
-        "client_name=Scraper&redirect_uris=urn:ietf:wg:oauth:2.0:oob&scopes=read",
-        &[],
-    );
-    assert_eq!(reg.status, 200, "{}", reg.text());
-    let (id, secret) = (field(&reg, "client_id"), field(&reg, "client_secret"));
-    let g = post(
-        ngx.port,
-        "/oauth/token",
-        FORM,
-        &format!("grant_type=client_credentials&client_id={id}&client_secret={secret}"),
-        &[],
-    );
-    assert_eq!(g.status, 200, "{}", g.text());
-    let token = field(&g, "access_token");
+    let (id, secret) = register(ngx.port, "Scraper");
+    let token = grant(ngx.port, &id, &secret);
     let r = ngx.get(
         "/api/v1/timelines/public",
         &[("Authorization", &format!("Bearer {token}"))],

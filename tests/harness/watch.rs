@@ -69,6 +69,33 @@ pub fn post(port: u16, path: &str, ctype: &str, body: &str, extra: &[(&str, &str
 pub const FORM: &str = "application/x-www-form-urlencoded";
 pub const JSON: &str = "application/json";
 
+/// Registers an app (`POST /api/v1/apps`, a form as most clients send):
+/// its client_id and client_secret.
+pub fn register(port: u16, name: &str) -> (String, String) {
+    let r = post(
+        port,
+        "/api/v1/apps",
+        FORM,
+        &format!("client_name={name}&redirect_uris=urn:ietf:wg:oauth:2.0:oob&scopes=read"),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    (field(&r, "client_id"), field(&r, "client_secret"))
+}
+
+/// Takes a client_credentials token for the app: the token.
+pub fn grant(port: u16, id: &str, secret: &str) -> String {
+    let g = post(
+        port,
+        "/oauth/token",
+        FORM,
+        &format!("grant_type=client_credentials&client_id={id}&client_secret={secret}"),
+        &[],
+    );
+    assert_eq!(g.status, 200, "{}", g.text());
+    field(&g, "access_token")
+}
+
 pub fn field(r: &Response, f: &str) -> String {
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     v[f].as_str().unwrap_or_default().to_string()
