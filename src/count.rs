@@ -33,25 +33,23 @@ pub fn decision(r: &Request, reason: Reason, dry_run: bool) {
 }
 
 pub fn agent(r: &Request, class: ClassId) {
-    let Some(c) = conf(r) else { return };
-    let (Some(z), Some(&slot)) = (c.zone(), c.class_slots.get(class.index())) else {
-        return;
-    };
-    if slot != NO_SLOT {
-        if let Some(s) = z.slot(slot as usize) {
-            s.add(0);
-        }
-    }
+    named(r, |c| c.class_slots.get(class.index()), 0);
 }
 
 pub fn limit(r: &Request, zone_index: usize, outcome: usize) {
+    named(r, |c| c.limit_slots.get(zone_index), outcome);
+}
+
+/// Adds one to `counter` of the named slot (an agent class, a limit zone)
+/// that `slot_of` picks, when the zone has one for it.
+fn named(r: &Request, slot_of: impl FnOnce(&StatsConf) -> Option<&u16>, counter: usize) {
     let Some(c) = conf(r) else { return };
-    let (Some(z), Some(&slot)) = (c.zone(), c.limit_slots.get(zone_index)) else {
+    let (Some(z), Some(&slot)) = (c.zone(), slot_of(c)) else {
         return;
     };
     if slot != NO_SLOT {
         if let Some(s) = z.slot(slot as usize) {
-            s.add(outcome);
+            s.add(counter);
         }
     }
 }
