@@ -16,7 +16,7 @@ use nginx_sys::{
     ngx_chain_t, ngx_http_output_body_filter_pt, ngx_http_output_header_filter_pt,
     ngx_http_request_t, ngx_int_t, NGX_ERROR, NGX_HTTP_POST,
 };
-use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, Request};
+use ngx::http::{HttpModuleLocationConf, Request};
 
 use crate::request_ctx;
 use crate::Module;
@@ -44,7 +44,8 @@ impl Default for Watch {
     }
 }
 
-/// Puts the filters on top of nginx's chains (postconfiguration).
+/// Puts the filters on top of nginx's chains (postconfiguration, only
+/// when some location has `fediguard_app_watch on`).
 ///
 /// # Safety
 /// Called once per configuration, single-threaded.
@@ -55,19 +56,13 @@ pub unsafe fn install() {
     nginx_sys::ngx_http_top_body_filter = Some(body_filter);
 }
 
-/// Some location of the configuration has `fediguard_app_watch on`; when
-/// none has, the filters only pass on.
-fn in_use(r: &Request) -> bool {
-    Module::main_conf(r).is_some_and(|m| m.app_watch_used)
-}
-
 fn watched(r: &Request) -> bool {
     Module::location_conf(r).is_some_and(|l| l.app_watch == Some(true))
 }
 
 unsafe extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
     let req = Request::from_ngx_http_request(r);
-    if in_use(req) && req.is_main() && watched(req) {
+    if req.is_main() && watched(req) {
         start(req);
     }
     match NEXT_HEADER {
@@ -117,7 +112,7 @@ unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_cha
     let req = Request::from_ngx_http_request(r);
     let mut done = false;
     let mut ctx = None;
-    if !chain.is_null() && in_use(req) && req.is_main() && watched(req) {
+    if !chain.is_null() && req.is_main() && watched(req) {
         if let Some(c) = request_ctx::find(req).filter(|c| c.watch.active) {
             done = copy(req, &mut c.watch, chain);
             ctx = Some(c);
