@@ -1,33 +1,31 @@
 //! The access-phase handler: applies the location's decisions, agent first,
-//! then token.
-
-use core::fmt::Write;
+//! then token, then limits. Each step is handed its own capability's
+//! configuration and state.
 
 use fediguard_core::conf_value::{FailPolicy, Mode, Require};
-use fediguard_core::escape::quote_into;
 use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
-use nginx_sys::{
-    ngx_http_request_t, ngx_int_t, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_SERVICE_UNAVAILABLE,
-};
+use nginx_sys::{ngx_http_request_t, ngx_int_t, NGX_HTTP_INTERNAL_SERVER_ERROR};
 use ngx::core::Status;
-use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, Request};
+use ngx::http::Request;
 
-use crate::conf::LocConf;
-use crate::limit_check::{self, Decision};
-use crate::request_ctx::{self, RequestCtx};
-use crate::token_check::{self, Progress};
-use crate::token_zone;
-use crate::Module;
-
-/// Longest piece of an agent or app name quoted in a log line.
-const MAX_LOGGED: usize = 256;
+use crate::conf::{self, LocConf, MainConf};
+use crate::deny::deny;
+use crate::glue::rerun::rerun_after;
+use crate::limit::check::{self as limit_check, Decision};
+use crate::metrics::count;
+use crate::request::{self, RequestCtx};
+use crate::token::check::{self as token_check, Progress};
 
 pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: nginx calls phase handlers with a live request.
     let r = unsafe { Request::from_ngx_http_request(r) };
     decide(r).0
+}
+
+fn internal_error() -> Status {
+    Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t)
 }
 
 fn decide(r: &mut Request) -> Status {
@@ -36,35 +34,33 @@ fn decide(r: &mut Request) -> Status {
     if !r.is_main() {
         return Status::NGX_DECLINED;
     }
-    let Some(lcf) = Module::location_conf(r) else {
+    let (Some(mcf), Some(lcf)) = (conf::main_conf(r), conf::loc_conf(r)) else {
         return Status::NGX_DECLINED;
     };
-    let mode = lcf.mode();
-    let checks_agent = !lcf.agent_deny_ids.is_empty();
-    if mode == Mode::Off
-        || (!checks_agent && lcf.token_verify().is_none() && lcf.limits().is_empty())
+    let checks_agent = lcf.agent.checks();
+    if lcf.mode() == Mode::Off
+        || (!checks_agent && lcf.token.verify().is_none() && lcf.limit.limits().is_empty())
     {
         return Status::NGX_DECLINED;
     }
-    let Some(ctx) = request_ctx::get(r) else {
-        return Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
+    let Some(ctx) = request::get(r) else {
+        return internal_error();
     };
 
     if checks_agent {
-        ctx.ensure_agent(r);
-    }
-    if checks_agent && lcf.denies(ctx.agent_class) {
-        let logged = ctx.logged_agent;
-        ctx.logged_agent = true;
-        if let Some(status) = deny(r, lcf, ctx, Reason::AgentDenied, logged, "") {
-            return status;
+        ctx.agent.ensure(r, &mcf.agent, mcf.metrics.stats());
+        if lcf.agent.denies(ctx.agent.class) {
+            let logged = ctx.decision.logged_agent;
+            ctx.decision.logged_agent = true;
+            if let Some(status) = deny(r, mcf, lcf, ctx, Reason::AgentDenied, logged, "") {
+                return status;
+            }
         }
     }
-
-    if let Some(status) = token_step(r, lcf, ctx) {
+    if let Some(status) = token_step(r, mcf, lcf, ctx) {
         return status;
     }
-    if let Some(status) = limit_step(r, lcf, ctx) {
+    if let Some(status) = limit_step(r, mcf, lcf, ctx) {
         return status;
     }
     Status::NGX_DECLINED
@@ -72,49 +68,59 @@ fn decide(r: &mut Request) -> Status {
 
 /// Token classification and `fediguard_token_require`; Some(status) ends
 /// the access handler.
-fn token_step(r: &mut Request, lcf: &LocConf, ctx: &mut RequestCtx) -> Option<Status> {
-    let (Some(prefix), Some(zone)) = (lcf.token_verify(), token_zone::zone_of(r)) else {
+fn token_step(
+    r: &mut Request,
+    mcf: &MainConf,
+    lcf: &LocConf,
+    ctx: &mut RequestCtx,
+) -> Option<Status> {
+    let (Some(prefix), Some(zone)) = (lcf.token.verify(), mcf.token.zone.as_ref()) else {
         return None;
     };
-    match token_check::advance(r, ctx, zone, prefix) {
+    let stats = mcf.metrics.stats();
+    match token_check::advance(r, &mut ctx.token, zone, prefix, stats) {
         Progress::Classified => {}
         Progress::Again => return Some(Status::NGX_AGAIN),
-        Progress::Error => return Some(Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t)),
+        Progress::Error => return Some(internal_error()),
     }
     let class = ctx.token.class.unwrap_or(TokenClass::Unknown);
     if !ctx.token.counted {
         ctx.token.counted = true;
-        crate::count::token(r, class);
+        count::token(stats, class);
     }
-    let reason = token_reason(class, lcf.token_require(), lcf.token_fail())?;
-    let logged = ctx.logged_token;
-    ctx.logged_token = true;
-    deny(r, lcf, ctx, reason, logged, "")
+    let reason = token_reason(class, lcf.token.require(), lcf.token.fail())?;
+    let logged = ctx.decision.logged_token;
+    ctx.decision.logged_token = true;
+    deny(r, mcf, lcf, ctx, reason, logged, "")
 }
 
 /// `fediguard_limit`s, once per request.
-fn limit_step(r: &mut Request, lcf: &LocConf, ctx: &mut RequestCtx) -> Option<Status> {
-    if ctx.limit_status.is_some() || lcf.limits().is_empty() {
+fn limit_step(
+    r: &mut Request,
+    mcf: &MainConf,
+    lcf: &LocConf,
+    ctx: &mut RequestCtx,
+) -> Option<Status> {
+    if ctx.limit_status.is_some() || lcf.limit.limits().is_empty() {
         return None;
     }
-    let mcf = Module::main_conf(r)?;
     let dry_run = lcf.mode() == Mode::DryRun;
-    match limit_check::check(r, mcf, lcf.limits()) {
+    let stats = mcf.metrics.stats();
+    match limit_check::check(r, &mcf.limit, lcf.limit.limits(), stats) {
         Decision::Pass => {
             ctx.limit_status = Some(LimitStatus::Passed);
             None
         }
-        Decision::Delay(ms) if dry_run => {
+        Decision::Delay(_) if dry_run => {
             ctx.limit_status = Some(LimitStatus::DelayedDryRun);
-            let _ = ms;
             None
         }
         Decision::Delay(ms) => {
             ctx.limit_status = Some(LimitStatus::Delayed);
-            if crate::delay::rerun_after(r, ms) {
+            if rerun_after(r, ms) {
                 Some(Status::NGX_AGAIN)
             } else {
-                Some(Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t))
+                Some(internal_error())
             }
         }
         Decision::Reject {
@@ -127,9 +133,9 @@ fn limit_step(r: &mut Request, lcf: &LocConf, ctx: &mut RequestCtx) -> Option<St
             } else {
                 LimitStatus::Rejected
             });
-            let zone = mcf.limit_zones.get(zone)?;
+            let zone = mcf.limit.zones.get(zone)?;
             let detail = format!(" zone={}", zone.name);
-            let status = deny(r, lcf, ctx, Reason::RateLimited, false, &detail)?;
+            let status = deny(r, mcf, lcf, ctx, Reason::RateLimited, false, &detail)?;
             limit_check::add_reject_headers(r, zone, &limit, excess);
             Some(status)
         }
@@ -151,93 +157,4 @@ fn token_reason(class: TokenClass, require: Require, fail: FailPolicy) -> Option
         TokenClass::Unknown if fail == FailPolicy::Open => None,
         TokenClass::Unknown => Some(Reason::VerifyUnavailable),
     }
-}
-
-/// Records a denial, logs it once, and returns the status to answer with
-/// (None in dry_run).
-fn deny(
-    r: &Request,
-    lcf: &LocConf,
-    ctx: &mut RequestCtx,
-    reason: Reason,
-    logged: bool,
-    detail: &str,
-) -> Option<Status> {
-    ctx.reason = Some(reason);
-    let dry_run = lcf.mode() == Mode::DryRun;
-    if !logged {
-        log_denial(r, lcf, ctx, reason, dry_run, detail);
-        crate::count::decision(r, reason, dry_run);
-    }
-    if dry_run {
-        return None;
-    }
-    ctx.denied = true;
-    let status = match reason {
-        Reason::VerifyUnavailable => NGX_HTTP_SERVICE_UNAVAILABLE as ngx_int_t,
-        Reason::RateLimited => lcf.limit_status() as ngx_int_t,
-        _ => lcf.deny_status() as ngx_int_t,
-    };
-    Some(Status(status))
-}
-
-/// One line per denial: `fediguard: deny reason=... ...`; nginx appends the
-/// client, server, request and host.
-fn log_denial(
-    r: &Request,
-    lcf: &LocConf,
-    ctx: &mut RequestCtx,
-    reason: Reason,
-    dry_run: bool,
-    detail: &str,
-) {
-    let mut msg = String::with_capacity(192);
-    msg.push_str(if dry_run {
-        "fediguard: would deny"
-    } else {
-        "fediguard: deny"
-    });
-    let _ = write!(msg, " reason={}", reason.as_str());
-    msg.push_str(detail);
-    if reason == Reason::AgentDenied || reason == Reason::RateLimited {
-        ctx.ensure_agent(r);
-        let class = Module::main_conf(r)
-            .map(|m| m.classes.name(ctx.agent_class))
-            .unwrap_or("other");
-        let _ = write!(msg, " class={class}");
-        if ctx.agent_host.len > 0 {
-            msg.push_str(" instance=");
-            quote_into(&mut msg, ctx.agent_host.as_bytes(), MAX_LOGGED);
-        }
-    } else {
-        ctx.token.ensure_id();
-        let t = &ctx.token;
-        if !t.id().is_empty() {
-            msg.push_str(" token=");
-            quote_into(&mut msg, t.id(), MAX_LOGGED);
-        }
-        let class = t.class.unwrap_or(TokenClass::Unknown);
-        let _ = write!(msg, " class={}", class.as_str());
-        let label = match class {
-            TokenClass::App => Some(("app", true)),
-            TokenClass::User => Some(("account", false)),
-            _ => None,
-        };
-        if let Some((label, with_website)) = label {
-            let _ = write!(msg, " {label}=\"");
-            quote_into(&mut msg, t.name.as_bytes(), MAX_LOGGED);
-            msg.push('"');
-            if with_website && t.website.len > 0 {
-                msg.push_str(" website=\"");
-                quote_into(&mut msg, t.website.as_bytes(), MAX_LOGGED);
-                msg.push('"');
-            }
-        }
-    }
-    msg.push_str(" agent=\"");
-    if let Some(agent) = r.user_agent() {
-        quote_into(&mut msg, agent.as_bytes(), MAX_LOGGED);
-    }
-    msg.push('"');
-    crate::log::write_for_request(r, lcf.log_level() as usize, &msg);
 }

@@ -1,136 +1,43 @@
 //! fediguard: an nginx module that guards fediverse servers, and the websites
 //! they hammer, from abusive automated traffic.
 //!
-//! This crate is the thin nginx layer; the logic lives in `fediguard-core`.
+//! This crate is the nginx layer; the logic lives in `fediguard-core`.
+//! Layout (the README's "Layout" says more):
+//! - the entry: this file (the module's nginx symbol), `module` (life cycle,
+//!   phase handlers), `conf` (the configuration, composed), `directives`,
+//!   `access`, `deny`, `log_phase`, `variables`, `request` (per-request
+//!   context), `filters` and `metrics_handler` (what the app-watch filters
+//!   and the metrics page are handed);
+//! - one folder per capability, named as in the core: `agent`, `token`,
+//!   `limit`, `watch`, `metrics`, `cluster`;
+//! - `glue`: shared nginx glue.
+//!
+//! Dependencies run one way: entry -> capabilities -> glue and
+//! fediguard-core. A capability may use a lower capability's public face
+//! (everyone counts in `metrics`; `watch` stores verdicts in the token
+//! zone; `cluster` syncs the limit and token zones), never the entry.
 
-#[macro_use]
-mod log;
 mod access;
-mod app_watch;
+mod agent;
 mod cluster;
 mod conf;
-mod count;
-mod delay;
-mod limit_check;
+mod deny;
+mod directives;
+mod filters;
+mod glue;
+mod limit;
+mod log_phase;
 mod metrics;
-mod request_ctx;
-mod stats_zone;
-mod token_check;
-mod token_zone;
-mod var_value;
+mod metrics_handler;
+mod module;
+mod request;
+mod token;
 mod variables;
-mod verify;
-mod zone;
+mod watch;
 
-use core::ffi::{c_char, c_void};
 use core::ptr::{addr_of, addr_of_mut};
 
-use nginx_sys::{
-    ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_module_t,
-    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_phases_NGX_HTTP_LOG_PHASE, ngx_int_t,
-    ngx_module_t, NGX_HTTP_MODULE, NGX_LOG_EMERG,
-};
-use ngx::core::Status;
-use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
-
-use crate::conf::{LocConf, MainConf};
-
-pub struct Module;
-
-impl HttpModule for Module {
-    fn module() -> &'static ngx_module_t {
-        // SAFETY: the module static is written only by nginx while loading.
-        unsafe { &*addr_of!(ngx_http_fediguard_module) }
-    }
-
-    unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-        variables::add(cf).0
-    }
-
-    unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-        let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(&*cf) else {
-            return Status::NGX_ERROR.0;
-        };
-        let phase = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize];
-        let h = ngx_array_push(&mut phase.handlers).cast::<ngx_http_handler_pt>();
-        if h.is_null() {
-            return Status::NGX_ERROR.0;
-        }
-        *h = Some(access::handler);
-        let phase = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_LOG_PHASE as usize];
-        let h = ngx_array_push(&mut phase.handlers).cast::<ngx_http_handler_pt>();
-        if h.is_null() {
-            return Status::NGX_ERROR.0;
-        }
-        *h = Some(count::log_handler);
-        // The app watch filters join the output chain only where some
-        // location has `fediguard_app_watch on`: other sites' answers do
-        // not pass through them at all.
-        if Module::main_conf(&*cf).is_some_and(|m| m.app_watch_used) {
-            app_watch::install();
-        }
-        Status::NGX_OK.0
-    }
-
-    unsafe extern "C" fn init_main_conf(cf: *mut ngx_conf_t, conf: *mut c_void) -> *mut c_char {
-        let Some(mcf) = conf.cast::<MainConf>().as_mut() else {
-            return ngx::core::NGX_CONF_ERROR;
-        };
-        match mcf.finish() {
-            Ok(()) => ngx::core::NGX_CONF_OK,
-            Err(msg) => {
-                // The message names the file and line of the directive at
-                // fault; cf points at the end of the http block.
-                log::write((*cf).log, NGX_LOG_EMERG as usize, &msg);
-                ngx::core::NGX_CONF_ERROR
-            }
-        }
-    }
-}
-
-// SAFETY: the configuration types below are the ones create_*_conf allocate.
-unsafe impl HttpModuleMainConf for Module {
-    type MainConf = MainConf;
-}
-
-unsafe impl HttpModuleLocationConf for Module {
-    type LocationConf = LocConf;
-}
-
-/// Merges a location's configuration with the enclosing level's; needs the
-/// main configuration to resolve class names, which the `Merge` trait lacks.
-unsafe extern "C" fn merge_loc_conf(
-    cf: *mut ngx_conf_t,
-    prev: *mut c_void,
-    conf: *mut c_void,
-) -> *mut c_char {
-    let (Some(prev), Some(conf), Some(mcf)) = (
-        prev.cast::<LocConf>().as_ref(),
-        conf.cast::<LocConf>().as_mut(),
-        Module::main_conf(&*cf),
-    ) else {
-        return ngx::core::NGX_CONF_ERROR;
-    };
-    conf.merge(prev, mcf);
-    ngx::core::NGX_CONF_OK
-}
-
-/// A worker starts: worker 0 runs the cluster sync loop, if any.
-unsafe extern "C" fn init_process(cycle: *mut nginx_sys::ngx_cycle_t) -> ngx_int_t {
-    cluster::init_process(cycle);
-    Status::NGX_OK.0
-}
-
-static NGX_HTTP_FEDIGUARD_MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
-    preconfiguration: Some(Module::preconfiguration),
-    postconfiguration: Some(Module::postconfiguration),
-    create_main_conf: Some(Module::create_main_conf),
-    init_main_conf: Some(Module::init_main_conf),
-    create_srv_conf: None,
-    merge_srv_conf: None,
-    create_loc_conf: Some(Module::create_loc_conf),
-    merge_loc_conf: Some(merge_loc_conf),
-};
+use nginx_sys::{ngx_module_t, NGX_HTTP_MODULE};
 
 ngx::ngx_modules!(ngx_http_fediguard_module);
 
@@ -138,9 +45,9 @@ ngx::ngx_modules!(ngx_http_fediguard_module);
 #[allow(non_upper_case_globals)]
 #[no_mangle]
 pub static mut ngx_http_fediguard_module: ngx_module_t = ngx_module_t {
-    ctx: addr_of!(NGX_HTTP_FEDIGUARD_MODULE_CTX) as _,
-    commands: addr_of_mut!(conf::directives::COMMANDS) as *mut _,
+    ctx: addr_of!(module::CTX) as _,
+    commands: addr_of_mut!(directives::COMMANDS) as *mut _,
     type_: NGX_HTTP_MODULE as _,
-    init_process: Some(init_process),
+    init_process: Some(module::init_process),
     ..ngx_module_t::default()
 };

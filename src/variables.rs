@@ -11,12 +11,13 @@ use nginx_sys::{
     ngx_str_t, ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE,
 };
 use ngx::core::Status;
-use ngx::http::{HttpModuleMainConf, Request};
+use ngx::http::Request;
 use ngx::ngx_string;
 
-use crate::request_ctx;
-use crate::token_check;
-use crate::Module;
+use crate::conf;
+use crate::glue::{log, var_value};
+use crate::request;
+use crate::token::check as token_check;
 
 const AGENT_CLASS: usize = 0;
 const AGENT_HOST: usize = 1;
@@ -82,9 +83,9 @@ static mut VARIABLES: [ngx_http_variable_t; 8] = [
 pub unsafe fn add(cf: *mut ngx_conf_t) -> Status {
     // SAFETY: VARIABLES is only touched here, single-threaded, at
     // configuration time.
-    if !crate::var_value::layout_ok() {
+    if !var_value::layout_ok() {
         // SAFETY: cf is the configuration being parsed.
-        crate::log::write(
+        log::write(
             unsafe { (*cf).log },
             nginx_sys::NGX_LOG_EMERG as usize,
             "fediguard: this platform lays out nginx variable values differently \
@@ -112,37 +113,32 @@ unsafe extern "C" fn get(
     // SAFETY: nginx calls variable handlers with a live request and a value
     // to fill in.
     let (r, v) = unsafe { (Request::from_ngx_http_request(r), &mut *v) };
-    let Some(ctx) = request_ctx::get(r) else {
+    let (Some(ctx), Some(mcf)) = (request::get(r), conf::main_conf(r)) else {
         return Status::NGX_ERROR.0;
     };
     if data == AGENT_CLASS || data == AGENT_HOST {
-        ctx.ensure_agent(r);
+        ctx.agent.ensure(r, &mcf.agent, mcf.metrics.stats());
     }
     if (TOKEN_CLASS..=ACCOUNT).contains(&data) {
-        token_check::peek(r, ctx);
+        token_check::peek(r, &mut ctx.token, mcf.token.zone.as_ref());
     }
     if data == TOKEN_ID {
         ctx.token.ensure_id();
     }
     let token = &ctx.token;
-    let named = |class: TokenClass| {
-        if token.class == Some(class) {
-            token.name.as_bytes()
-        } else {
-            &[]
-        }
-    };
     let value: &[u8] = match data {
-        AGENT_CLASS => Module::main_conf(r)
-            .map(|m| m.classes.name(ctx.agent_class))
-            .unwrap_or("other")
+        AGENT_CLASS => mcf.agent.class_name(ctx.agent.class).as_bytes(),
+        AGENT_HOST => ctx.agent.host.as_bytes(),
+        REASON => ctx
+            .decision
+            .reason
+            .map(Reason::as_str)
+            .unwrap_or("")
             .as_bytes(),
-        AGENT_HOST => ctx.agent_host.as_bytes(),
-        REASON => ctx.reason.map(Reason::as_str).unwrap_or("").as_bytes(),
         TOKEN_CLASS => token.class.map(TokenClass::as_str).unwrap_or("").as_bytes(),
         TOKEN_ID => token.id(),
-        APP_NAME => named(TokenClass::App),
-        ACCOUNT => named(TokenClass::User),
+        APP_NAME => token.name_if(TokenClass::App),
+        ACCOUNT => token.name_if(TokenClass::User),
         LIMIT_STATUS => ctx
             .limit_status
             .map(LimitStatus::as_str)
@@ -150,6 +146,6 @@ unsafe extern "C" fn get(
             .as_bytes(),
         _ => b"",
     };
-    crate::var_value::write(v, value.as_ptr(), value.len());
+    var_value::write(v, value.as_ptr(), value.len());
     Status::NGX_OK.0
 }

@@ -8,7 +8,7 @@ use nginx_sys::{
     NGX_OK,
 };
 
-use super::{round, Phase, Sync};
+use super::sync::{Phase, Sync};
 
 /// Most bytes of replies one round may bring.
 const MAX_INPUT: usize = 16 << 20;
@@ -16,9 +16,7 @@ const MAX_INPUT: usize = 16 << 20;
 /// Opens a connection; it may still be in progress (the write event says
 /// when it is up).
 pub fn connect(s: &mut Sync) -> Result<(), String> {
-    let Some(redis) = s.mcf.redis.as_ref() else {
-        return Err("no redis configured".into());
-    };
+    let redis = s.shared.redis;
     // SAFETY: addr was resolved into the cycle's pool; the peer struct is
     // only read by ngx_event_connect_peer.
     unsafe {
@@ -141,7 +139,7 @@ fn receive(s: &mut Sync) {
                 Replies::Bad(why) => return s.fail(&format!("bad reply: {why}")),
                 Replies::Done(values) => {
                     s.input.clear();
-                    match round::apply(s, values) {
+                    match (s.on_replies)(s, values) {
                         Ok(()) => s.round_done(),
                         Err(why) => s.fail(&why),
                     }

@@ -8,34 +8,22 @@ use fediguard_core::token::TokenClass;
 use fediguard_core::verdict_cache::Cached;
 use redis::{Cmd, Value};
 
-use super::{conn, Phase, Sync};
-use crate::conf::limits::LimitTable;
-use crate::conf::MainConf;
-use crate::token_check::now_ms;
+use super::conn;
+use super::sync::{Expect, Phase, Shared, Sync};
+use crate::glue::time::now_ms;
+use crate::limit::zone::LimitTable;
 
 /// Most keys of one zone, and verdicts, sent or read in one round; the
 /// rest waits for the next.
 const MAX_PER_ROUND: usize = 5_000;
 const MAX_PULLED: usize = 1_000;
 
-/// What each reply of a round answers.
-pub enum Expect {
-    Greeting(&'static str),
-    SetSecret,
-    Secret,
-    Limit {
-        zone: usize,
-        keys: Vec<[u8; KEY_LEN]>,
-    },
-    Verdicts,
-}
-
 type Charges = Vec<(usize, Vec<([u8; KEY_LEN], u64)>)>;
 
 /// What every `sync` limit zone charged since the last round.
-fn take_charges(mcf: &MainConf) -> Charges {
+fn take_charges(sh: &Shared) -> Charges {
     let mut out = Vec::new();
-    for (i, z) in mcf.limit_zones.iter().enumerate() {
+    for (i, z) in sh.limits.zones.iter().enumerate() {
         let LimitTable::Cluster(shared) = &z.zone else {
             continue;
         };
@@ -67,9 +55,9 @@ struct Verdict {
 }
 
 /// The verdicts this host decided since the last round.
-fn take_verdicts(mcf: &MainConf, now: u64) -> Vec<Verdict> {
+fn take_verdicts(sh: &Shared, now: u64) -> Vec<Verdict> {
     let mut out = Vec::new();
-    if let Some(z) = mcf.token_zone.as_ref().filter(|z| z.sync) {
+    if let Some(z) = sh.tokens.sync_zone() {
         z.with_table(|t| {
             if t.dirty() == 0 {
                 return;
@@ -90,15 +78,14 @@ fn take_verdicts(mcf: &MainConf, now: u64) -> Vec<Verdict> {
 
 /// The secret this host proposes as the cluster's when Redis has none:
 /// its own (the cluster's already, unless Redis lost its data).
-fn own_secret(mcf: &MainConf) -> Option<[u8; 32]> {
-    for z in &mcf.limit_zones {
+fn own_secret(sh: &Shared) -> Option<[u8; 32]> {
+    for z in &sh.limits.zones {
         if let LimitTable::Cluster(shared) = &z.zone {
             return shared.with_table(|t| t.secret());
         }
     }
-    mcf.token_zone
-        .as_ref()
-        .filter(|z| z.sync)
+    sh.tokens
+        .sync_zone()
         .and_then(|z| z.with_table(|t| t.secret()))
 }
 
@@ -108,8 +95,8 @@ pub fn start(s: &mut Sync) {
     s.round_started = now;
     // Taken every round, also while Redis is away: what was charged then
     // is not sent late (the cluster's buckets have drained meanwhile).
-    let charges = take_charges(s.mcf);
-    let verdicts = take_verdicts(s.mcf, now);
+    let charges = take_charges(&s.shared);
+    let verdicts = take_verdicts(&s.shared, now);
     if s.conn.is_null() {
         if now < s.next_connect {
             s.arm(s.sync_ms());
@@ -120,9 +107,7 @@ pub fn start(s: &mut Sync) {
             return;
         }
     }
-    let Some(redis) = s.mcf.redis.as_ref() else {
-        return;
-    };
+    let redis = s.shared.redis;
     let prefix = redis.conf.prefix.as_str();
     let mut cmds: Vec<(Cmd, Expect)> = Vec::new();
     if !s.greeted {
@@ -144,7 +129,7 @@ pub fn start(s: &mut Sync) {
     // Every round: the cluster's secret (set by the first host to ask, and
     // again after Redis lost it), which also tells that Redis is there.
     let secret_key = format!("{prefix}secret");
-    if let Some(own) = own_secret(s.mcf) {
+    if let Some(own) = own_secret(&s.shared) {
         let mut c = redis::cmd("SET");
         c.arg(&secret_key).arg(hex(&own)).arg("NX");
         cmds.push((c, Expect::SetSecret));
@@ -156,14 +141,14 @@ pub fn start(s: &mut Sync) {
     // nothing to the other hosts: send nothing but the greeting.
     if s.adopted {
         for (zone, list) in &charges {
-            let Some(z) = s.mcf.limit_zones.get(*zone) else {
+            let Some(z) = s.shared.limits.zones.get(*zone) else {
                 continue;
             };
             let c = limit_script_args(prefix, &z.name, z.rate, list);
             let keys = list.iter().map(|(fp, _)| *fp).collect();
             cmds.push((c, Expect::Limit { zone: *zone, keys }));
         }
-        if let Some(z) = s.mcf.token_zone.as_ref().filter(|z| z.sync) {
+        if let Some(z) = s.shared.tokens.sync_zone() {
             let l = z.lifetimes;
             let longest = l.user.max(l.app).max(l.invalid);
             let publish: Vec<Published> = verdicts
@@ -223,21 +208,21 @@ pub fn apply(s: &mut Sync, replies: Vec<Value>) -> Result<(), String> {
                     return Err("no cluster secret".into());
                 };
                 let secret = unhex::<32>(text).ok_or("unreadable cluster secret")?;
-                adopt(s.mcf, secret);
+                adopt(&s.shared, secret);
                 s.adopted = true;
             }
             Expect::Limit { zone, keys } => {
                 let Value::Array(values) = v else {
                     return Err("unreadable limit script reply".into());
                 };
-                fold_zone(s.mcf, zone, &keys, &values, now);
+                fold_zone(&s.shared, zone, &keys, &values, now);
             }
             Expect::Verdicts => {
                 let pulled = read_pulled(&v).ok_or("unreadable verdict script reply")?;
                 if let Some(id) = pulled.last_id {
                     s.last_id = id;
                 }
-                let Some(z) = s.mcf.token_zone.as_ref() else {
+                let Some(z) = s.shared.tokens.zone.as_ref() else {
                     continue;
                 };
                 let l = z.lifetimes;
@@ -267,9 +252,9 @@ pub fn apply(s: &mut Sync, replies: Vec<Value>) -> Result<(), String> {
 
 /// Every `sync` zone takes the cluster's secret; a zone that had another
 /// one forgets its entries, whose fingerprints no other host shares.
-fn adopt(mcf: &MainConf, secret: [u8; 32]) {
+fn adopt(sh: &Shared, secret: [u8; 32]) {
     let reset = |t_secret: [u8; 32]| t_secret != secret;
-    for z in &mcf.limit_zones {
+    for z in &sh.limits.zones {
         if let LimitTable::Cluster(shared) = &z.zone {
             shared.with_table(|t| {
                 if reset(t.secret()) {
@@ -278,7 +263,7 @@ fn adopt(mcf: &MainConf, secret: [u8; 32]) {
             });
         }
     }
-    if let Some(z) = mcf.token_zone.as_ref().filter(|z| z.sync) {
+    if let Some(z) = sh.tokens.sync_zone() {
         z.with_table(|t| {
             if reset(t.secret()) {
                 t.clear(secret)
@@ -287,8 +272,8 @@ fn adopt(mcf: &MainConf, secret: [u8; 32]) {
     }
 }
 
-fn fold_zone(mcf: &MainConf, zone: usize, keys: &[[u8; KEY_LEN]], values: &[Value], now: u64) {
-    let Some(z) = mcf.limit_zones.get(zone) else {
+fn fold_zone(sh: &Shared, zone: usize, keys: &[[u8; KEY_LEN]], values: &[Value], now: u64) {
+    let Some(z) = sh.limits.zones.get(zone) else {
         return;
     };
     let LimitTable::Cluster(shared) = &z.zone else {

@@ -19,7 +19,7 @@ use nginx_sys::{
 };
 use ngx::http::Request;
 
-use crate::request_ctx::{RequestCtx, TokenPhase};
+use super::state::{TokenPhase, TokenState};
 
 pub const ACCOUNTS_PATH: &str = "/api/v1/accounts/verify_credentials";
 pub const APPS_PATH: &str = "/api/v1/apps/verify_credentials";
@@ -29,9 +29,9 @@ const USER_AGENT: &str = concat!(
     " (token verification)"
 );
 
-/// Starts the subrequest for `ctx.token.phase` (Accounts or Apps).
-pub fn start(r: &mut Request, ctx: &mut RequestCtx, prefix: &str) -> Result<(), ()> {
-    let path = match ctx.token.phase {
+/// Starts the subrequest for `ctx.phase` (Accounts or Apps).
+pub fn start(r: &mut Request, ctx: &mut TokenState, prefix: &str) -> Result<(), ()> {
+    let path = match ctx.phase {
         TokenPhase::Accounts => ACCOUNTS_PATH,
         TokenPhase::Apps => APPS_PATH,
         _ => return Err(()),
@@ -48,7 +48,7 @@ pub fn start(r: &mut Request, ctx: &mut RequestCtx, prefix: &str) -> Result<(), 
             .as_mut()
             .ok_or(())?;
         psr.handler = Some(done);
-        psr.data = (ctx as *mut RequestCtx).cast();
+        psr.data = (ctx as *mut TokenState).cast();
         let mut sr: *mut ngx_http_request_t = ptr::null_mut();
         let rc = ngx_http_subrequest(
             raw_r,
@@ -62,7 +62,7 @@ pub fn start(r: &mut Request, ctx: &mut RequestCtx, prefix: &str) -> Result<(), 
             return Err(());
         }
         (*sr).request_body = ptr::null_mut();
-        set_headers(sr, ctx.token.raw.as_bytes()).ok_or(())?;
+        set_headers(sr, ctx.raw.as_bytes()).ok_or(())?;
     }
     Ok(())
 }
@@ -73,7 +73,7 @@ unsafe extern "C" fn done(
     data: *mut c_void,
     rc: ngx_int_t,
 ) -> ngx_int_t {
-    let (Some(sr_ref), Some(ctx)) = (sr.as_ref(), data.cast::<RequestCtx>().as_mut()) else {
+    let (Some(sr_ref), Some(ctx)) = (sr.as_ref(), data.cast::<TokenState>().as_mut()) else {
         return rc;
     };
     // NGX_ERROR: the subrequest failed (too big an answer, no memory): no
@@ -94,9 +94,9 @@ unsafe extern "C" fn done(
         },
         _ => ngx_str_t::default(),
     };
-    let answer = match ctx.token.phase {
-        TokenPhase::Accounts => &mut ctx.token.accounts,
-        TokenPhase::Apps => &mut ctx.token.apps,
+    let answer = match ctx.phase {
+        TokenPhase::Accounts => &mut ctx.accounts,
+        TokenPhase::Apps => &mut ctx.apps,
         _ => return rc,
     };
     answer.done = true;

@@ -8,12 +8,16 @@ use fediguard_core::token::{after_accounts, after_apps, find_token_unchecked, we
 use fediguard_core::token::{Answer, Presented, Step};
 use fediguard_core::token::{TokenClass, Verdict};
 use fediguard_core::verdict_cache::{Cached, Lookup};
-use nginx_sys::{ngx_current_msec, ngx_str_t};
 use ngx::http::Request;
 
-use crate::request_ctx::{RequestCtx, TokenPhase};
-use crate::token_zone::TokenZone;
-use crate::verify;
+use super::state::{TokenPhase, TokenState};
+use super::verify;
+use super::zone::TokenZone;
+use crate::glue::pool::copy as pool_copy;
+use crate::glue::rerun::rerun_after;
+use crate::glue::time::now_ms;
+use crate::metrics::count;
+use crate::metrics::zone::StatsConf;
 
 /// How long a verification may run before other requests presume it lost
 /// and verify themselves; keep the verify location's proxy timeouts below.
@@ -28,18 +32,19 @@ pub enum Progress {
     Error,
 }
 
-pub fn now_ms() -> u64 {
-    // SAFETY: nginx updates this word in the worker's own thread.
-    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(ngx_current_msec)) as u64 }
-}
-
 /// Moves the request's token classification forward.
-pub fn advance(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &str) -> Progress {
-    match ctx.token.phase {
+pub fn advance(
+    r: &mut Request,
+    ctx: &mut TokenState,
+    zone: &TokenZone,
+    prefix: &str,
+    stats: Option<&StatsConf>,
+) -> Progress {
+    match ctx.phase {
         TokenPhase::Done => Progress::Classified,
-        TokenPhase::Start => start(r, ctx, zone, prefix),
+        TokenPhase::Start => start(r, ctx, zone, prefix, stats),
         TokenPhase::Waiting => {
-            let fp = ctx.token.fingerprint();
+            let fp = ctx.fingerprint();
             let now = now_ms();
             let seen = zone.with_table(|t| {
                 let l = t.lookup(&fp, now);
@@ -50,14 +55,14 @@ pub fn advance(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: 
             });
             match seen {
                 Some(Lookup::Hit(c)) => adopt(r, ctx, &c),
-                Some(Lookup::Pending) if now < ctx.token.wait_until => wait(r, ctx),
+                Some(Lookup::Pending) if now < ctx.wait_until => wait(r),
                 // The verifier's verdict was lost (or it never came): verify.
-                Some(Lookup::Miss) => verify_now(r, ctx, zone, prefix),
+                Some(Lookup::Miss) => verify_now(r, ctx, zone, prefix, stats),
                 _ => classified(ctx, TokenClass::Unknown),
             }
         }
         TokenPhase::Accounts => {
-            let a = ctx.token.accounts;
+            let a = ctx.accounts;
             if !a.done {
                 return Progress::Again;
             }
@@ -73,21 +78,21 @@ pub fn advance(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: 
                         // endpoint (it answers 200 for user tokens too).
                         Step::AskApps => unknown(),
                     };
-                    finish(r, ctx, zone, v)
+                    finish(r, ctx, zone, v, stats)
                 }
                 // A definite refusal: ask whether the token is an app's.
                 400..=499 => {
-                    ctx.token.phase = TokenPhase::Apps;
+                    ctx.phase = TokenPhase::Apps;
                     match verify::start(r, ctx, prefix) {
                         Ok(()) => Progress::Again,
-                        Err(()) => finish(r, ctx, zone, unknown()),
+                        Err(()) => finish(r, ctx, zone, unknown(), stats),
                     }
                 }
-                _ => finish(r, ctx, zone, unknown()),
+                _ => finish(r, ctx, zone, unknown(), stats),
             }
         }
         TokenPhase::Apps => {
-            let (a, b) = (ctx.token.accounts, ctx.token.apps);
+            let (a, b) = (ctx.accounts, ctx.apps);
             if !b.done {
                 return Progress::Again;
             }
@@ -101,7 +106,7 @@ pub fn advance(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: 
                     body: b.body.as_bytes(),
                 },
             );
-            finish(r, ctx, zone, v)
+            finish(r, ctx, zone, v, stats)
         }
     }
 }
@@ -114,15 +119,21 @@ fn unknown() -> Verdict {
     }
 }
 
-fn classified(ctx: &mut RequestCtx, class: TokenClass) -> Progress {
-    ctx.token.class = Some(class);
-    ctx.token.phase = TokenPhase::Done;
+fn classified(ctx: &mut TokenState, class: TokenClass) -> Progress {
+    ctx.class = Some(class);
+    ctx.phase = TokenPhase::Done;
     Progress::Classified
 }
 
 /// Reads the token where Mastodon reads it from and finds what the zone
 /// knows of it.
-fn start(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &str) -> Progress {
+fn start(
+    r: &mut Request,
+    ctx: &mut TokenState,
+    zone: &TokenZone,
+    prefix: &str,
+    stats: Option<&StatsConf>,
+) -> Progress {
     let token = match presented(r) {
         Presented::None => return classified(ctx, TokenClass::None),
         Presented::Malformed(_) => return classified(ctx, TokenClass::Malformed),
@@ -146,21 +157,21 @@ fn start(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &str) 
         Some(None) => return classified(ctx, TokenClass::Malformed),
         None => return classified(ctx, TokenClass::Unknown),
     };
-    ctx.token.set_fingerprint(fp);
+    ctx.set_fingerprint(fp);
     match lookup {
         Lookup::Hit(c) => adopt(r, ctx, &c),
         Lookup::Pending => {
-            crate::count::verification_coalesced(r);
-            ctx.token.wait_until = now + PENDING_MS;
-            ctx.token.phase = TokenPhase::Waiting;
-            wait(r, ctx)
+            count::verification_coalesced(stats);
+            ctx.wait_until = now + PENDING_MS;
+            ctx.phase = TokenPhase::Waiting;
+            wait(r)
         }
         Lookup::Miss => {
             let Some(raw) = pool_copy(r, &token) else {
                 return Progress::Error;
             };
-            ctx.token.raw = raw;
-            verify_now(r, ctx, zone, prefix)
+            ctx.raw = raw;
+            verify_now(r, ctx, zone, prefix, stats)
         }
     }
 }
@@ -168,17 +179,17 @@ fn start(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &str) 
 /// What can be told of the token without a round trip, for variables read
 /// where the token is not checked (or before the access phase): `none`,
 /// `malformed`, or a verdict already in the zone. Starts nothing.
-pub fn peek(r: &mut Request, ctx: &mut RequestCtx) {
-    if ctx.token.phase != TokenPhase::Start || ctx.token.peeked {
+pub fn peek(r: &mut Request, ctx: &mut TokenState, zone: Option<&TokenZone>) {
+    if ctx.phase != TokenPhase::Start || ctx.peeked {
         return;
     }
-    ctx.token.peeked = true;
+    ctx.peeked = true;
     let token = match presented(r) {
-        Presented::None => return ctx.token.class = Some(TokenClass::None),
-        Presented::Malformed(_) => return ctx.token.class = Some(TokenClass::Malformed),
+        Presented::None => return ctx.class = Some(TokenClass::None),
+        Presented::Malformed(_) => return ctx.class = Some(TokenClass::Malformed),
         Presented::Token(t) => t,
     };
-    let Some(zone) = crate::token_zone::zone_of(r) else {
+    let Some(zone) = zone else {
         return;
     };
     let now = now_ms();
@@ -189,14 +200,14 @@ pub fn peek(r: &mut Request, ctx: &mut RequestCtx) {
     });
     let Some((fp, lookup)) = seen else { return };
     if lookup == Lookup::Miss && !well_formed(&token) {
-        ctx.token.class = Some(TokenClass::Malformed);
+        ctx.class = Some(TokenClass::Malformed);
         return;
     }
-    ctx.token.set_fingerprint(fp);
+    ctx.set_fingerprint(fp);
     if let Lookup::Hit(c) = lookup {
-        ctx.token.class = TokenClass::from_u8(c.class);
-        ctx.token.name = pool_copy(r, c.name()).unwrap_or_default();
-        ctx.token.website = pool_copy(r, c.website()).unwrap_or_default();
+        ctx.class = TokenClass::from_u8(c.class);
+        ctx.name = pool_copy(r, c.name()).unwrap_or_default();
+        ctx.website = pool_copy(r, c.website()).unwrap_or_default();
     }
 }
 
@@ -221,8 +232,14 @@ pub fn presented(r: &Request) -> Presented<'_> {
 }
 
 /// Starts verifying; the zone already marks the token as pending.
-fn verify_now(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &str) -> Progress {
-    if ctx.token.raw.len == 0 {
+fn verify_now(
+    r: &mut Request,
+    ctx: &mut TokenState,
+    zone: &TokenZone,
+    prefix: &str,
+    stats: Option<&StatsConf>,
+) -> Progress {
+    if ctx.raw.len == 0 {
         // Waited for another request, which lost its verdict; this request
         // kept no copy of the token: read it again.
         let t = match presented(r) {
@@ -230,18 +247,18 @@ fn verify_now(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &
             _ => return classified(ctx, TokenClass::Unknown),
         };
         match pool_copy(r, &t) {
-            Some(raw) => ctx.token.raw = raw,
+            Some(raw) => ctx.raw = raw,
             None => return Progress::Error,
         }
     }
-    ctx.token.phase = TokenPhase::Accounts;
+    ctx.phase = TokenPhase::Accounts;
     match verify::start(r, ctx, prefix) {
         Ok(()) => {
-            crate::count::verification_started(r);
+            count::verification_started(stats);
             Progress::Again
         }
         Err(()) => {
-            let fp = ctx.token.fingerprint();
+            let fp = ctx.fingerprint();
             zone.with_table(|t| t.forget(&fp));
             classified(ctx, TokenClass::Unknown)
         }
@@ -249,7 +266,13 @@ fn verify_now(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, prefix: &
 }
 
 /// Stores a fresh verdict for every worker and takes it for this request.
-fn finish(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, v: Verdict) -> Progress {
+fn finish(
+    r: &mut Request,
+    ctx: &mut TokenState,
+    zone: &TokenZone,
+    v: Verdict,
+    stats: Option<&StatsConf>,
+) -> Progress {
     let l = zone.lifetimes;
     let ttl = match v.class {
         TokenClass::User => l.user,
@@ -257,11 +280,11 @@ fn finish(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, v: Verdict) -
         TokenClass::Invalid => l.invalid,
         _ => l.unknown,
     };
-    crate::count::verification_outcome(r, v.class);
-    let fp = ctx.token.fingerprint();
+    count::verification_outcome(stats, v.class);
+    let fp = ctx.fingerprint();
     // A token fediguard saw granted keeps counting for its app after its
     // verdict expired and was verified again.
-    let app = match (v.class, crate::count::conf(r)) {
+    let app = match (v.class, stats) {
         (TokenClass::App, Some(stats)) => {
             stats.with_lock(|z| z.find_token(&fp)).unwrap_or_default()
         }
@@ -283,33 +306,17 @@ fn finish(r: &mut Request, ctx: &mut RequestCtx, zone: &TokenZone, v: Verdict) -
 }
 
 /// Takes a cached verdict for this request.
-fn adopt(r: &mut Request, ctx: &mut RequestCtx, c: &Cached) -> Progress {
+fn adopt(r: &mut Request, ctx: &mut TokenState, c: &Cached) -> Progress {
     let class = TokenClass::from_u8(c.class).unwrap_or(TokenClass::Unknown);
-    ctx.token.name = pool_copy(r, c.name()).unwrap_or_default();
-    ctx.token.website = pool_copy(r, c.website()).unwrap_or_default();
-    ctx.token.app = c.app();
+    ctx.name = pool_copy(r, c.name()).unwrap_or_default();
+    ctx.website = pool_copy(r, c.website()).unwrap_or_default();
+    ctx.app = c.app();
     classified(ctx, class)
 }
 
-fn pool_copy(r: &Request, bytes: &[u8]) -> Option<ngx_str_t> {
-    if bytes.is_empty() {
-        return Some(ngx_str_t::default());
-    }
-    let p = r.pool().alloc_unaligned(bytes.len()).cast::<u8>();
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: p has room for bytes.len() bytes.
-    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
-    Some(ngx_str_t {
-        len: bytes.len(),
-        data: p,
-    })
-}
-
 /// Waits (without blocking the worker) for another request's verdict.
-fn wait(r: &mut Request, _ctx: &mut RequestCtx) -> Progress {
-    if crate::delay::rerun_after(r, POLL_MS) {
+fn wait(r: &mut Request) -> Progress {
+    if rerun_after(r, POLL_MS) {
         Progress::Again
     } else {
         Progress::Error

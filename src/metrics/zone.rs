@@ -16,6 +16,8 @@ use nginx_sys::{
 };
 use ngx::core::Status;
 
+use crate::glue::zone::{log_zone, register};
+
 /// Smallest stats zone: the counters take about 25 KB.
 pub const MIN_STATS_ZONE: usize = 64 * 1024;
 
@@ -24,7 +26,6 @@ pub const NO_SLOT: u16 = u16::MAX;
 
 #[derive(Debug)]
 pub struct StatsConf {
-    pub name: String,
     shm_zone: *mut ngx_shm_zone_t,
     /// Set by MainConf::finish: the names to find slots for.
     pub class_names: Vec<String>,
@@ -43,10 +44,9 @@ impl StatsConf {
     /// # Safety
     /// `cf` is the configuration being parsed.
     pub unsafe fn add(cf: *mut ngx_conf_t, name: &str, size: usize) -> Result<Box<Self>, String> {
-        let shm_zone = crate::zone::register(cf, name, size, MIN_STATS_ZONE)?;
+        let shm_zone = register(cf, name, size, MIN_STATS_ZONE)?;
         let z = &mut *shm_zone;
         let mut conf = Box::new(StatsConf {
-            name: name.to_string(),
             shm_zone,
             class_names: Vec::new(),
             limit_names: Vec::new(),
@@ -85,18 +85,6 @@ impl StatsConf {
             Some(out)
         }
     }
-}
-
-/// Logs `fediguard: zone "name" msg` on the zone's log.
-pub(crate) fn log_zone(z: &ngx_shm_zone_t, level: u32, msg: &str) {
-    crate::log::write(
-        z.shm.log,
-        level as usize,
-        &format!(
-            "fediguard: zone \"{}\" {msg}",
-            String::from_utf8_lossy(z.shm.name.as_bytes())
-        ),
-    );
 }
 
 /// Lays out a new zone or takes over the previous cycle's, then finds the

@@ -1,12 +1,16 @@
 //! `fediguard_redis`: where cluster mode keeps its shared state.
 
-use core::ffi::{c_char, c_void};
-
 use fediguard_core::cluster::{parse_redis, RedisConf};
-use nginx_sys::{ngx_addr_t, ngx_command_t, ngx_conf_t, ngx_parse_url, ngx_str_t, ngx_url_t};
+use nginx_sys::{ngx_addr_t, ngx_conf_t, ngx_parse_url, ngx_str_t, ngx_url_t};
 
-use super::directives::with_main;
-use crate::log::ConfPlace;
+use crate::glue::directive::Directive;
+
+/// `http`-level.
+#[derive(Debug, Default)]
+pub struct ClusterMain {
+    /// `fediguard_redis`.
+    pub redis: Option<RedisTarget>,
+}
 
 /// The Redis server, resolved when the configuration is read (as nginx
 /// resolves `proxy_pass` hosts): sync rounds never wait for DNS.
@@ -17,37 +21,25 @@ pub struct RedisTarget {
     pub addr: *mut ngx_addr_t,
     /// `host:port`, for log lines (never the password).
     pub name: String,
-    pub place: ConfPlace,
 }
 
-pub unsafe extern "C" fn set_redis(
-    cf: *mut ngx_conf_t,
-    _cmd: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    let place = ConfPlace::of(cf);
-    with_main(cf, conf, |mcf, a| {
-        let d = "\"fediguard_redis\"";
-        if mcf.redis.is_some() {
-            return Err(format!("{d} directive is duplicate"));
-        }
-        let conf = parse_redis(a).map_err(|e| format!("{d}: {e}"))?;
-        let host = if conf.host.contains(':') {
-            format!("[{}]", conf.host)
-        } else {
-            conf.host.clone()
-        };
-        let name = format!("{host}:{}", conf.port);
-        // SAFETY: cf is the configuration being parsed.
-        let addr = unsafe { resolve(cf, &name) }.map_err(|e| format!("{d}: {e}"))?;
-        mcf.redis = Some(RedisTarget {
-            conf,
-            addr,
-            name,
-            place,
-        });
-        Ok(())
-    })
+/// `fediguard_redis url [prefix=] [sync=] [timeout=];` (http)
+pub fn set_redis(dir: &Directive, main: &mut ClusterMain) -> Result<(), String> {
+    let d = "\"fediguard_redis\"";
+    if main.redis.is_some() {
+        return Err(format!("{d} directive is duplicate"));
+    }
+    let conf = parse_redis(&dir.args).map_err(|e| format!("{d}: {e}"))?;
+    let host = if conf.host.contains(':') {
+        format!("[{}]", conf.host)
+    } else {
+        conf.host.clone()
+    };
+    let name = format!("{host}:{}", conf.port);
+    // SAFETY: dir.cf is the configuration being parsed.
+    let addr = unsafe { resolve(dir.cf, &name) }.map_err(|e| format!("{d}: {e}"))?;
+    main.redis = Some(RedisTarget { conf, addr, name });
+    Ok(())
 }
 
 /// `host:port` to its first address, with nginx's own parser and resolver.

@@ -1,4 +1,4 @@
-//! `fediguard_metrics`: the content handler that shows the counters,
+//! `fediguard_metrics`: the page that shows the counters,
 //! Prometheus text by default, JSON with `?format=json` (with the recent
 //! apps). Only GET and HEAD.
 
@@ -13,11 +13,10 @@ use nginx_sys::{
     ngx_http_send_header, ngx_int_t, NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_INTERNAL_SERVER_ERROR,
     NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK, NGX_OK,
 };
-use ngx::http::{HttpModuleMainConf, Request};
+use ngx::http::Request;
 
-use crate::conf::MainConf;
-use crate::stats_zone::NO_SLOT;
-use crate::Module;
+use super::count::{LIMIT_DELAYED, LIMIT_PASSED, LIMIT_REJECTED};
+use super::zone::{StatsConf, NO_SLOT};
 
 const TOKEN_CLASSES: [TokenClass; 6] = [
     TokenClass::None,
@@ -34,20 +33,28 @@ const OUTCOMES: [TokenClass; 4] = [
     TokenClass::Unknown,
 ];
 
-pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
-    let req = Request::from_ngx_http_request(r);
+/// What the page shows of the other capabilities, read by the caller.
+pub struct Sources<'a> {
+    /// Agent class names, by class id.
+    pub classes: Vec<String>,
+    pub verdict_cache: Option<CacheStats>,
+    /// Each limit zone's name and (keys, capacity, evictions).
+    pub limit_zones: Vec<(&'a str, (u64, u64, u64))>,
+}
+
+/// Answers a `fediguard_metrics` request.
+pub fn serve(req: &mut Request, stats: Option<&StatsConf>, sources: &Sources) -> ngx_int_t {
     let method = req.as_ref().method;
     if method != NGX_HTTP_GET as usize && method != NGX_HTTP_HEAD as usize {
         return NGX_HTTP_NOT_ALLOWED as ngx_int_t;
     }
-    let rc = ngx_http_discard_request_body(r);
+    let raw: *mut ngx_http_request_t = (req as *mut Request).cast();
+    // SAFETY: a live request, in its content phase.
+    let rc = unsafe { ngx_http_discard_request_body(raw) };
     if rc != NGX_OK as ngx_int_t {
         return rc;
     }
-    let Some(mcf) = Module::main_conf(req) else {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
-    };
-    let snap = snapshot(mcf);
+    let snap = snapshot(stats, sources);
     let (body, ctype) = if wants_json(req.as_ref().args.as_bytes()) {
         (json(&snap), "application/json")
     } else {
@@ -60,9 +67,8 @@ pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
 }
 
 /// Every number, read now.
-fn snapshot(mcf: &MainConf) -> Snapshot {
+fn snapshot(stats: Option<&StatsConf>, sources: &Sources) -> Snapshot {
     let mut s = Snapshot::default();
-    let stats = mcf.stats.as_deref();
     let zone = stats.and_then(|c| c.zone());
     let counters = zone.as_ref().map(|z| z.counters());
     let get = |f: &dyn Fn(&fediguard_core::stats::Counters) -> u64| counters.map_or(0, f);
@@ -82,14 +88,11 @@ fn snapshot(mcf: &MainConf) -> Snapshot {
         }
     };
     let class_slots = stats.map_or(&[][..], |c| &c.class_slots[..]);
-    s.agent_classes = (0..mcf.classes.len())
-        .map(|i| {
-            let name = mcf
-                .classes
-                .name(fediguard_core::agent::ClassId(i as u16))
-                .to_string();
-            (name, slot_value(class_slots, i, 0))
-        })
+    s.agent_classes = sources
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.clone(), slot_value(class_slots, i, 0)))
         .collect();
     s.token_classes = TOKEN_CLASSES
         .iter()
@@ -109,34 +112,20 @@ fn snapshot(mcf: &MainConf) -> Snapshot {
             (c.as_str(), n)
         })
         .collect();
-    s.verdict_cache = mcf.token_zone.as_ref().and_then(|z| {
-        z.with_table(|t| {
-            let st = t.stats();
-            CacheStats {
-                hits: st.hits,
-                misses: st.misses,
-                evictions: st.evictions,
-                entries: t.len() as u64,
-                capacity: t.capacity() as u64,
-            }
-        })
-    });
+    s.verdict_cache = sources.verdict_cache.clone();
     let limit_slots = stats.map_or(&[][..], |c| &c.limit_slots[..]);
-    s.limit_zones = mcf
+    s.limit_zones = sources
         .limit_zones
         .iter()
         .enumerate()
-        .map(|(i, lz)| {
-            let (nodes, capacity, evictions) = lz.occupancy().unwrap_or_default();
-            LimitStats {
-                zone: lz.name.clone(),
-                passed: slot_value(limit_slots, i, crate::count::LIMIT_PASSED),
-                delayed: slot_value(limit_slots, i, crate::count::LIMIT_DELAYED),
-                rejected: slot_value(limit_slots, i, crate::count::LIMIT_REJECTED),
-                nodes,
-                capacity,
-                evictions,
-            }
+        .map(|(i, &(name, (nodes, capacity, evictions)))| LimitStats {
+            zone: name.to_string(),
+            passed: slot_value(limit_slots, i, LIMIT_PASSED),
+            delayed: slot_value(limit_slots, i, LIMIT_DELAYED),
+            rejected: slot_value(limit_slots, i, LIMIT_REJECTED),
+            nodes,
+            capacity,
+            evictions,
         })
         .collect();
     s.app_registrations = get(&|c| c.app_registrations.load(Relaxed));

@@ -7,34 +7,35 @@
 //! limit is exact across workers.
 
 use fediguard_core::limit::{
-    charge, charge_after, delay_ms, drained_at, parse_cost, retry_after_secs, Limit, Outcome,
+    charge, delay_ms, drained_at, parse_cost, retry_after_secs, Limit, Outcome,
 };
 use nginx_sys::ngx_http_request_t;
-use ngx::http::{HttpModuleMainConf, Request};
+use ngx::http::Request;
 
-use crate::conf::limits::{Cost, LimitRef, LimitZone};
-use crate::conf::{LocConf, MainConf};
-use crate::count;
-use crate::token_check::now_ms;
-use crate::Module;
+use super::conf::{Cost, LimitMain, LimitRef, MAX_LIMITS};
+use super::zone::LimitZone;
+use crate::glue::time::now_ms;
+use crate::glue::var_value;
+use crate::metrics::count;
+use crate::metrics::zone::StatsConf;
 
 pub enum Decision {
     Pass,
     Delay(u64),
     Reject {
-        /// Index into `MainConf::limit_zones`.
+        /// Index into `LimitMain::zones`.
         zone: usize,
         limit: Limit,
         excess: u64,
     },
 }
 
-struct Item<'a> {
+pub(super) struct Item<'a> {
     index: usize,
-    zone: &'a LimitZone,
-    limit: Limit,
-    key: &'a [u8],
-    cost: u64,
+    pub zone: &'a LimitZone,
+    pub limit: Limit,
+    pub key: &'a [u8],
+    pub cost: u64,
 }
 
 fn cost_of(r: &Request, cost: Cost, default: u64) -> u64 {
@@ -48,16 +49,12 @@ fn cost_of(r: &Request, cost: Cost, default: u64) -> u64 {
     }
 }
 
-/// Most limits on one location (checked at configuration time), so that
-/// the request path allocates nothing.
-pub const MAX_LIMITS: usize = 16;
-
-type Items<'a> = ([Option<Item<'a>>; MAX_LIMITS], usize);
+pub(super) type Items<'a> = ([Option<Item<'a>>; MAX_LIMITS], usize);
 
 /// The limits that apply: those whose key is not empty.
-fn items<'a>(
+pub(super) fn items<'a>(
     r: &'a Request,
-    mcf: &'a MainConf,
+    mcf: &'a LimitMain,
     limits: &[LimitRef],
     default_cost: u64,
 ) -> Items<'a> {
@@ -78,7 +75,7 @@ fn key_of<'a>(r: &'a Request, zone: &LimitZone) -> Option<&'a [u8]> {
         // SAFETY: index came from ngx_http_get_variable_index for this
         // cycle; the value lives in the request's pool.
         let v = unsafe { nginx_sys::ngx_http_get_flushed_variable(raw, index).as_ref()? };
-        return Some(crate::var_value::read(v).unwrap_or(&[]));
+        return Some(var_value::read(v).unwrap_or(&[]));
     }
     // SAFETY: the key was compiled into the cycle's pool.
     let cv = unsafe { zone.key.as_ref()? };
@@ -100,11 +97,11 @@ fn one(it: &Item, now: u64, account: bool) -> Option<Outcome> {
 /// One limit's item, when its key is not empty.
 fn item<'a>(
     r: &'a Request,
-    mcf: &'a MainConf,
+    mcf: &'a LimitMain,
     l: &LimitRef,
     default_cost: u64,
 ) -> Option<Item<'a>> {
-    let zone = mcf.limit_zones.get(l.zone)?;
+    let zone = mcf.zones.get(l.zone)?;
     let key = key_of(r, zone)?;
     if key.is_empty() {
         return None;
@@ -118,7 +115,12 @@ fn item<'a>(
     })
 }
 
-pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
+pub fn check(
+    r: &Request,
+    mcf: &LimitMain,
+    limits: &[LimitRef],
+    stats: Option<&StatsConf>,
+) -> Decision {
     // The usual case, one limit: checked and charged in one step.
     if let [l] = limits {
         let Some(it) = item(r, mcf, l, 1000) else {
@@ -141,7 +143,7 @@ pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
             Decision::Delay(_) => count::LIMIT_DELAYED,
             Decision::Reject { .. } => count::LIMIT_REJECTED,
         };
-        count::limit(r, it.index, outcome);
+        count::limit(stats, it.index, outcome);
         return d;
     }
     let (slots, n) = items(r, mcf, limits, 1000);
@@ -157,7 +159,7 @@ pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
         let Some(it) = it else { continue };
         match one(it, now, i == last) {
             Some(Outcome::Reject { excess }) => {
-                count::limit(r, it.index, count::LIMIT_REJECTED);
+                count::limit(stats, it.index, count::LIMIT_REJECTED);
                 return Decision::Reject {
                     zone: it.index,
                     limit: it.limit,
@@ -183,7 +185,7 @@ pub fn check(r: &Request, mcf: &MainConf, limits: &[LimitRef]) -> Decision {
         } else {
             count::LIMIT_PASSED
         };
-        count::limit(r, it.index, outcome);
+        count::limit(stats, it.index, outcome);
         delay = delay.max(d);
     }
     if delay > 0 {
@@ -208,25 +210,4 @@ pub fn add_reject_headers(r: &mut Request, zone: &LimitZone, limit: &Limit, exce
         &format!("\"{}\";q={quota};w={window}", zone.name),
     );
     r.add_header_out("RateLimit", &format!("\"{}\";r=0;t={retry}", zone.name));
-}
-
-/// Log phase: `fediguard_limit_after` charges, from the finished request.
-pub fn after(r: &Request, lcf: &LocConf) {
-    if lcf.limits_after().is_empty() {
-        return;
-    }
-    let Some(mcf) = Module::main_conf(r) else {
-        return;
-    };
-    let now = now_ms();
-    let (slots, n) = items(r, mcf, lcf.limits_after(), 0);
-    for it in slots[..n].iter().flatten() {
-        if it.cost == 0 {
-            continue;
-        }
-        it.zone.update(it.key, now, it.cost, |current| {
-            let b = charge_after(&it.limit, current, now, it.cost);
-            (Some((b, drained_at(&it.limit, &b))), ())
-        });
-    }
 }

@@ -16,8 +16,6 @@ use nginx_sys::{
 };
 use ngx::core::Status;
 
-use crate::stats_zone::log_zone;
-
 /// Smallest zone: a few slab pages plus a useful table.
 pub const MIN_ZONE: usize = 32 * 1024;
 
@@ -42,12 +40,7 @@ pub unsafe fn register(
     let Some(mut zone_name) = ngx_str_t::from_bytes((*cf).pool, name.as_bytes()) else {
         return Err("out of memory".into());
     };
-    let shm_zone = ngx_shared_memory_add(
-        cf,
-        &mut zone_name,
-        size,
-        ptr::addr_of_mut!(crate::ngx_http_fediguard_module).cast(),
-    );
+    let shm_zone = ngx_shared_memory_add(cf, &mut zone_name, size, super::module::module().cast());
     let Some(z) = shm_zone.as_mut() else {
         return Err("cannot add shared memory zone".into());
     };
@@ -170,4 +163,16 @@ unsafe extern "C" fn init_zone<V: Copy>(
     (*pool).data = mem;
     z.data = mem;
     Status::NGX_OK.0
+}
+
+/// Logs `fediguard: zone "name" msg` on the zone's log.
+pub fn log_zone(z: &ngx_shm_zone_t, level: u32, msg: &str) {
+    super::log::write(
+        z.shm.log,
+        level as usize,
+        &format!(
+            "fediguard: zone \"{}\" {msg}",
+            String::from_utf8_lossy(z.shm.name.as_bytes())
+        ),
+    );
 }

@@ -7,8 +7,6 @@
 //! answer that is too long, in a file, compressed, truncated or not the
 //! JSON expected is simply not recorded.
 
-mod record;
-
 use core::ptr;
 
 use fediguard_core::watch::MAX_ANSWER;
@@ -16,13 +14,24 @@ use nginx_sys::{
     ngx_chain_t, ngx_http_output_body_filter_pt, ngx_http_output_header_filter_pt,
     ngx_http_request_t, ngx_int_t, NGX_ERROR, NGX_HTTP_POST,
 };
-use ngx::http::{HttpModuleLocationConf, Request};
+use ngx::http::Request;
 
-use crate::request_ctx;
-use crate::Module;
+use super::record::{self, Sinks};
 
 static mut NEXT_HEADER: ngx_http_output_header_filter_pt = None;
 static mut NEXT_BODY: ngx_http_output_body_filter_pt = None;
+static mut HOOKS: Option<Hooks> = None;
+
+/// What the filters need of a request, found by the module's entry (which
+/// knows the configuration and the request context).
+#[derive(Clone, Copy)]
+pub struct Hooks {
+    /// Where the answer's record goes, when the request's location
+    /// watches; None elsewhere.
+    pub watched: fn(&Request) -> Option<Sinks<'static>>,
+    /// The request's watch state, created on demand when `create`.
+    pub state: fn(&Request, bool) -> Option<&'static mut Watch>,
+}
 
 /// The copy of a watched answer, in the request's pool.
 #[derive(Clone, Copy, Debug)]
@@ -49,21 +58,25 @@ impl Default for Watch {
 ///
 /// # Safety
 /// Called once per configuration, single-threaded.
-pub unsafe fn install() {
+pub unsafe fn install(hooks: Hooks) {
+    HOOKS = Some(hooks);
     NEXT_HEADER = nginx_sys::ngx_http_top_header_filter;
     nginx_sys::ngx_http_top_header_filter = Some(header_filter);
     NEXT_BODY = nginx_sys::ngx_http_top_body_filter;
     nginx_sys::ngx_http_top_body_filter = Some(body_filter);
 }
 
-fn watched(r: &Request) -> bool {
-    Module::location_conf(r).is_some_and(|l| l.app_watch == Some(true))
+fn hooks() -> Option<Hooks> {
+    // SAFETY: written once per configuration before any request.
+    unsafe { *core::ptr::addr_of!(HOOKS) }
 }
 
 unsafe extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
     let req = Request::from_ngx_http_request(r);
-    if req.is_main() && watched(req) {
-        start(req);
+    if let Some(h) = hooks().filter(|_| req.is_main()) {
+        if (h.watched)(req).is_some() {
+            start(req, h);
+        }
     }
     match NEXT_HEADER {
         Some(next) => next(r),
@@ -72,7 +85,7 @@ unsafe extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
 }
 
 /// Decides from the status and headers whether to copy the answer.
-fn start(r: &Request) {
+fn start(r: &Request, hooks: Hooks) {
     let raw = r.as_ref();
     let h = &raw.headers_out;
     if raw.method != NGX_HTTP_POST as usize
@@ -88,7 +101,7 @@ fn start(r: &Request) {
             return;
         }
     }
-    let Some(ctx) = request_ctx::get(r) else {
+    let Some(watch) = (hooks.state)(r, true) else {
         return;
     };
     let cap = if h.content_length_n >= 0 {
@@ -100,7 +113,7 @@ fn start(r: &Request) {
     if data.is_null() {
         return;
     }
-    ctx.watch = Watch {
+    *watch = Watch {
         active: true,
         data,
         len: 0,
@@ -111,23 +124,25 @@ fn start(r: &Request) {
 unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_chain_t) -> ngx_int_t {
     let req = Request::from_ngx_http_request(r);
     let mut done = false;
-    let mut ctx = None;
-    if !chain.is_null() && req.is_main() && watched(req) {
-        if let Some(c) = request_ctx::find(req).filter(|c| c.watch.active) {
-            done = copy(req, &mut c.watch, chain);
-            ctx = Some(c);
+    let mut watching = None;
+    if let Some(h) = hooks().filter(|_| !chain.is_null() && req.is_main()) {
+        if let Some(sinks) = (h.watched)(req) {
+            if let Some(w) = (h.state)(req, false).filter(|w| w.active) {
+                done = copy(req, w, chain);
+                watching = Some((w, sinks));
+            }
         }
     }
     let rc = match NEXT_BODY {
         Some(next) => next(r, chain),
         None => NGX_ERROR as ngx_int_t,
     };
-    if let Some(c) = ctx {
+    if let Some((w, sinks)) = watching {
         if done {
-            c.watch.active = false;
-            if c.watch.len > 0 && !c.watch.data.is_null() {
-                let body = core::slice::from_raw_parts_mut(c.watch.data, c.watch.len);
-                record::answer(req, body);
+            w.active = false;
+            if w.len > 0 && !w.data.is_null() {
+                let body = core::slice::from_raw_parts_mut(w.data, w.len);
+                record::answer(req, body, &sinks);
                 // The copy may hold a token: wipe it.
                 body.fill(0);
             }

@@ -1,11 +1,11 @@
 //! The token verdict zone (`fediguard_token_zone`).
 
+use fediguard_core::stats::CacheStats;
 use fediguard_core::verdict_cache::{Cached, Table};
 use nginx_sys::ngx_conf_t;
-use ngx::http::HttpModuleMainConf;
 
-use crate::zone::SharedZone;
-use crate::Module;
+use crate::glue::log::ConfPlace;
+use crate::glue::zone::SharedZone;
 
 /// Verdict lifetimes per class, in milliseconds.
 #[derive(Clone, Copy, Debug)]
@@ -29,10 +29,11 @@ impl Default for Lifetimes {
 
 #[derive(Debug)]
 pub struct TokenZone {
-    pub name: String,
     pub lifetimes: Lifetimes,
     /// `sync`: verdicts are shared with the other hosts through Redis.
     pub sync: bool,
+    /// Where the zone was marked `sync`.
+    pub place: ConfPlace,
     zone: SharedZone<Cached>,
 }
 
@@ -45,11 +46,12 @@ impl TokenZone {
         size: usize,
         lifetimes: Lifetimes,
         sync: bool,
+        place: ConfPlace,
     ) -> Result<TokenZone, String> {
         Ok(TokenZone {
-            name: name.to_string(),
             lifetimes,
             sync,
+            place,
             zone: SharedZone::add(cf, name, size)?,
         })
     }
@@ -59,7 +61,18 @@ impl TokenZone {
     }
 }
 
-/// The token zone of the request's `http` block, if there is one.
-pub fn zone_of(r: &ngx::http::Request) -> Option<&'static TokenZone> {
-    Module::main_conf(r)?.token_zone.as_ref()
+/// The verdict cache's counters, for the metrics.
+impl TokenZone {
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.with_table(|t| {
+            let st = t.stats();
+            CacheStats {
+                hits: st.hits,
+                misses: st.misses,
+                evictions: st.evictions,
+                entries: t.len() as u64,
+                capacity: t.capacity() as u64,
+            }
+        })
+    }
 }

@@ -14,18 +14,26 @@ use fediguard_core::watch::{
 use nginx_sys::NGX_LOG_NOTICE;
 use ngx::http::Request;
 
-use crate::count;
-use crate::token_check::now_ms;
-use crate::token_zone;
+use crate::glue::log::write_for_request;
+use crate::glue::time::now_ms;
+use crate::metrics::zone::StatsConf;
+use crate::token::zone::TokenZone;
+
+/// Where a watched answer is recorded.
+#[derive(Clone, Copy)]
+pub struct Sinks<'a> {
+    pub token_zone: Option<&'a TokenZone>,
+    pub stats: Option<&'a StatsConf>,
+}
 
 /// Longest piece of a field quoted in a log line.
 const MAX_LOGGED: usize = 256;
 
-pub fn answer(r: &Request, body: &[u8]) {
+pub fn answer(r: &Request, body: &[u8], sinks: &Sinks) {
     if let Some(reg) = registration(body) {
-        registered(r, &reg);
+        registered(r, &reg, sinks.stats);
     } else if let Some(token) = token_answer(body) {
-        granted(r, token);
+        granted(r, token, sinks);
     }
 }
 
@@ -54,9 +62,9 @@ fn field(msg: &mut String, name: &str, value: &[u8]) {
     msg.push('"');
 }
 
-fn registered(r: &Request, reg: &Registration) {
+fn registered(r: &Request, reg: &Registration, stats: Option<&StatsConf>) {
     let (client, agent) = who(r);
-    if let Some(stats) = count::conf(r) {
+    if let Some(stats) = stats {
         let seen = Seen {
             now: unix_now(),
             client: &client,
@@ -74,7 +82,7 @@ fn registered(r: &Request, reg: &Registration) {
     field(&mut msg, "redirect_uri", reg.redirect_uri.as_bytes());
     let _ = write!(msg, " client_id={}", log_client_id(&reg.client_id));
     field(&mut msg, "agent", agent.as_bytes());
-    crate::log::write_for_request(r, NGX_LOG_NOTICE as usize, &msg);
+    write_for_request(r, NGX_LOG_NOTICE as usize, &msg);
 }
 
 /// The grant request's body, when nginx kept it in memory.
@@ -106,7 +114,7 @@ fn request_body(r: &Request) -> Option<Vec<u8>> {
     }
 }
 
-fn granted(r: &Request, mut token: String) {
+fn granted(r: &Request, mut token: String, sinks: &Sinks) {
     let raw = r.as_ref();
     // SAFETY: header pointers are NULL or headers of the request.
     let (ctype, auth) = unsafe {
@@ -127,22 +135,22 @@ fn granted(r: &Request, mut token: String) {
         b.fill(0); // it holds the client secret
     }
     if req.is_client_credentials() {
-        grant(r, &token, req.client_id.as_deref().unwrap_or(""));
+        grant(r, &token, req.client_id.as_deref().unwrap_or(""), sinks);
     }
     // SAFETY: zero bytes are valid UTF-8.
     unsafe { token.as_bytes_mut().fill(0) };
 }
 
-fn grant(r: &Request, token: &str, client_id: &str) {
+fn grant(r: &Request, token: &str, client_id: &str, sinks: &Sinks) {
     let (client, agent) = who(r);
-    let zone = token_zone::zone_of(r);
+    let zone = sinks.token_zone;
     let fp = zone
         .and_then(|z| z.with_table(|t| t.secret()))
         .map(|secret| fingerprint(&secret, token.as_bytes()));
     let mut app_name = String::new();
     let mut website = String::new();
     let mut app = Default::default();
-    if let Some(stats) = count::conf(r) {
+    if let Some(stats) = sinks.stats {
         let seen = Seen {
             now: unix_now(),
             client: &client,
@@ -186,5 +194,5 @@ fn grant(r: &Request, token: &str, client_id: &str) {
         msg.push_str(core::str::from_utf8(&token_id(&fp)).unwrap_or(""));
     }
     field(&mut msg, "agent", agent.as_bytes());
-    crate::log::write_for_request(r, NGX_LOG_NOTICE as usize, &msg);
+    write_for_request(r, NGX_LOG_NOTICE as usize, &msg);
 }

@@ -1,0 +1,173 @@
+//! `fediguard_limit_zone`, `fediguard_limit`, `fediguard_limit_after`,
+//! `fediguard_limit_status`.
+
+use fediguard_core::conf_value::{parse_status, parse_zone};
+use fediguard_core::limit::{parse_cost, parse_rate};
+use nginx_sys::ngx_conf_t;
+
+use super::conf::{Cost, LimitLoc, LimitMain, LimitRef, MAX_LIMITS};
+use super::zone::{LimitTable, LimitZone};
+use crate::glue::directive::{complex_value, once, single_variable, Directive};
+use crate::glue::zone::SharedZone;
+
+/// `fediguard_limit_zone key zone=name:size rate=rate [sync];` (http)
+pub fn set_limit_zone(dir: &Directive, main: &mut LimitMain) -> Result<(), String> {
+    let (cf, a) = (dir.cf, &dir.args);
+    let d = "\"fediguard_limit_zone\"";
+    let (mut zone, mut rate, mut sync) = (None, None, false);
+    for p in &a[1..] {
+        if *p == "sync" {
+            sync = true;
+        } else if p.starts_with("zone=") {
+            zone = Some(parse_zone(p).map_err(|e| format!("{d}: {e}"))?);
+        } else if let Some(r) = p.strip_prefix("rate=") {
+            rate = Some(parse_rate(r).map_err(|e| format!("{d}: {e}"))?);
+        } else {
+            return Err(format!("{d}: invalid parameter \"{p}\""));
+        }
+    }
+    let (Some((name, size)), Some(rate)) = (zone, rate) else {
+        return Err(format!("{d}: zone=name:size and rate= are required"));
+    };
+    if main.zones.iter().any(|z| z.name == name) {
+        return Err(format!("{d}: duplicate zone \"{name}\""));
+    }
+    // SAFETY: cf is the configuration being parsed.
+    let key = unsafe { complex_value(cf, a[0]) }.map_err(|e| format!("{d}: {e}"))?;
+    let key_var = unsafe { single_variable(cf, a[0]) };
+    let shared = if sync {
+        unsafe { SharedZone::add(cf, &name, size) }.map(LimitTable::Cluster)
+    } else {
+        unsafe { SharedZone::add(cf, &name, size) }.map(LimitTable::Local)
+    }
+    .map_err(|e| format!("{d}: {e}"))?;
+    main.zones.push(LimitZone {
+        name,
+        rate,
+        key,
+        key_var,
+        zone: shared,
+        keep_ms: 0,
+        place: dir.place.clone(),
+    });
+    Ok(())
+}
+
+/// Parses `zone=name [burst=n] [nodelay | delay=n] [cost=value]`.
+///
+/// # Safety
+/// `cf` is the configuration being parsed.
+unsafe fn parse_limit(
+    cf: *mut ngx_conf_t,
+    d: &str,
+    args: &[&str],
+    after: bool,
+) -> Result<LimitRef, String> {
+    let mut r = LimitRef {
+        zone_name: String::new(),
+        zone: 0,
+        burst: 0,
+        delay: 0,
+        cost: Cost::Fixed(1000),
+    };
+    let mut nodelay = false;
+    let mut delay = None;
+    let number = |v: &str| -> Result<u64, String> {
+        v.parse::<u32>()
+            .map(|n| n as u64 * 1000)
+            .map_err(|_| format!("{d}: invalid number \"{v}\""))
+    };
+    for p in args {
+        if let Some(z) = p.strip_prefix("zone=") {
+            r.zone_name = z.to_string();
+        } else if let (false, Some(b)) = (after, p.strip_prefix("burst=")) {
+            r.burst = number(b)?;
+        } else if let (false, Some(v)) = (after, p.strip_prefix("delay=")) {
+            delay = Some(number(v)?);
+        } else if !after && *p == "nodelay" {
+            nodelay = true;
+        } else if let Some(c) = p.strip_prefix("cost=") {
+            r.cost = if c.contains('$') {
+                Cost::Computed(complex_value(cf, c).map_err(|e| format!("{d}: {e}"))?)
+            } else {
+                Cost::Fixed(
+                    parse_cost(c.as_bytes()).ok_or_else(|| format!("{d}: invalid cost \"{c}\""))?,
+                )
+            };
+        } else {
+            return Err(format!("{d}: invalid parameter \"{p}\""));
+        }
+    }
+    if r.zone_name.is_empty() {
+        return Err(format!("{d}: zone= is required"));
+    }
+    if nodelay && delay.is_some() {
+        return Err(format!(
+            "{d}: \"nodelay\" and \"delay=\" exclude each other"
+        ));
+    }
+    r.delay = if nodelay {
+        r.burst
+    } else {
+        delay.unwrap_or(0).min(r.burst)
+    };
+    if after && matches!(r.cost, Cost::Fixed(1000)) && !args.iter().any(|p| p.starts_with("cost="))
+    {
+        return Err(format!("{d}: cost= is required"));
+    }
+    Ok(r)
+}
+
+fn add_limit(
+    dir: &Directive,
+    main: &mut LimitMain,
+    loc: &mut LimitLoc,
+    after: bool,
+) -> Result<(), String> {
+    let d = if after {
+        "\"fediguard_limit_after\""
+    } else {
+        "\"fediguard_limit\""
+    };
+    // SAFETY: dir.cf is the configuration being parsed.
+    let r = unsafe { parse_limit(dir.cf, d, &dir.args, after) }?;
+    main.refs.push((r.zone_name.clone(), dir.place.clone()));
+    let list = if after {
+        &mut loc.after
+    } else {
+        &mut loc.limits
+    };
+    let list = list.get_or_insert_with(Vec::new);
+    if list.len() >= MAX_LIMITS {
+        return Err(format!("{d}: at most {MAX_LIMITS} per location"));
+    }
+    list.push(r);
+    Ok(())
+}
+
+/// `fediguard_limit zone=name [burst=] [nodelay | delay=] [cost=];`
+pub fn set_limit(d: &Directive, main: &mut LimitMain, loc: &mut LimitLoc) -> Result<(), String> {
+    add_limit(d, main, loc, false)
+}
+
+/// `fediguard_limit_after zone=name cost=value;`
+pub fn set_limit_after(
+    d: &Directive,
+    main: &mut LimitMain,
+    loc: &mut LimitLoc,
+) -> Result<(), String> {
+    add_limit(d, main, loc, true)
+}
+
+/// `fediguard_limit_status code;`
+pub fn set_limit_status(
+    d: &Directive,
+    _main: &mut LimitMain,
+    loc: &mut LimitLoc,
+) -> Result<(), String> {
+    once(
+        &mut loc.status,
+        "fediguard_limit_status",
+        parse_status(d.args[0]),
+    )
+}
