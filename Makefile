@@ -2,7 +2,7 @@
 #
 #   make run     set up, build, start nginx with the demo config on 127.0.0.1:$(PORT)
 #   make test    set up, build, run unit and integration tests
-#   make check   rustfmt and clippy
+#   make check   rustfmt, clippy, and the layout of src/ (no import circle)
 #   make build   objs/ngx_http_fediguard_module.so and the nginx it was built for, objs/nginx
 #   make bench   benchmarks against plain nginx and nginx's own modules, and the
 #                link-preview stampede simulator (BENCHMARKS.md);
@@ -80,6 +80,8 @@ bench: deps-bench build
 check: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets $(CARGO_FEATURES) -- -D warnings
+	@command -v cargo-modules >/dev/null || $(CARGO) install cargo-modules --version 0.27.0 --locked
+	python3 tools/check-layout.py
 
 fmt:
 	$(CARGO) fmt --all

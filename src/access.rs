@@ -13,10 +13,10 @@ use ngx::http::Request;
 use crate::conf::{self, LocConf, MainConf};
 use crate::deny::deny;
 use crate::glue::rerun::rerun_after;
-use crate::limit::check::{self as limit_check, Decision};
+use crate::limit::check::{self as limit_check, pending_all, Decision, Select};
 use crate::metrics::count;
 use crate::request::{self, RequestCtx};
-use crate::token::check::{self as token_check, Progress};
+use crate::token::check::{self as token_check, Progress, Verify};
 
 pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: nginx calls phase handlers with a live request.
@@ -38,9 +38,8 @@ fn decide(r: &mut Request) -> Status {
         return Status::NGX_DECLINED;
     };
     let checks_agent = lcf.agent.checks();
-    if lcf.mode() == Mode::Off
-        || (!checks_agent && lcf.token.verify().is_none() && lcf.limit.limits().is_empty())
-    {
+    let verifies = lcf.token.verify().is_some() && mcf.token.zone.is_some();
+    if lcf.mode() == Mode::Off || (!checks_agent && !verifies && lcf.limit.limits().is_empty()) {
         return Status::NGX_DECLINED;
     }
     let Some(ctx) = request::get(r) else {
@@ -57,13 +56,26 @@ fn decide(r: &mut Request) -> Status {
             }
         }
     }
-    if let Some(status) = token_step(r, mcf, lcf, ctx) {
-        return status;
+    // The limits that need no token go first: they bound what a client
+    // can make fediguard ask the backend.
+    if verifies {
+        if let Some(status) = limit_step(r, mcf, lcf, ctx, true) {
+            return status;
+        }
+        if let Some(status) = token_step(r, mcf, lcf, ctx) {
+            return status;
+        }
     }
-    if let Some(status) = limit_step(r, mcf, lcf, ctx) {
+    if let Some(status) = limit_step(r, mcf, lcf, ctx, false) {
         return status;
     }
     Status::NGX_DECLINED
+}
+
+/// Whether a token variable was read since the last call (the limits
+/// checked before verification ask it about their keys).
+fn token_read(r: &Request) -> bool {
+    request::find(r).is_some_and(|c| core::mem::take(&mut c.token.read_early))
 }
 
 /// Token classification and `fediguard_token_require`; Some(status) ends
@@ -78,7 +90,16 @@ fn token_step(
         return None;
     };
     let stats = mcf.metrics.stats();
-    match token_check::advance(r, &mut ctx.token, zone, prefix, stats) {
+    let require = lcf.token.require();
+    let v = Verify {
+        zone,
+        prefix,
+        stats,
+        need_account: mcf.token.name_vars.account_used(),
+        // A location that refuses app tokens names the app in its log line.
+        need_app: mcf.token.name_vars.app_used() || require == Require::User,
+    };
+    match token_check::advance(r, &mut ctx.token, &v) {
         Progress::Classified => {}
         Progress::Again => return Some(Status::NGX_AGAIN),
         Progress::Error => return Some(internal_error()),
@@ -88,35 +109,65 @@ fn token_step(
         ctx.token.counted = true;
         count::token(stats, class);
     }
-    let reason = token_reason(class, lcf.token.require(), lcf.token.fail())?;
+    let reason = token_reason(class, require, lcf.token.fail())?;
     let logged = ctx.decision.logged_token;
     ctx.decision.logged_token = true;
-    deny(r, mcf, lcf, ctx, reason, logged, "")
+    let status = deny(r, mcf, lcf, ctx, reason, logged, "")?;
+    if reason == Reason::VerifyLimited {
+        r.add_header_out("Retry-After", &ctx.token.retry_secs.max(1).to_string());
+    }
+    Some(status)
 }
 
-/// `fediguard_limit`s, once per request.
+/// `fediguard_limit`s, each once per request: with `early`, those that
+/// need no token (before verification); then the others.
 fn limit_step(
     r: &mut Request,
     mcf: &MainConf,
     lcf: &LocConf,
     ctx: &mut RequestCtx,
+    early: bool,
 ) -> Option<Status> {
-    if ctx.limit_status.is_some() || lcf.limit.limits().is_empty() {
+    let limits = lcf.limit.limits();
+    if limits.is_empty() {
+        return None;
+    }
+    // The bits name this location's limits; after an internal redirect to
+    // another location, what was started is not started again.
+    let list = limits.as_ptr() as usize;
+    if ctx.limits_pending.is_some() && ctx.limits_of != list {
+        return None;
+    }
+    ctx.limits_of = list;
+    let pending = *ctx
+        .limits_pending
+        .get_or_insert_with(|| pending_all(limits));
+    if pending == 0 {
         return None;
     }
     let dry_run = lcf.mode() == Mode::DryRun;
     let stats = mcf.metrics.stats();
-    match limit_check::check(r, &mcf.limit, lcf.limit.limits(), stats) {
-        Decision::Pass => {
-            ctx.limit_status = Some(LimitStatus::Passed);
-            None
-        }
-        Decision::Delay(_) if dry_run => {
-            ctx.limit_status = Some(LimitStatus::DelayedDryRun);
-            None
-        }
+    let select = Select {
+        pending,
+        early: if early { Some(&token_read) } else { None },
+    };
+    let (decision, decided) = limit_check::check(r, &mcf.limit, limits, &select, stats);
+    ctx.limits_pending = Some(pending & !decided);
+    if decided == 0 {
+        return None;
+    }
+    let status = match decision {
+        Decision::Pass => LimitStatus::Passed,
+        Decision::Delay(_) if dry_run => LimitStatus::DelayedDryRun,
+        Decision::Delay(_) => LimitStatus::Delayed,
+        Decision::Reject { .. } if dry_run => LimitStatus::RejectedDryRun,
+        Decision::Reject { .. } => LimitStatus::Rejected,
+    };
+    ctx.limit_status = Some(worse(ctx.limit_status, status));
+    match decision {
+        Decision::Pass => None,
+        Decision::Delay(_) if dry_run => None,
         Decision::Delay(ms) => {
-            ctx.limit_status = Some(LimitStatus::Delayed);
             if rerun_after(r, ms) {
                 Some(Status::NGX_AGAIN)
             } else {
@@ -128,17 +179,29 @@ fn limit_step(
             limit,
             excess,
         } => {
-            ctx.limit_status = Some(if dry_run {
-                LimitStatus::RejectedDryRun
-            } else {
-                LimitStatus::Rejected
-            });
+            // Nothing later charges a rejected request.
+            ctx.limits_pending = Some(0);
             let zone = mcf.limit.zones.get(zone)?;
             let detail = format!(" zone={}", zone.name);
             let status = deny(r, mcf, lcf, ctx, Reason::RateLimited, false, &detail)?;
             limit_check::add_reject_headers(r, zone, &limit, excess);
             Some(status)
         }
+    }
+}
+
+/// The request's limit status after two checks: the stricter outcome.
+fn worse(before: Option<LimitStatus>, now: LimitStatus) -> LimitStatus {
+    let rank = |s: LimitStatus| match s {
+        LimitStatus::Passed => 0,
+        LimitStatus::DelayedDryRun => 1,
+        LimitStatus::Delayed => 2,
+        LimitStatus::RejectedDryRun => 3,
+        LimitStatus::Rejected => 4,
+    };
+    match before {
+        Some(b) if rank(b) > rank(now) => b,
+        _ => now,
     }
 }
 
@@ -156,5 +219,8 @@ fn token_reason(class: TokenClass, require: Require, fail: FailPolicy) -> Option
         TokenClass::Invalid => Some(Reason::TokenInvalid),
         TokenClass::Unknown if fail == FailPolicy::Open => None,
         TokenClass::Unknown => Some(Reason::VerifyUnavailable),
+        // A client's own flood is never an `unknown` that fail-open lets
+        // through.
+        TokenClass::Limited => Some(Reason::VerifyLimited),
     }
 }

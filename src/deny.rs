@@ -7,6 +7,9 @@ use fediguard_core::escape::quote_into;
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
 use nginx_sys::{ngx_int_t, NGX_HTTP_SERVICE_UNAVAILABLE};
+
+/// 429, as Mastodon answers its own throttles.
+const NGX_HTTP_TOO_MANY_REQUESTS: u32 = 429;
 use ngx::core::Status;
 use ngx::http::Request;
 
@@ -42,6 +45,7 @@ pub fn deny(
     let status = match reason {
         Reason::VerifyUnavailable => NGX_HTTP_SERVICE_UNAVAILABLE as ngx_int_t,
         Reason::RateLimited => lcf.limit.status() as ngx_int_t,
+        Reason::VerifyLimited => NGX_HTTP_TOO_MANY_REQUESTS as ngx_int_t,
         _ => lcf.deny_status() as ngx_int_t,
     };
     Some(Status(status))

@@ -14,9 +14,13 @@ use crate::watch::filter::Watch;
 pub struct RequestCtx {
     pub agent: AgentState,
     pub token: TokenState,
-    /// Set once the limits of the request were applied (they charge once,
-    /// whatever internal redirects follow).
+    /// The limits' outcome, for `$fediguard_limit_status`.
     pub limit_status: Option<LimitStatus>,
+    /// The limits still to apply (bits of the location's list), once
+    /// started; they charge once, whatever internal redirects follow.
+    pub limits_pending: Option<u16>,
+    /// Which location's list the bits name.
+    pub limits_of: usize,
     /// `fediguard_app_watch`: the copy of the answer being read.
     pub watch: Watch,
     pub decision: Decision,

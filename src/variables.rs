@@ -3,8 +3,11 @@
 
 use core::ptr::addr_of_mut;
 
+use std::borrow::Cow;
+
 use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
+use fediguard_core::redact::redact_request_line;
 use fediguard_core::token::TokenClass;
 use nginx_sys::{
     ngx_conf_t, ngx_http_add_variable, ngx_http_request_t, ngx_http_variable_t, ngx_int_t,
@@ -15,9 +18,10 @@ use ngx::http::Request;
 use ngx::ngx_string;
 
 use crate::conf;
-use crate::glue::{log, var_value};
+use crate::glue::{log, pool, var_value};
 use crate::request;
 use crate::token::check as token_check;
+use crate::token::state::TokenPhase;
 
 const AGENT_CLASS: usize = 0;
 const AGENT_HOST: usize = 1;
@@ -27,6 +31,7 @@ const TOKEN_ID: usize = 4;
 const APP_NAME: usize = 5;
 const ACCOUNT: usize = 6;
 const LIMIT_STATUS: usize = 7;
+const REQUEST: usize = 8;
 
 const fn variable(name: ngx_str_t, data: usize, flags: u32) -> ngx_http_variable_t {
     ngx_http_variable_t {
@@ -39,7 +44,7 @@ const fn variable(name: ngx_str_t, data: usize, flags: u32) -> ngx_http_variable
     }
 }
 
-static mut VARIABLES: [ngx_http_variable_t; 8] = [
+static mut VARIABLES: [ngx_http_variable_t; 9] = [
     variable(ngx_string!("fediguard_agent_class"), AGENT_CLASS, 0),
     variable(ngx_string!("fediguard_agent_host"), AGENT_HOST, 0),
     // The reason changes when the access phase decides.
@@ -74,6 +79,8 @@ static mut VARIABLES: [ngx_http_variable_t; 8] = [
         LIMIT_STATUS,
         NGX_HTTP_VAR_NOCACHEABLE,
     ),
+    // The request line with tokens and secrets redacted, for access logs.
+    variable(ngx_string!("fediguard_request"), REQUEST, 0),
 ];
 
 /// Registers the variables (preconfiguration).
@@ -94,13 +101,23 @@ pub unsafe fn add(cf: *mut ngx_conf_t) -> Status {
         return Status::NGX_ERROR;
     }
     let vars = unsafe { &mut *addr_of_mut!(VARIABLES) };
+    let Some(mcf) = (unsafe { conf::main_conf_of(cf) }) else {
+        return Status::NGX_ERROR;
+    };
     for v in vars.iter_mut() {
         let var = unsafe { ngx_http_add_variable(cf, &mut v.name, v.flags) };
-        let Some(var) = (unsafe { var.as_mut() }) else {
+        let Some(var_ref) = (unsafe { var.as_mut() }) else {
             return Status::NGX_ERROR;
         };
-        var.get_handler = v.get_handler;
-        var.data = v.data;
+        var_ref.get_handler = v.get_handler;
+        var_ref.data = v.data;
+        // Whether the configuration shows names decides whether a
+        // verification asks the backend for them.
+        match v.data {
+            ACCOUNT => mcf.token.name_vars.account = var,
+            APP_NAME => mcf.token.name_vars.app = var,
+            _ => {}
+        }
     }
     Status::NGX_OK
 }
@@ -113,6 +130,9 @@ unsafe extern "C" fn get(
     // SAFETY: nginx calls variable handlers with a live request and a value
     // to fill in.
     let (r, v) = unsafe { (Request::from_ngx_http_request(r), &mut *v) };
+    if data == REQUEST {
+        return request_line(r, v);
+    }
     let (Some(ctx), Some(mcf)) = (request::get(r), conf::main_conf(r)) else {
         return Status::NGX_ERROR.0;
     };
@@ -121,6 +141,9 @@ unsafe extern "C" fn get(
     }
     if (TOKEN_CLASS..=ACCOUNT).contains(&data) {
         token_check::peek(r, &mut ctx.token, mcf.token.zone.as_ref());
+        if ctx.token.phase != TokenPhase::Done {
+            ctx.token.read_early = true;
+        }
     }
     if data == TOKEN_ID {
         ctx.token.ensure_id();
@@ -147,5 +170,24 @@ unsafe extern "C" fn get(
         _ => b"",
     };
     var_value::write(v, value.as_ptr(), value.len());
+    Status::NGX_OK.0
+}
+
+/// `$fediguard_request`: the request line, with the values of
+/// `access_token`, `bearer_token`, `client_secret`, `refresh_token`,
+/// `password` and `code` redacted (as in fediguard's own log lines).
+fn request_line(r: &Request, v: &mut ngx_variable_value_t) -> ngx_int_t {
+    let line = r.as_ref().request_line.as_bytes();
+    let value = match redact_request_line(line) {
+        Cow::Borrowed(b) => ngx_str_t {
+            len: b.len(),
+            data: b.as_ptr().cast_mut(),
+        },
+        Cow::Owned(o) => match pool::copy(r, &o) {
+            Some(s) => s,
+            None => return Status::NGX_ERROR.0,
+        },
+    };
+    var_value::write(v, value.data, value.len);
     Status::NGX_OK.0
 }

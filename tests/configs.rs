@@ -162,7 +162,7 @@ fn mastodon_conf_watches_apps_and_serves_metrics() {
         &[("Authorization", &format!("Bearer {token}"))],
     );
     assert_eq!(r.status, 403);
-    assert_eq!(backend.hits("/api/v1/accounts/verify_credentials"), 0);
+    assert_eq!(backend.verification_calls(), 0);
 
     let log = ngx.error_log();
     assert!(

@@ -6,6 +6,7 @@
 
 pub mod ctx;
 pub mod directive;
+pub mod key;
 pub mod log;
 pub mod module;
 pub mod pool;

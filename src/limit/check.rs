@@ -9,13 +9,11 @@
 use fediguard_core::limit::{
     charge, delay_ms, drained_at, parse_cost, retry_after_secs, Limit, Outcome,
 };
-use nginx_sys::ngx_http_request_t;
 use ngx::http::Request;
 
 use super::conf::{Cost, LimitMain, LimitRef, MAX_LIMITS};
 use super::zone::LimitZone;
 use crate::glue::time::now_ms;
-use crate::glue::var_value;
 use crate::metrics::count;
 use crate::metrics::zone::StatsConf;
 
@@ -51,7 +49,8 @@ fn cost_of(r: &Request, cost: Cost, default: u64) -> u64 {
 
 pub(super) type Items<'a> = ([Option<Item<'a>>; MAX_LIMITS], usize);
 
-/// The limits that apply: those whose key is not empty.
+/// The limits that apply: those whose key is not empty (for the log
+/// phase's `fediguard_limit_after`).
 pub(super) fn items<'a>(
     r: &'a Request,
     mcf: &'a LimitMain,
@@ -68,18 +67,69 @@ pub(super) fn items<'a>(
     out
 }
 
-/// The zone's key for this request.
-fn key_of<'a>(r: &'a Request, zone: &LimitZone) -> Option<&'a [u8]> {
-    if let Some(index) = zone.key_var {
-        let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
-        // SAFETY: index came from ngx_http_get_variable_index for this
-        // cycle; the value lives in the request's pool.
-        let v = unsafe { nginx_sys::ngx_http_get_flushed_variable(raw, index).as_ref()? };
-        return Some(var_value::read(v).unwrap_or(&[]));
+/// Which of a location's limits one check applies.
+#[derive(Clone, Copy)]
+pub struct Select<'a> {
+    /// Bit i set: `limits[i]` is still to be applied.
+    pub pending: u16,
+    /// Before the token is verified: the limits that read a token variable
+    /// wait for later, those the configuration names (`key_uses_token`,
+    /// `cost_uses_token`) and those that read one now (through a `map`):
+    /// `read_token` says whether a token variable was read since it was
+    /// last asked.
+    pub early: Option<&'a dyn Fn(&Request) -> bool>,
+}
+
+/// Every limit of a location, as pending bits.
+pub fn pending_all(limits: &[LimitRef]) -> u16 {
+    match limits.len().min(MAX_LIMITS) {
+        16.. => u16::MAX,
+        n => (1u16 << n) - 1,
     }
-    // SAFETY: the key was compiled into the cycle's pool.
-    let cv = unsafe { zone.key.as_ref()? };
-    r.get_complex_value(cv).map(|k| k.as_bytes())
+}
+
+/// The items of the selected limits, and the bits of the limits decided
+/// here (all selected but those left for later).
+fn selected<'a>(
+    r: &'a Request,
+    mcf: &'a LimitMain,
+    limits: &[LimitRef],
+    select: &Select,
+) -> (Items<'a>, u16) {
+    let mut out: Items<'a> = ([const { None }; MAX_LIMITS], 0);
+    let mut decided = 0u16;
+    for (i, l) in limits.iter().enumerate().take(MAX_LIMITS) {
+        let bit = 1u16 << i;
+        if select.pending & bit == 0 {
+            continue;
+        }
+        let it = match select.early {
+            None => item(r, mcf, l, 1000),
+            Some(read_token) => {
+                let zone = mcf.zones.get(l.zone);
+                if l.cost_uses_token || zone.is_some_and(|z| z.key_uses_token) {
+                    continue;
+                }
+                read_token(r);
+                let it = item(r, mcf, l, 1000);
+                if read_token(r) {
+                    // Its key came through a token variable: computed again
+                    // once the token is verified.
+                    if let Some(z) = zone {
+                        z.key.forget(r);
+                    }
+                    continue;
+                }
+                it
+            }
+        };
+        decided |= bit;
+        if let Some(it) = it {
+            out.0[out.1] = Some(it);
+            out.1 += 1;
+        }
+    }
+    (out, decided)
 }
 
 /// Looks at (and with `account`, charges) one limit.
@@ -102,7 +152,7 @@ fn item<'a>(
     default_cost: u64,
 ) -> Option<Item<'a>> {
     let zone = mcf.zones.get(l.zone)?;
-    let key = key_of(r, zone)?;
+    let key = zone.key.of(r)?;
     if key.is_empty() {
         return None;
     }
@@ -115,18 +165,25 @@ fn item<'a>(
     })
 }
 
+/// Applies the selected limits: the strictest wins, a rejection charges
+/// none of them. Returns the decision and the bits of the limits decided
+/// (the others wait for a later check).
 pub fn check(
     r: &Request,
     mcf: &LimitMain,
     limits: &[LimitRef],
+    select: &Select,
     stats: Option<&StatsConf>,
-) -> Decision {
+) -> (Decision, u16) {
+    let (slots, decided) = selected(r, mcf, limits, select);
+    let items = &slots.0[..slots.1];
+    (apply(items, stats), decided)
+}
+
+fn apply(items: &[Option<Item>], stats: Option<&StatsConf>) -> Decision {
     // The usual case, one limit: checked and charged in one step.
-    if let [l] = limits {
-        let Some(it) = item(r, mcf, l, 1000) else {
-            return Decision::Pass;
-        };
-        let d = match one(&it, now_ms(), true) {
+    if let [Some(it)] = items {
+        let d = match one(it, now_ms(), true) {
             Some(Outcome::Reject { excess }) => Decision::Reject {
                 zone: it.index,
                 limit: it.limit,
@@ -146,8 +203,7 @@ pub fn check(
         count::limit(stats, it.index, outcome);
         return d;
     }
-    let (slots, n) = items(r, mcf, limits, 1000);
-    let items = &slots[..n];
+    let n = items.len();
     let Some(last) = n.checked_sub(1) else {
         return Decision::Pass;
     };

@@ -63,6 +63,8 @@ pub struct LimitRef {
     pub burst: u64,
     pub delay: u64,
     pub cost: Cost,
+    /// The cost names a token variable.
+    pub cost_uses_token: bool,
 }
 
 impl LimitRef {

@@ -8,6 +8,7 @@ use nginx_sys::ngx_conf_t;
 use super::conf::{Cost, LimitLoc, LimitMain, LimitRef, MAX_LIMITS};
 use super::zone::{LimitTable, LimitZone};
 use crate::glue::directive::{complex_value, once, single_variable, Directive};
+use crate::glue::key::Key;
 use crate::glue::zone::SharedZone;
 
 /// `fediguard_limit_zone key zone=name:size rate=rate [sync];` (http)
@@ -33,8 +34,10 @@ pub fn set_limit_zone(dir: &Directive, main: &mut LimitMain) -> Result<(), Strin
         return Err(format!("{d}: duplicate zone \"{name}\""));
     }
     // SAFETY: cf is the configuration being parsed.
-    let key = unsafe { complex_value(cf, a[0]) }.map_err(|e| format!("{d}: {e}"))?;
-    let key_var = unsafe { single_variable(cf, a[0]) };
+    let key = Key {
+        value: unsafe { complex_value(cf, a[0]) }.map_err(|e| format!("{d}: {e}"))?,
+        var: unsafe { single_variable(cf, a[0]) },
+    };
     let shared = if sync {
         unsafe { SharedZone::add(cf, &name, size) }.map(LimitTable::Cluster)
     } else {
@@ -45,12 +48,30 @@ pub fn set_limit_zone(dir: &Directive, main: &mut LimitMain) -> Result<(), Strin
         name,
         rate,
         key,
-        key_var,
+        key_uses_token: uses_token(a[0]),
         zone: shared,
         keep_ms: 0,
         place: dir.place.clone(),
     });
     Ok(())
+}
+
+/// The variables a limit can use only once the token is verified.
+const TOKEN_VARIABLES: [&str; 4] = [
+    "fediguard_token_",
+    "fediguard_account",
+    "fediguard_app_",
+    "fediguard_reason",
+];
+
+/// A key or cost that names a token variable (`$fediguard_token_class`,
+/// `${fediguard_account}`, ...): its limits are checked after the token's
+/// verification. One seen through a `map` is not recognised (README).
+fn uses_token(value: &str) -> bool {
+    value.split('$').skip(1).any(|v| {
+        let name = v.trim_start_matches('{');
+        TOKEN_VARIABLES.iter().any(|t| name.starts_with(t))
+    })
 }
 
 /// Parses `zone=name [burst=n] [nodelay | delay=n] [cost=value]`.
@@ -69,6 +90,7 @@ unsafe fn parse_limit(
         burst: 0,
         delay: 0,
         cost: Cost::Fixed(1000),
+        cost_uses_token: false,
     };
     let mut nodelay = false;
     let mut delay = None;
@@ -87,6 +109,7 @@ unsafe fn parse_limit(
         } else if !after && *p == "nodelay" {
             nodelay = true;
         } else if let Some(c) = p.strip_prefix("cost=") {
+            r.cost_uses_token = uses_token(c);
             r.cost = if c.contains('$') {
                 Cost::Computed(complex_value(cf, c).map_err(|e| format!("{d}: {e}"))?)
             } else {

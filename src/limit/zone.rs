@@ -4,8 +4,8 @@
 use fediguard_core::cluster::{until_for, ClusterBucket};
 use fediguard_core::fingerprint::fingerprint;
 use fediguard_core::limit::Bucket;
-use nginx_sys::ngx_http_complex_value_t;
 
+use crate::glue::key::Key;
 use crate::glue::log::ConfPlace;
 use crate::glue::zone::SharedZone;
 
@@ -15,10 +15,10 @@ pub struct LimitZone {
     pub name: String,
     /// Milli-requests per second.
     pub rate: u64,
-    pub key: *mut ngx_http_complex_value_t,
-    /// The key's variable index when the key is one variable (`$name`), the
-    /// usual case: read directly, without the script engine.
-    pub key_var: Option<usize>,
+    pub key: Key,
+    /// The key names a token variable: the zone's limits wait for the
+    /// token's verification.
+    pub key_uses_token: bool,
     pub zone: LimitTable,
     /// For a `sync` zone: how long a bucket is kept at least (msec), set
     /// from `fediguard_redis`'s interval.

@@ -85,3 +85,35 @@ pub fn app_request(stats: Option<&StatsConf>, app: AppRef, denied: bool) {
         z.count_request(app, denied);
     }
 }
+
+/// A verification subrequest sent to the backend.
+pub fn backend_call(stats: Option<&StatsConf>) {
+    if let Some(z) = zone(stats) {
+        StatsZone::bump_counter(&z.counters().backend_calls);
+    }
+}
+
+/// A new token not verified: the client's budget was spent, or (with
+/// `in_flight`) too many verifications were under way.
+pub fn verification_refused(stats: Option<&StatsConf>, in_flight: bool) {
+    if let Some(z) = zone(stats) {
+        let c = z.counters();
+        StatsZone::bump_counter(if in_flight {
+            &c.verifications_capped
+        } else {
+            &c.verifications_limited
+        });
+    }
+}
+
+pub fn backend_throttled(stats: Option<&StatsConf>) {
+    if let Some(z) = zone(stats) {
+        StatsZone::bump_counter(&z.counters().backend_throttled);
+    }
+}
+
+pub fn backend_paused(stats: Option<&StatsConf>) {
+    if let Some(z) = zone(stats) {
+        StatsZone::bump_counter(&z.counters().backend_paused);
+    }
+}

@@ -75,7 +75,7 @@ fn snapshot(stats: Option<&StatsConf>, sources: &Sources) -> Snapshot {
     s.decisions = Reason::ALL
         .iter()
         .map(|&r| {
-            let d = |a: usize| get(&|c| c.decisions[r as usize][a].load(Relaxed));
+            let d = |a: usize| get(&|c| c.decision_count(r, a));
             (r.as_str(), d(DENY), d(DRY_RUN))
         })
         .collect();
@@ -112,6 +112,11 @@ fn snapshot(stats: Option<&StatsConf>, sources: &Sources) -> Snapshot {
             (c.as_str(), n)
         })
         .collect();
+    s.verifications_limited = get(&|c| c.verifications_limited.load(Relaxed));
+    s.verifications_capped = get(&|c| c.verifications_capped.load(Relaxed));
+    s.backend_calls = get(&|c| c.backend_calls.load(Relaxed));
+    s.backend_throttled = get(&|c| c.backend_throttled.load(Relaxed));
+    s.backend_paused = get(&|c| c.backend_paused.load(Relaxed));
     s.verdict_cache = sources.verdict_cache.clone();
     let limit_slots = stats.map_or(&[][..], |c| &c.limit_slots[..]);
     s.limit_zones = sources

@@ -1,18 +1,25 @@
 //! Token classification in the access phase: read the token, look up its
 //! verdict in the zone, verify unknown tokens with subrequests (one request
-//! verifies, concurrent ones with the same token wait for its verdict), and
-//! enforce `fediguard_token_require`.
+//! verifies, concurrent ones with the same token wait for its verdict).
+//!
+//! A new token costs one call, `/oauth/token/info`, plus one for a name
+//! only where something shows it (`Need`); a server without that endpoint
+//! is asked accounts/verify_credentials, then apps/verify_credentials. No
+//! verification starts when the client's budget is spent, too many are in
+//! flight, or the backend asked for a pause.
 
 use fediguard_core::fingerprint::fingerprint;
-use fediguard_core::token::{after_accounts, after_apps, find_token_unchecked, well_formed};
-use fediguard_core::token::{Answer, Presented, Step};
+use fediguard_core::stats::AppRef;
+use fediguard_core::token::{after_accounts, after_apps, app_name, find_token_unchecked};
+use fediguard_core::token::{token_info, well_formed, Answer, Info, Presented, Step};
 use fediguard_core::token::{TokenClass, Verdict};
 use fediguard_core::verdict_cache::{Cached, Lookup};
 use ngx::http::Request;
 
+use super::budget::Spend;
 use super::state::{TokenPhase, TokenState};
-use super::verify;
 use super::zone::TokenZone;
+use super::{backend, inflight, slowdown, verify};
 use crate::glue::pool::copy as pool_copy;
 use crate::glue::rerun::rerun_after;
 use crate::glue::time::now_ms;
@@ -32,115 +39,242 @@ pub enum Progress {
     Error,
 }
 
+/// Everything a verification step needs, handed in by the access handler.
+pub struct Verify<'a> {
+    pub zone: &'a TokenZone,
+    /// The internal location that proxies to the backend.
+    pub prefix: &'a str,
+    pub stats: Option<&'a StatsConf>,
+    /// The account's name is shown (`$fediguard_account` is used).
+    pub need_account: bool,
+    /// The app's name is shown (`$fediguard_app_name` is used, or the
+    /// location refuses app tokens and logs the app).
+    pub need_app: bool,
+}
+
 /// Moves the request's token classification forward.
-pub fn advance(
-    r: &mut Request,
-    ctx: &mut TokenState,
-    zone: &TokenZone,
-    prefix: &str,
-    stats: Option<&StatsConf>,
-) -> Progress {
-    match ctx.phase {
+pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
+    match st.phase {
         TokenPhase::Done => Progress::Classified,
-        TokenPhase::Start => start(r, ctx, zone, prefix, stats),
+        TokenPhase::Start => start(r, st, v),
         TokenPhase::Waiting => {
-            let fp = ctx.fingerprint();
+            let fp = st.fingerprint();
             let now = now_ms();
-            let seen = zone.with_table(|t| {
+            let seen = v.zone.with_table(|t| {
                 let l = t.lookup(&fp, now);
                 if l == Lookup::Miss {
                     t.begin(&fp, now + PENDING_MS);
                 }
-                l
+                (l, t.until(&fp))
             });
             match seen {
-                Some(Lookup::Hit(c)) => adopt(r, ctx, &c),
-                Some(Lookup::Pending) if now < ctx.wait_until => wait(r),
+                Some((Lookup::Hit(c), until)) => adopt(r, st, &c, until, now),
+                Some((Lookup::Pending, _)) if now < st.wait_until => wait(r),
                 // The verifier's verdict was lost (or it never came): verify.
-                Some(Lookup::Miss) => verify_now(r, ctx, zone, prefix, stats),
-                _ => classified(ctx, TokenClass::Unknown),
+                Some((Lookup::Miss, _)) => verify_now(r, st, v),
+                _ => classified(st, TokenClass::Unknown),
             }
         }
+        TokenPhase::Info => match st.info.done {
+            false => Progress::Again,
+            true => after_info(r, st, v),
+        },
         TokenPhase::Accounts => {
-            let a = ctx.accounts;
+            let a = st.accounts;
             if !a.done {
                 return Progress::Again;
             }
-            let answer = Answer {
-                status: a.status,
-                body: a.body.as_bytes(),
-            };
+            if let Some(p) = slowed_down(r, st, v, a.status, a.retry_ms) {
+                return p;
+            }
+            let answer = answer_of(&a);
             match a.status {
                 200 => {
-                    let v = match after_accounts(&answer) {
-                        Step::Done(v) => v,
+                    let verdict = match after_accounts(&answer) {
+                        Step::Done(verdict) => verdict,
                         // A 200 we cannot read: do not guess from the apps
                         // endpoint (it answers 200 for user tokens too).
                         Step::AskApps => unknown(),
                     };
-                    finish(r, ctx, zone, v, stats)
+                    finish(r, st, v, verdict, AppRef::default())
                 }
                 // A definite refusal: ask whether the token is an app's.
-                400..=499 => {
-                    ctx.phase = TokenPhase::Apps;
-                    match verify::start(r, ctx, prefix) {
-                        Ok(()) => Progress::Again,
-                        Err(()) => finish(r, ctx, zone, unknown(), stats),
-                    }
-                }
-                _ => finish(r, ctx, zone, unknown(), stats),
+                400..=499 => ask(r, st, v, TokenPhase::Apps),
+                _ => finish(r, st, v, unknown(), AppRef::default()),
             }
         }
         TokenPhase::Apps => {
-            let (a, b) = (ctx.accounts, ctx.apps);
+            let (a, b) = (st.accounts, st.apps);
             if !b.done {
                 return Progress::Again;
             }
-            let v = after_apps(
-                &Answer {
-                    status: a.status,
-                    body: a.body.as_bytes(),
-                },
-                &Answer {
-                    status: b.status,
-                    body: b.body.as_bytes(),
-                },
-            );
-            finish(r, ctx, zone, v, stats)
+            if let Some(p) = slowed_down(r, st, v, b.status, b.retry_ms) {
+                return p;
+            }
+            let verdict = after_apps(&answer_of(&a), &answer_of(&b));
+            finish(r, st, v, verdict, AppRef::default())
         }
+        TokenPhase::AccountName => {
+            let a = st.accounts;
+            if !a.done {
+                return Progress::Again;
+            }
+            // The class is known; a name that cannot be had stays empty.
+            let name = match after_accounts(&answer_of(&a)) {
+                Step::Done(verdict) => verdict.name,
+                Step::AskApps => String::new(),
+            };
+            finish(
+                r,
+                st,
+                v,
+                verdict_of(TokenClass::User, name, ""),
+                AppRef::default(),
+            )
+        }
+        TokenPhase::AppName => {
+            let b = st.apps;
+            if !b.done {
+                return Progress::Again;
+            }
+            let (name, website) = app_name(&answer_of(&b));
+            finish(
+                r,
+                st,
+                v,
+                verdict_of(TokenClass::App, name, &website),
+                AppRef::default(),
+            )
+        }
+    }
+}
+
+fn answer_of(a: &super::state::Answer) -> Answer<'_> {
+    Answer {
+        status: a.status,
+        body: a.body.as_bytes(),
+    }
+}
+
+fn verdict_of(class: TokenClass, name: String, website: &str) -> Verdict {
+    Verdict {
+        class,
+        name,
+        website: website.to_string(),
     }
 }
 
 fn unknown() -> Verdict {
-    Verdict {
-        class: TokenClass::Unknown,
-        name: String::new(),
-        website: String::new(),
+    verdict_of(TokenClass::Unknown, String::new(), "")
+}
+
+/// After `/oauth/token/info`.
+fn after_info(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
+    let a = st.info;
+    if let Some(p) = slowed_down(r, st, v, a.status, a.retry_ms) {
+        return p;
+    }
+    match token_info(&answer_of(&a)) {
+        Info::Invalid => finish(
+            r,
+            st,
+            v,
+            verdict_of(TokenClass::Invalid, String::new(), ""),
+            AppRef::default(),
+        ),
+        Info::User { .. } if v.need_account => ask(r, st, v, TokenPhase::AccountName),
+        Info::User { .. } => finish(
+            r,
+            st,
+            v,
+            verdict_of(TokenClass::User, String::new(), ""),
+            AppRef::default(),
+        ),
+        Info::App { client_id } => {
+            // An app fediguard saw register is named from its record.
+            let known = v
+                .stats
+                .and_then(|s| s.with_lock(|z| z.app_by_client(&client_id)))
+                .flatten();
+            match known {
+                Some((app, name, website)) => {
+                    finish(r, st, v, verdict_of(TokenClass::App, name, &website), app)
+                }
+                None if v.need_app => ask(r, st, v, TokenPhase::AppName),
+                None => finish(
+                    r,
+                    st,
+                    v,
+                    verdict_of(TokenClass::App, String::new(), ""),
+                    AppRef::default(),
+                ),
+            }
+        }
+        Info::NoEndpoint => {
+            backend::mark_no_info(v.prefix, now_ms());
+            ask(r, st, v, TokenPhase::Accounts)
+        }
+        Info::Unknown => finish(r, st, v, unknown(), AppRef::default()),
     }
 }
 
-fn classified(ctx: &mut TokenState, class: TokenClass) -> Progress {
-    ctx.class = Some(class);
-    ctx.phase = TokenPhase::Done;
+/// A backend that asks to slow down: 429 (its throttle for this client or
+/// token) or a 5xx with a pause. None for any other answer.
+fn slowed_down(
+    r: &mut Request,
+    st: &mut TokenState,
+    v: &Verify,
+    status: u16,
+    retry_ms: u64,
+) -> Option<Progress> {
+    if status == 429 {
+        let ms = slowdown::throttled(r, v.zone, st.fingerprint(), retry_ms, v.stats);
+        inflight::leave(&mut st.place);
+        st.retry_secs = ms.div_ceil(1000);
+        return Some(classified(st, TokenClass::Limited));
+    }
+    if status >= 500 && retry_ms > 0 {
+        slowdown::paused(v.prefix, retry_ms, status, v.stats);
+    }
+    None
+}
+
+/// Starts the next subrequest, or settles for what is known.
+fn ask(r: &mut Request, st: &mut TokenState, v: &Verify, phase: TokenPhase) -> Progress {
+    st.phase = phase;
+    match verify::start(r, st, v.prefix) {
+        Ok(()) => {
+            count::backend_call(v.stats);
+            Progress::Again
+        }
+        Err(()) => {
+            let verdict = match phase {
+                // The class is known: only the name is missing.
+                TokenPhase::AccountName => verdict_of(TokenClass::User, String::new(), ""),
+                TokenPhase::AppName => verdict_of(TokenClass::App, String::new(), ""),
+                _ => unknown(),
+            };
+            finish(r, st, v, verdict, AppRef::default())
+        }
+    }
+}
+
+fn classified(st: &mut TokenState, class: TokenClass) -> Progress {
+    st.class = Some(class);
+    st.phase = TokenPhase::Done;
     Progress::Classified
 }
 
 /// Reads the token where Mastodon reads it from and finds what the zone
 /// knows of it.
-fn start(
-    r: &mut Request,
-    ctx: &mut TokenState,
-    zone: &TokenZone,
-    prefix: &str,
-    stats: Option<&StatsConf>,
-) -> Progress {
+fn start(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
     let token = match presented(r) {
-        Presented::None => return classified(ctx, TokenClass::None),
-        Presented::Malformed(_) => return classified(ctx, TokenClass::Malformed),
+        Presented::None => return classified(st, TokenClass::None),
+        Presented::Malformed(_) => return classified(st, TokenClass::Malformed),
         Presented::Token(t) => t,
     };
     let now = now_ms();
-    let seen = zone.with_table(|t| {
+    let seen = v.zone.with_table(|t| {
         let fp = fingerprint(&t.secret(), &token);
         let l = t.lookup(&fp, now);
         match l {
@@ -148,30 +282,33 @@ fn start(
             Lookup::Miss if !well_formed(&token) => return None,
             Lookup::Miss => t.begin(&fp, now + PENDING_MS),
             Lookup::Pending => t.stats_mut().coalesced += 1,
+            Lookup::Hit(c) if c.class == TokenClass::Limited as u8 => {
+                return Some((fp, l, t.until(&fp)))
+            }
             Lookup::Hit(_) => {}
         }
-        Some((fp, l))
+        Some((fp, l, None))
     });
-    let (fp, lookup) = match seen {
+    let (fp, lookup, until) = match seen {
         Some(Some(found)) => found,
-        Some(None) => return classified(ctx, TokenClass::Malformed),
-        None => return classified(ctx, TokenClass::Unknown),
+        Some(None) => return classified(st, TokenClass::Malformed),
+        None => return classified(st, TokenClass::Unknown),
     };
-    ctx.set_fingerprint(fp);
+    st.set_fingerprint(fp);
     match lookup {
-        Lookup::Hit(c) => adopt(r, ctx, &c),
+        Lookup::Hit(c) => adopt(r, st, &c, until, now),
         Lookup::Pending => {
-            count::verification_coalesced(stats);
-            ctx.wait_until = now + PENDING_MS;
-            ctx.phase = TokenPhase::Waiting;
+            count::verification_coalesced(v.stats);
+            st.wait_until = now + PENDING_MS;
+            st.phase = TokenPhase::Waiting;
             wait(r)
         }
         Lookup::Miss => {
             let Some(raw) = pool_copy(r, &token) else {
                 return Progress::Error;
             };
-            ctx.raw = raw;
-            verify_now(r, ctx, zone, prefix, stats)
+            st.raw = raw;
+            verify_now(r, st, v)
         }
     }
 }
@@ -179,14 +316,14 @@ fn start(
 /// What can be told of the token without a round trip, for variables read
 /// where the token is not checked (or before the access phase): `none`,
 /// `malformed`, or a verdict already in the zone. Starts nothing.
-pub fn peek(r: &mut Request, ctx: &mut TokenState, zone: Option<&TokenZone>) {
-    if ctx.phase != TokenPhase::Start || ctx.peeked {
+pub fn peek(r: &mut Request, st: &mut TokenState, zone: Option<&TokenZone>) {
+    if st.phase != TokenPhase::Start || st.peeked {
         return;
     }
-    ctx.peeked = true;
+    st.peeked = true;
     let token = match presented(r) {
-        Presented::None => return ctx.class = Some(TokenClass::None),
-        Presented::Malformed(_) => return ctx.class = Some(TokenClass::Malformed),
+        Presented::None => return st.class = Some(TokenClass::None),
+        Presented::Malformed(_) => return st.class = Some(TokenClass::Malformed),
         Presented::Token(t) => t,
     };
     let Some(zone) = zone else {
@@ -200,14 +337,14 @@ pub fn peek(r: &mut Request, ctx: &mut TokenState, zone: Option<&TokenZone>) {
     });
     let Some((fp, lookup)) = seen else { return };
     if lookup == Lookup::Miss && !well_formed(&token) {
-        ctx.class = Some(TokenClass::Malformed);
+        st.class = Some(TokenClass::Malformed);
         return;
     }
-    ctx.set_fingerprint(fp);
+    st.set_fingerprint(fp);
     if let Lookup::Hit(c) = lookup {
-        ctx.class = TokenClass::from_u8(c.class);
-        ctx.name = pool_copy(r, c.name()).unwrap_or_default();
-        ctx.website = pool_copy(r, c.website()).unwrap_or_default();
+        st.class = TokenClass::from_u8(c.class);
+        st.name = pool_copy(r, c.name()).unwrap_or_default();
+        st.website = pool_copy(r, c.website()).unwrap_or_default();
     }
 }
 
@@ -231,36 +368,60 @@ pub fn presented(r: &Request) -> Presented<'_> {
     find_token_unchecked(auth, query)
 }
 
-/// Starts verifying; the zone already marks the token as pending.
-fn verify_now(
-    r: &mut Request,
-    ctx: &mut TokenState,
-    zone: &TokenZone,
-    prefix: &str,
-    stats: Option<&StatsConf>,
-) -> Progress {
-    if ctx.raw.len == 0 {
+/// Starts verifying, within the client's budget and the worker's cap; the
+/// zone already marks the token as pending.
+fn verify_now(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
+    let fp = st.fingerprint();
+    let forget = |st: &mut TokenState, class| {
+        v.zone.with_table(|t| t.forget(&fp));
+        classified(st, class)
+    };
+    let now = now_ms();
+    // The backend asked for a pause: no call, the token is unknown
+    // (`fediguard_token_fail` decides).
+    if backend::paused_until(v.prefix, now).is_some() {
+        return forget(st, TokenClass::Unknown);
+    }
+    let budget = &v.zone.budget;
+    if let Spend::Spent(secs) = budget.spend(r) {
+        count::verification_refused(v.stats, false);
+        st.retry_secs = secs.max(1);
+        return forget(st, TokenClass::Limited);
+    }
+    if !inflight::enter(r, &mut st.place, budget.in_flight) {
+        count::verification_refused(v.stats, true);
+        st.retry_secs = 1;
+        return forget(st, TokenClass::Limited);
+    }
+    if st.raw.len == 0 {
         // Waited for another request, which lost its verdict; this request
         // kept no copy of the token: read it again.
         let t = match presented(r) {
             Presented::Token(t) if well_formed(&t) => t,
-            _ => return classified(ctx, TokenClass::Unknown),
+            _ => {
+                inflight::leave(&mut st.place);
+                return forget(st, TokenClass::Unknown);
+            }
         };
         match pool_copy(r, &t) {
-            Some(raw) => ctx.raw = raw,
+            Some(raw) => st.raw = raw,
             None => return Progress::Error,
         }
     }
-    ctx.phase = TokenPhase::Accounts;
-    match verify::start(r, ctx, prefix) {
+    st.phase = if backend::has_info(v.prefix, now) {
+        TokenPhase::Info
+    } else {
+        TokenPhase::Accounts
+    };
+    match verify::start(r, st, v.prefix) {
         Ok(()) => {
-            count::verification_started(stats);
+            count::verification_started(v.stats);
+            count::backend_call(v.stats);
             Progress::Again
         }
         Err(()) => {
-            let fp = ctx.fingerprint();
-            zone.with_table(|t| t.forget(&fp));
-            classified(ctx, TokenClass::Unknown)
+            inflight::leave(&mut st.place);
+            forget(st, TokenClass::Unknown)
         }
     }
 }
@@ -268,50 +429,71 @@ fn verify_now(
 /// Stores a fresh verdict for every worker and takes it for this request.
 fn finish(
     r: &mut Request,
-    ctx: &mut TokenState,
-    zone: &TokenZone,
-    v: Verdict,
-    stats: Option<&StatsConf>,
+    st: &mut TokenState,
+    v: &Verify,
+    verdict: Verdict,
+    app: AppRef,
 ) -> Progress {
-    let l = zone.lifetimes;
-    let ttl = match v.class {
+    inflight::leave(&mut st.place);
+    let l = v.zone.lifetimes;
+    let ttl = match verdict.class {
         TokenClass::User => l.user,
         TokenClass::App => l.app,
         TokenClass::Invalid => l.invalid,
         _ => l.unknown,
     };
-    count::verification_outcome(stats, v.class);
-    let fp = ctx.fingerprint();
+    count::verification_outcome(v.stats, verdict.class);
+    let fp = st.fingerprint();
     // A token fediguard saw granted keeps counting for its app after its
     // verdict expired and was verified again.
-    let app = match (v.class, stats) {
-        (TokenClass::App, Some(stats)) => {
+    let app = match (verdict.class, v.stats) {
+        (TokenClass::App, Some(stats)) if app.is_none() => {
             stats.with_lock(|z| z.find_token(&fp)).unwrap_or_default()
         }
-        _ => Default::default(),
+        _ => app,
     };
-    let cached = Cached::new(v.class as u8, v.name.as_bytes(), v.website.as_bytes()).with_app(app);
-    let until = now_ms().saturating_add(ttl);
+    let cached = Cached::new(
+        verdict.class as u8,
+        verdict.name.as_bytes(),
+        verdict.website.as_bytes(),
+    )
+    .with_app(app);
+    let now = now_ms();
+    let until = now.saturating_add(ttl);
     // A decided verdict goes to the other hosts (an `unknown` one is this
     // host's trouble, not a fact about the token).
-    let share = zone.sync && v.class != TokenClass::Unknown;
-    zone.with_table(|t| {
+    let decided = matches!(
+        verdict.class,
+        TokenClass::User | TokenClass::App | TokenClass::Invalid
+    );
+    let share = v.zone.sync && decided;
+    v.zone.with_table(|t| {
         if ttl == 0 {
             t.forget(&fp);
         } else {
             t.store_marked(&fp, cached, until, share);
         }
     });
-    adopt(r, ctx, &cached)
+    adopt(r, st, &cached, Some(until), now)
 }
 
 /// Takes a cached verdict for this request.
-fn adopt(r: &mut Request, ctx: &mut TokenState, c: &Cached) -> Progress {
+fn adopt(
+    r: &mut Request,
+    st: &mut TokenState,
+    c: &Cached,
+    until: Option<u64>,
+    now: u64,
+) -> Progress {
     let class = TokenClass::from_u8(c.class).unwrap_or(TokenClass::Unknown);
-    ctx.name = pool_copy(r, c.name()).unwrap_or_default();
-    ctx.website = pool_copy(r, c.website()).unwrap_or_default();
-    ctx.app = c.app();
-    classified(ctx, class)
+    if class == TokenClass::Limited {
+        let left = until.unwrap_or(now).saturating_sub(now);
+        st.retry_secs = left.div_ceil(1000).max(1);
+    }
+    st.name = pool_copy(r, c.name()).unwrap_or_default();
+    st.website = pool_copy(r, c.website()).unwrap_or_default();
+    st.app = c.app();
+    classified(st, class)
 }
 
 /// Waits (without blocking the worker) for another request's verdict.

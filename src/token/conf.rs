@@ -1,6 +1,7 @@
 //! The token configuration of an `http` block and of a location.
 
 use fediguard_core::conf_value::{FailPolicy, Require};
+use nginx_sys::{ngx_http_variable_t, NGX_HTTP_VAR_INDEXED};
 
 use super::zone::TokenZone;
 use crate::glue::log::ConfPlace;
@@ -12,6 +13,42 @@ pub struct TokenMain {
     pub zone: Option<TokenZone>,
     /// Where `fediguard_token_verify` stands, checked against the zone.
     pub verify_places: Vec<ConfPlace>,
+    /// `$fediguard_account` and `$fediguard_app_name`, to tell whether
+    /// the configuration shows them (then a verification asks for names).
+    pub name_vars: NameVars,
+}
+
+/// The name variables as nginx keeps them (in the cycle's pool).
+#[derive(Debug)]
+pub struct NameVars {
+    pub account: *mut ngx_http_variable_t,
+    pub app: *mut ngx_http_variable_t,
+}
+
+impl Default for NameVars {
+    fn default() -> Self {
+        NameVars {
+            account: core::ptr::null_mut(),
+            app: core::ptr::null_mut(),
+        }
+    }
+}
+
+/// nginx marks a variable indexed when anything in the configuration
+/// uses it (a log_format, a map, a header, a limit key).
+fn used(v: *mut ngx_http_variable_t) -> bool {
+    // SAFETY: null or a variable of this cycle, read after configuration.
+    unsafe { v.as_ref() }.is_some_and(|v| v.flags & NGX_HTTP_VAR_INDEXED as usize != 0)
+}
+
+impl NameVars {
+    pub fn account_used(&self) -> bool {
+        used(self.account)
+    }
+
+    pub fn app_used(&self) -> bool {
+        used(self.app)
+    }
 }
 
 impl TokenMain {

@@ -2,13 +2,18 @@
 //! `fediguard_token_require`, `fediguard_token_fail`.
 
 use fediguard_core::conf_value::{parse_fail, parse_msec, parse_require, parse_zone};
+use fediguard_core::limit::{parse_rate, Limit};
 
+use super::budget::{Budget, DEFAULT_BURST, DEFAULT_IN_FLIGHT, DEFAULT_RATE};
 use super::conf::{TokenLoc, TokenMain};
 use super::zone::{Lifetimes, TokenZone};
-use crate::glue::directive::{once, Directive};
+use crate::glue::directive::{complex_value, once, single_variable, Directive};
+use crate::glue::key::Key;
+use crate::glue::zone::{SharedZone, MIN_ZONE};
 
 /// `fediguard_token_zone zone=name:size [user=] [app=] [invalid=]
-/// [unknown=] [sync];` (http)
+/// [unknown=] [verify_rate=] [verify_burst=] [verify_key=]
+/// [verify_in_flight=] [sync];` (http)
 pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String> {
     let a = &d.args;
     let n = "\"fediguard_token_zone\"";
@@ -18,6 +23,8 @@ pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String>
     let (name, size) = parse_zone(a[0]).map_err(|e| format!("{n}: {e}"))?;
     let mut lifetimes = Lifetimes::default();
     let mut sync = false;
+    let (mut rate, mut burst, mut in_flight) = (DEFAULT_RATE, DEFAULT_BURST, DEFAULT_IN_FLIGHT);
+    let mut budget_key = "$binary_remote_addr";
     for p in &a[1..] {
         if *p == "sync" {
             sync = true;
@@ -26,6 +33,31 @@ pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String>
         let (key, value) = p
             .split_once('=')
             .ok_or_else(|| format!("{n}: invalid parameter \"{p}\""))?;
+        let number = |v: &str| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|&v| v > 0)
+                .ok_or_else(|| format!("{n}: invalid number \"{v}\""))
+        };
+        match key {
+            "verify_rate" => {
+                rate = parse_rate(value).map_err(|e| format!("{n}: {e}"))?;
+                continue;
+            }
+            "verify_burst" => {
+                burst = number(value)? as u64 * 1000;
+                continue;
+            }
+            "verify_in_flight" => {
+                in_flight = number(value)?;
+                continue;
+            }
+            "verify_key" => {
+                budget_key = value;
+                continue;
+            }
+            _ => {}
+        }
         let slot = match key {
             "user" => &mut lifetimes.user,
             "app" => &mut lifetimes.app,
@@ -36,8 +68,30 @@ pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String>
         *slot = parse_msec(value).map_err(|e| format!("{n}: {e}"))?;
     }
     // SAFETY: d.cf is the configuration being parsed.
-    let zone = unsafe { TokenZone::add(d.cf, &name, size, lifetimes, sync, d.place.clone()) }
-        .map_err(|e| format!("{n}: {e}"))?;
+    let key = unsafe {
+        Key {
+            value: complex_value(d.cf, budget_key).map_err(|e| format!("{n}: {e}"))?,
+            var: single_variable(d.cf, budget_key),
+        }
+    };
+    // The budget's buckets: a zone of their own, an eighth of the verdicts'.
+    let budget_zone = unsafe {
+        SharedZone::add(
+            d.cf,
+            &format!("{name}_verify_budget"),
+            (size / 8).max(MIN_ZONE),
+        )
+    }
+    .map_err(|e| format!("{n}: {e}"))?;
+    let limit = Limit {
+        rate,
+        burst,
+        delay: burst,
+    };
+    let budget = Budget::new(limit, key, in_flight, budget_zone);
+    let zone =
+        unsafe { TokenZone::add(d.cf, &name, size, lifetimes, sync, d.place.clone(), budget) }
+            .map_err(|e| format!("{n}: {e}"))?;
     main.zone = Some(zone);
     Ok(())
 }

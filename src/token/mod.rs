@@ -4,9 +4,13 @@
 //! and verifies unknown tokens with subrequests to Mastodon. What a token
 //! is and how answers are read is `fediguard_core::token`.
 
+pub mod backend;
+pub mod budget;
 pub mod check;
 pub mod conf;
 pub mod directives;
+pub mod inflight;
+pub mod slowdown;
 pub mod state;
 pub mod verify;
 pub mod zone;

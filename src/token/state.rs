@@ -12,16 +12,26 @@ pub struct Answer {
     pub status: u16,
     /// The body, in the request pool.
     pub body: ngx_str_t,
+    /// For a 429 or a 5xx: the pause the backend asked for (msec), from
+    /// Retry-After or X-RateLimit-Reset; 0 when it asked for none.
+    pub retry_ms: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TokenPhase {
     #[default]
     Start,
-    /// Waiting for accounts/verify_credentials.
+    /// Waiting for /oauth/token/info.
+    Info,
+    /// Waiting for accounts/verify_credentials (a server without
+    /// /oauth/token/info).
     Accounts,
-    /// Waiting for apps/verify_credentials.
+    /// Waiting for apps/verify_credentials (likewise).
     Apps,
+    /// A user token: waiting for its account's name.
+    AccountName,
+    /// An app token: waiting for its app's name.
+    AppName,
     /// Another request is verifying the same token; polling the zone.
     Waiting,
     Done,
@@ -43,12 +53,20 @@ pub struct TokenState {
     /// The app's name (app tokens) or the account's acct (user tokens).
     pub name: ngx_str_t,
     pub website: ngx_str_t,
+    pub info: Answer,
     pub accounts: Answer,
     pub apps: Answer,
+    /// A limited token: try again in this many seconds.
+    pub retry_secs: u64,
+    /// This request's place among the worker's verifications in flight.
+    pub place: super::inflight::Place,
     /// When to stop waiting for another request's verification (msec).
     pub wait_until: u64,
     /// A variable looked at the token before the access phase did.
     pub peeked: bool,
+    /// A token variable was read while the token was not classified yet
+    /// (a limit checked before verification finds its key reads one).
+    pub read_early: bool,
     /// The token's class was counted in the metrics.
     pub counted: bool,
     /// The app the token was granted to, when fediguard saw the grant.

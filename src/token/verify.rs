@@ -3,24 +3,29 @@
 //! to an internal location; the main request returns NGX_AGAIN and nginx
 //! runs its access phase again when the subrequest is done.
 //!
-//! The subrequest carries only `Authorization: Bearer <token>`, `Accept` and
-//! a fediguard User-Agent: its header list is built anew, so no cookie,
-//! forwarded-for or anything else of the client's reaches the backend, and
-//! it has no body.
+//! The subrequest carries only `Authorization: Bearer <token>`, `Accept`,
+//! a fediguard User-Agent and `X-Forwarded-For` with the client's address
+//! (as nginx sees it, after realip), so that the backend's own per-address
+//! throttles fall on the client, not on nginx. Its header list is built
+//! anew: no cookie, no forwarded-for chain the client wrote, nothing else of
+//! the client's reaches the backend, and it has no body.
 
 use core::ffi::c_void;
 use core::mem;
 use core::ptr;
 
+use fediguard_core::token::backoff_ms;
 use nginx_sys::{
     ngx_hash_key, ngx_http_headers_in_t, ngx_http_post_subrequest_t, ngx_http_request_t,
     ngx_http_subrequest, ngx_int_t, ngx_list_init, ngx_list_push, ngx_pool_t, ngx_str_t,
     ngx_table_elt_t, NGX_HTTP_SUBREQUEST_IN_MEMORY, NGX_HTTP_SUBREQUEST_WAITED, NGX_OK,
 };
 use ngx::http::Request;
+use std::time::SystemTime;
 
 use super::state::{TokenPhase, TokenState};
 
+pub const INFO_PATH: &str = "/oauth/token/info";
 pub const ACCOUNTS_PATH: &str = "/api/v1/accounts/verify_credentials";
 pub const APPS_PATH: &str = "/api/v1/apps/verify_credentials";
 const USER_AGENT: &str = concat!(
@@ -29,11 +34,12 @@ const USER_AGENT: &str = concat!(
     " (token verification)"
 );
 
-/// Starts the subrequest for `ctx.phase` (Accounts or Apps).
+/// Starts the subrequest for `ctx.phase`.
 pub fn start(r: &mut Request, ctx: &mut TokenState, prefix: &str) -> Result<(), ()> {
     let path = match ctx.phase {
-        TokenPhase::Accounts => ACCOUNTS_PATH,
-        TokenPhase::Apps => APPS_PATH,
+        TokenPhase::Info => INFO_PATH,
+        TokenPhase::Accounts | TokenPhase::AccountName => ACCOUNTS_PATH,
+        TokenPhase::Apps | TokenPhase::AppName => APPS_PATH,
         _ => return Err(()),
     };
     let raw_r: *mut ngx_http_request_t = (r as *mut Request).cast();
@@ -62,7 +68,8 @@ pub fn start(r: &mut Request, ctx: &mut TokenState, prefix: &str) -> Result<(), 
             return Err(());
         }
         (*sr).request_body = ptr::null_mut();
-        set_headers(sr, ctx.raw.as_bytes()).ok_or(())?;
+        let client = (*(*raw_r).connection).addr_text;
+        set_headers(sr, ctx.raw.as_bytes(), client).ok_or(())?;
     }
     Ok(())
 }
@@ -94,15 +101,36 @@ unsafe extern "C" fn done(
         },
         _ => ngx_str_t::default(),
     };
+    let retry_ms = if status == 429 || status >= 500 {
+        retry_of(sr_ref)
+    } else {
+        0
+    };
     let answer = match ctx.phase {
-        TokenPhase::Accounts => &mut ctx.accounts,
-        TokenPhase::Apps => &mut ctx.apps,
+        TokenPhase::Info => &mut ctx.info,
+        TokenPhase::Accounts | TokenPhase::AccountName => &mut ctx.accounts,
+        TokenPhase::Apps | TokenPhase::AppName => &mut ctx.apps,
         _ => return rc,
     };
     answer.done = true;
     answer.status = status;
     answer.body = body;
+    answer.retry_ms = retry_ms;
     rc
+}
+
+/// The pause a throttled or failing backend asked for (msec, 0 if none).
+fn retry_of(sr: &ngx_http_request_t) -> u64 {
+    let (mut retry_after, mut reset) = (None, None);
+    // SAFETY: the subrequest's answer headers, in its pool.
+    for (name, value) in unsafe { ngx::http::list_iterator(&sr.headers_out.headers) } {
+        if name.as_bytes().eq_ignore_ascii_case(b"retry-after") {
+            retry_after = Some(value.as_bytes());
+        } else if name.as_bytes().eq_ignore_ascii_case(b"x-ratelimit-reset") {
+            reset = Some(value.as_bytes());
+        }
+    }
+    backoff_ms(retry_after, reset, SystemTime::now()).unwrap_or(0)
 }
 
 /// Concatenates byte strings into the pool.
@@ -120,8 +148,8 @@ unsafe fn pool_str(pool: *mut ngx_pool_t, parts: &[&[u8]]) -> Option<ngx_str_t> 
     Some(ngx_str_t { len, data })
 }
 
-/// Gives the subrequest a header list of its own with the three headers.
-unsafe fn set_headers(sr: *mut ngx_http_request_t, token: &[u8]) -> Option<()> {
+/// Gives the subrequest a header list of its own with the four headers.
+unsafe fn set_headers(sr: *mut ngx_http_request_t, token: &[u8], client: ngx_str_t) -> Option<()> {
     let pool = (*sr).pool;
     let mut h: ngx_http_headers_in_t = mem::zeroed();
     // $host in the internal location keeps working.
@@ -139,6 +167,12 @@ unsafe fn set_headers(sr: *mut ngx_http_request_t, token: &[u8]) -> Option<()> {
     push(&mut h, pool, b"Accept", b"accept", accept)?;
     let ua = pool_str(pool, &[USER_AGENT.as_bytes()])?;
     h.user_agent = push(&mut h, pool, b"User-Agent", b"user-agent", ua)?;
+    let xff = pool_str(pool, &[client.as_bytes()])?;
+    // In the list only, not as headers_in.x_forwarded_for: a verify
+    // location with `proxy_set_header X-Forwarded-For
+    // $proxy_add_x_forwarded_for` then sends `$remote_addr` alone, which is
+    // the same client address (the subrequest shares its connection).
+    push(&mut h, pool, b"X-Forwarded-For", b"x-forwarded-for", xff)?;
     (*sr).headers_in = h;
     Some(())
 }

@@ -4,6 +4,7 @@ use fediguard_core::stats::CacheStats;
 use fediguard_core::verdict_cache::{Cached, Table};
 use nginx_sys::ngx_conf_t;
 
+use super::budget::Budget;
 use crate::glue::log::ConfPlace;
 use crate::glue::zone::SharedZone;
 
@@ -34,6 +35,8 @@ pub struct TokenZone {
     pub sync: bool,
     /// Where the zone was marked `sync`.
     pub place: ConfPlace,
+    /// New verifications per client, and in flight per worker.
+    pub budget: Budget,
     zone: SharedZone<Cached>,
 }
 
@@ -47,11 +50,13 @@ impl TokenZone {
         lifetimes: Lifetimes,
         sync: bool,
         place: ConfPlace,
+        budget: Budget,
     ) -> Result<TokenZone, String> {
         Ok(TokenZone {
             lifetimes,
             sync,
             place,
+            budget,
             zone: SharedZone::add(cf, name, size)?,
         })
     }

@@ -18,11 +18,16 @@ pub enum Reason {
     VerifyUnavailable,
     /// Over a `fediguard_limit`.
     RateLimited,
+    /// The token was not verified: the client's verification budget is
+    /// spent, too many verifications are in flight, or the backend
+    /// throttles this client or token (429). Never let through by
+    /// `fediguard_token_fail open`.
+    VerifyLimited,
 }
 
 impl Reason {
     /// Every reason, in declaration order (the order of metrics).
-    pub const ALL: [Reason; 7] = [
+    pub const ALL: [Reason; 8] = [
         Reason::AgentDenied,
         Reason::NoAuth,
         Reason::TokenMalformed,
@@ -30,6 +35,7 @@ impl Reason {
         Reason::TokenAppOnly,
         Reason::VerifyUnavailable,
         Reason::RateLimited,
+        Reason::VerifyLimited,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +47,7 @@ impl Reason {
             Reason::TokenAppOnly => "mastoapi-token-app-only",
             Reason::VerifyUnavailable => "mastoapi-verify-unavailable",
             Reason::RateLimited => "rate-limited",
+            Reason::VerifyLimited => "mastoapi-verify-limited",
         }
     }
 }

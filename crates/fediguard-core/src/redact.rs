@@ -9,12 +9,15 @@
 
 use std::borrow::Cow;
 
-const SECRET_PARAMS: [&[u8]; 5] = [
+const SECRET_PARAMS: [&[u8]; 6] = [
     b"access_token",
     b"bearer_token",
     b"client_secret",
     b"refresh_token",
     b"password",
+    // An authorization code (`/oauth/token?grant_type=authorization_code`,
+    // `/oauth/authorize` redirects) is a token in the making.
+    b"code",
 ];
 pub const REDACTED: &[u8] = b"[redacted]";
 
@@ -105,6 +108,10 @@ mod tests {
         assert_eq!(
             r("POST /oauth/token?password=P&refresh_token=R HTTP/1.1"),
             "POST /oauth/token?password=[redacted]&refresh_token=[redacted] HTTP/1.1"
+        );
+        assert_eq!(
+            r("GET /oauth/authorize/native?code=C&zipcode=1 HTTP/1.1"),
+            "GET /oauth/authorize/native?code=[redacted]&zipcode=1 HTTP/1.1"
         );
     }
 

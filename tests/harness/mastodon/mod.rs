@@ -3,6 +3,9 @@
 //! bodies), plus the variant other servers use, and records every request.
 
 mod routes;
+mod throttle;
+
+pub use throttle::Throttles;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -33,6 +36,8 @@ pub enum Behaviour {
     Slow(Duration),
     /// Never answers.
     Hang,
+    /// 503 with `Retry-After: secs`.
+    Unavailable(u64),
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +47,8 @@ pub struct Recorded {
     pub query: Option<String>,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The connection's address.
+    pub peer: String,
 }
 
 impl Recorded {
@@ -75,6 +82,11 @@ struct State {
     /// path -> whole raw HTTP answer sent instead of the normal one (then
     /// the connection is closed): garbage, truncated answers.
     raw: HashMap<String, Vec<u8>>,
+    /// `/oauth/token/info` exists (Mastodon); off for other servers (404).
+    token_info: bool,
+    /// Rack::Attack's API throttles; None turns them off.
+    throttles: Option<Throttles>,
+    counts: throttle::Counts,
 }
 
 struct Shared {
@@ -105,6 +117,9 @@ impl Backend {
                 requests: Vec::new(),
                 serial: 0,
                 raw: HashMap::new(),
+                token_info: true,
+                throttles: Some(Throttles::default()),
+                counts: Default::default(),
             }),
             changed: Condvar::new(),
             stop: AtomicBool::new(false),
@@ -158,6 +173,25 @@ impl Backend {
         st.raw.insert(path.to_string(), answer.to_vec());
     }
 
+    /// A server without `/oauth/token/info` (it answers 404).
+    pub fn set_token_info(&self, on: bool) {
+        self.shared.state.lock().unwrap().token_info = on;
+    }
+
+    /// Mastodon's API throttles with another limit and period (tests run
+    /// short); None: no throttles.
+    pub fn set_throttles(&self, t: Option<Throttles>) {
+        self.shared.state.lock().unwrap().throttles = t;
+    }
+
+    /// The verification calls received: token/info and both
+    /// verify_credentials endpoints.
+    pub fn verification_calls(&self) -> usize {
+        self.hits("/oauth/token/info")
+            + self.hits("/api/v1/accounts/verify_credentials")
+            + self.hits("/api/v1/apps/verify_credentials")
+    }
+
     pub fn set_behaviour(&self, b: Behaviour) {
         self.shared.state.lock().unwrap().behaviour = b;
     }
@@ -208,7 +242,7 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
     let Some(req) = read_request(&mut stream) else {
         return;
     };
-    let (status, body, delay, hang) = {
+    let (status, body, delay, hang, extra) = {
         let mut st = shared.state.lock().unwrap();
         *st.hits.entry(req.path.clone()).or_default() += 1;
         st.requests.push(req.clone());
@@ -219,23 +253,50 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
             let _ = stream.shutdown(Shutdown::Both);
             return;
         }
-        let verify = req.path.ends_with("/verify_credentials");
+        let verify = req.path.ends_with("/verify_credentials") || req.path == "/oauth/token/info";
         let behaviour = if verify {
             st.behaviour
         } else {
             Behaviour::Normal
         };
-        match behaviour {
-            Behaviour::ServerError => (500, routes::html("Internal Server Error"), None, false),
-            Behaviour::NotJson => (200, routes::html("oops"), None, false),
-            Behaviour::Hang => (0, String::new(), None, true),
-            Behaviour::Slow(d) => {
+        let none = Vec::new();
+        let token = routes::token(&req);
+        let has_user = routes::has_user(&st, &req);
+        let throttled = match st.throttles {
+            Some(t) => throttle::check(&t, &mut st.counts, &req, token.as_deref(), has_user),
+            None => None,
+        };
+        match (behaviour, throttled) {
+            (_, Some(headers)) => (
+                429,
+                r#"{"error":"Too many requests"}"#.into(),
+                None,
+                false,
+                headers,
+            ),
+            (Behaviour::ServerError, _) => (
+                500,
+                routes::html("Internal Server Error"),
+                None,
+                false,
+                none,
+            ),
+            (Behaviour::NotJson, _) => (200, routes::html("oops"), None, false, none),
+            (Behaviour::Hang, _) => (0, String::new(), None, true, none),
+            (Behaviour::Unavailable(secs), _) => (
+                503,
+                routes::html("Service Unavailable"),
+                None,
+                false,
+                vec![("Retry-After".into(), secs.to_string())],
+            ),
+            (Behaviour::Slow(d), _) => {
                 let (s, b) = routes::answer(&mut st, &req);
-                (s, b, Some(d), false)
+                (s, b, Some(d), false, none)
             }
-            Behaviour::Normal => {
+            (Behaviour::Normal, _) => {
                 let (s, b) = routes::answer(&mut st, &req);
-                (s, b, None, false)
+                (s, b, None, false, none)
             }
         }
     };
@@ -254,8 +315,9 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
     } else {
         "application/json; charset=utf-8"
     };
+    let extra: String = extra.iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
     let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         routes::reason(status),
         body.len()
     );
@@ -265,6 +327,10 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
 }
 
 fn read_request(stream: &mut TcpStream) -> Option<Recorded> {
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let end = loop {
@@ -310,5 +376,6 @@ fn read_request(stream: &mut TcpStream) -> Option<Recorded> {
         query,
         headers,
         body,
+        peer,
     })
 }

@@ -12,7 +12,9 @@ pub fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
+        503 => "Service Unavailable",
         _ => "Status",
     }
 }
@@ -85,7 +87,7 @@ fn account_json(acct: &str) -> serde_json::Value {
 }
 
 /// The bearer token of a request (header, or the access_token parameter).
-fn token(req: &Recorded) -> Option<String> {
+pub fn token(req: &Recorded) -> Option<String> {
     if let Some(v) = req.header("authorization") {
         if v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ") {
             return Some(v[7..].trim().to_string());
@@ -165,8 +167,37 @@ fn param(p: &[(String, String)], name: &str) -> Option<String> {
     p.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
+/// Doorkeeper's `GET /oauth/token/info` (outside `/api`: no API throttle).
+fn token_info(st: &State, req: &Recorded) -> (u16, String) {
+    let t = token(req).unwrap_or_default();
+    let (owner, uid) = if st.users.contains_key(&t) {
+        (
+            serde_json::json!(109364485627285416u64),
+            "web-client-id".to_string(),
+        )
+    } else if let Some(&i) = st.app_tokens.get(&t) {
+        (serde_json::Value::Null, st.apps[i].client_id.clone())
+    } else {
+        return (
+            401,
+            r#"{"error":"invalid_token","error_description":"The access token is invalid"}"#.into(),
+        );
+    };
+    let v = serde_json::json!({
+        "resource_owner_id": owner, "scope": ["read"], "expires_in": null,
+        "application": {"uid": uid}, "created_at": 1763800000
+    });
+    (200, v.to_string())
+}
+
+/// The token's owner is a user (for the throttles).
+pub fn has_user(st: &State, req: &Recorded) -> bool {
+    token(req).is_some_and(|t| st.users.contains_key(&t))
+}
+
 pub fn answer(st: &mut State, req: &Recorded) -> (u16, String) {
     match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/oauth/token/info") if st.token_info => token_info(st, req),
         ("GET", "/api/v1/accounts/verify_credentials") => {
             let t = token(req).unwrap_or_default();
             if let Some(acct) = st.users.get(&t) {

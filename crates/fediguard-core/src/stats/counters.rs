@@ -6,8 +6,11 @@ use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::token::TokenClass;
 
-/// Reasons, in `Reason::ALL` order.
-pub const REASONS: usize = crate::reason::Reason::ALL.len();
+/// Reasons of the zone's first layout, in `Reason::ALL` order; later ones
+/// are counted in `decisions_more`, carved out of the spare counters, so
+/// that a zone keeps its counts across a reload into a newer module.
+pub const REASONS: usize = 7;
+const REASONS_MORE: usize = crate::reason::Reason::ALL.len() - REASONS;
 /// Token classes, in `TokenClass` order.
 pub const TOKEN_CLASSES: usize = 6;
 /// Index of a decision's action in `Counters::decisions`.
@@ -38,8 +41,20 @@ pub struct Counters {
     pub verification_outcomes: [AtomicU64; TOKEN_CLASSES],
     pub app_registrations: AtomicU64,
     pub client_credentials_grants: AtomicU64,
+    /// Decisions of the reasons after the first `REASONS`.
+    pub decisions_more: [[AtomicU64; 2]; REASONS_MORE],
+    /// New tokens not verified: the client's budget was spent.
+    pub verifications_limited: AtomicU64,
+    /// New tokens not verified: too many verifications in flight.
+    pub verifications_capped: AtomicU64,
+    /// Verifications the backend answered 429.
+    pub backend_throttled: AtomicU64,
+    /// Pauses asked by the backend (5xx with Retry-After).
+    pub backend_paused: AtomicU64,
+    /// Verification subrequests sent to the backend.
+    pub backend_calls: AtomicU64,
     /// Room for counters of later versions without a new layout.
-    pub spare: [AtomicU64; 16],
+    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5],
 }
 
 #[repr(C)]
@@ -69,14 +84,23 @@ impl NameSlot {
 }
 
 impl Counters {
+    fn decision_counter(&self, reason: crate::reason::Reason, action: usize) -> Option<&AtomicU64> {
+        let i = reason as usize;
+        match i.checked_sub(REASONS) {
+            None => self.decisions.get(i)?.get(action),
+            Some(more) => self.decisions_more.get(more)?.get(action),
+        }
+    }
+
     pub fn decision(&self, reason: crate::reason::Reason, action: usize) {
-        if let Some(c) = self
-            .decisions
-            .get(reason as usize)
-            .and_then(|a| a.get(action))
-        {
+        if let Some(c) = self.decision_counter(reason, action) {
             c.fetch_add(1, Relaxed);
         }
+    }
+
+    pub fn decision_count(&self, reason: crate::reason::Reason, action: usize) -> u64 {
+        self.decision_counter(reason, action)
+            .map_or(0, |c| c.load(Relaxed))
     }
 
     pub fn token_class(&self, class: TokenClass) {
@@ -93,5 +117,15 @@ impl Counters {
 
     pub fn bump(c: &AtomicU64) {
         c.fetch_add(1, Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod layout {
+    /// The counters' size is fixed: a zone of an older module is taken over
+    /// on reload (new counters come out of `spare`).
+    #[test]
+    fn counters_keep_their_size() {
+        assert_eq!(core::mem::size_of::<super::Counters>(), 46 * 8);
     }
 }

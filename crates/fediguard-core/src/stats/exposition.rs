@@ -39,6 +39,14 @@ pub struct Snapshot {
     pub verifications_started: u64,
     pub verifications_coalesced: u64,
     pub verification_outcomes: Vec<(&'static str, u64)>,
+    /// New tokens not verified: budget spent, too many in flight.
+    pub verifications_limited: u64,
+    pub verifications_capped: u64,
+    /// Subrequests sent to the backend to verify tokens.
+    pub backend_calls: u64,
+    /// The backend's 429s, and its pauses (5xx with Retry-After).
+    pub backend_throttled: u64,
+    pub backend_paused: u64,
     pub verdict_cache: Option<CacheStats>,
     pub limit_zones: Vec<LimitStats>,
     pub app_registrations: u64,
@@ -128,7 +136,7 @@ pub fn prometheus(s: &Snapshot) -> String {
         o,
         "fediguard_verifications_started_total",
         "counter",
-        "Token verifications started (subrequests to accounts/verify_credentials).",
+        "Token verifications started (a new token sent to the backend).",
     );
     f.sample(&[], s.verifications_started);
     let mut f = Family::new(
@@ -147,6 +155,29 @@ pub fn prometheus(s: &Snapshot) -> String {
     for (class, n) in &s.verification_outcomes {
         f.sample(&[("outcome", class)], *n);
     }
+    let mut f = Family::new(
+        o,
+        "fediguard_verifications_refused_total",
+        "counter",
+        "New tokens not verified: the client's budget was spent, or too many verifications were in flight.",
+    );
+    f.sample(&[("why", "budget")], s.verifications_limited);
+    f.sample(&[("why", "in_flight")], s.verifications_capped);
+    let mut f = Family::new(
+        o,
+        "fediguard_backend_calls_total",
+        "counter",
+        "Verification subrequests sent to the backend.",
+    );
+    f.sample(&[], s.backend_calls);
+    let mut f = Family::new(
+        o,
+        "fediguard_backend_slowdowns_total",
+        "counter",
+        "The backend asked verification to slow down: 429 (throttled), or 5xx with Retry-After (paused).",
+    );
+    f.sample(&[("kind", "throttled")], s.backend_throttled);
+    f.sample(&[("kind", "paused")], s.backend_paused);
     if let Some(c) = &s.verdict_cache {
         cache(o, c);
     }
@@ -328,6 +359,11 @@ pub fn json(s: &Snapshot) -> String {
             "started": s.verifications_started,
             "coalesced": s.verifications_coalesced,
             "outcomes": pairs(s.verification_outcomes.iter().map(|(k, v)| (*k, *v))),
+            "refused_budget": s.verifications_limited,
+            "refused_in_flight": s.verifications_capped,
+            "backend_calls": s.backend_calls,
+            "backend_throttled": s.backend_throttled,
+            "backend_paused": s.backend_paused,
         },
         "verdict_cache": s.verdict_cache.as_ref().map(|c| json!({
             "hits": c.hits, "misses": c.misses, "evictions": c.evictions,

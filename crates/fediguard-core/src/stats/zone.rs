@@ -208,6 +208,15 @@ impl StatsZone {
         Some(i)
     }
 
+    /// The app registered with this client_id, if the ring keeps it: its
+    /// record, name and website.
+    pub fn app_by_client(&self, client_id: &str) -> Option<(AppRef, String, String)> {
+        let i = self.find_client(client_id)?;
+        let e = self.entry(i)?;
+        let (name, website) = (e.name.as_str().to_string(), e.website.as_str().to_string());
+        Some((self.app_ref(i), name, website))
+    }
+
     fn find_client(&self, client_id: &str) -> Option<u32> {
         if client_id.is_empty() {
             return None;

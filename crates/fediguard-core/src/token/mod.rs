@@ -1,11 +1,16 @@
-//! Mastodon API tokens: where a request presents one, and what the two
-//! verification answers say of it.
+//! Mastodon API tokens: where a request presents one, and what the
+//! verification answers say of it (`/oauth/token/info`, or the two
+//! verify_credentials endpoints of servers without it).
 
 mod extract;
+mod info;
+mod throttle;
 mod verdict;
 
 pub use extract::{find_token, find_token_unchecked, well_formed, Presented, MAX_TOKEN_LEN};
-pub use verdict::{after_accounts, after_apps, Answer, Step, Verdict, MAX_NAME};
+pub use info::{token_info, Info};
+pub use throttle::{backoff_ms, MAX_BACKOFF_MS, MIN_BACKOFF_MS};
+pub use verdict::{after_accounts, after_apps, app_name, Answer, Step, Verdict, MAX_NAME};
 
 /// The token class of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -23,6 +28,9 @@ pub enum TokenClass {
     User = 4,
     /// Verification could not complete.
     Unknown = 5,
+    /// Not verified: the client's verification budget is spent, or the
+    /// backend throttles this client or token.
+    Limited = 6,
 }
 
 impl TokenClass {
@@ -34,6 +42,7 @@ impl TokenClass {
             TokenClass::App => "app",
             TokenClass::User => "user",
             TokenClass::Unknown => "unknown",
+            TokenClass::Limited => "limited",
         }
     }
 
@@ -45,6 +54,7 @@ impl TokenClass {
             3 => TokenClass::App,
             4 => TokenClass::User,
             5 => TokenClass::Unknown,
+            6 => TokenClass::Limited,
             _ => return None,
         })
     }

@@ -93,6 +93,15 @@ pub fn after_accounts(accounts: &Answer) -> Step {
     Step::AskApps
 }
 
+/// An app's name and website from `apps/verify_credentials`, when asked
+/// only for them (the class is known already).
+pub fn app_name(apps: &Answer) -> (String, String) {
+    match object(apps.body).filter(|_| apps.status == 200) {
+        Some(m) => (text(&m, "name"), text(&m, "website")),
+        None => (String::new(), String::new()),
+    }
+}
+
 /// After both answers.
 pub fn after_apps(accounts: &Answer, apps: &Answer) -> Verdict {
     if apps.status == 200 {

@@ -1,0 +1,89 @@
+//! The verification budget: how many new tokens one client may have
+//! verified (`verify_rate=`, `verify_burst=` per `verify_key=`, the address
+//! by default), in shared memory like a limit, so that a client spraying
+//! random tokens causes a bounded number of calls to the backend, whatever
+//! the other limits say.
+
+use fediguard_core::fingerprint::fingerprint;
+use fediguard_core::limit::{charge, drained_at, retry_after_secs, Bucket, Limit, Outcome};
+use ngx::http::Request;
+
+use crate::glue::key::Key;
+use crate::glue::time::now_ms;
+use crate::glue::zone::SharedZone;
+
+pub const DEFAULT_RATE: u64 = 30_000 / 60; // 30r/m, in milli-requests per second
+pub const DEFAULT_BURST: u64 = 60_000; // 60 new tokens at once
+pub const DEFAULT_IN_FLIGHT: u32 = 32;
+
+#[derive(Debug)]
+pub struct Budget {
+    pub limit: Limit,
+    pub key: Key,
+    /// Most verifications under way at once in one worker.
+    pub in_flight: u32,
+    zone: SharedZone<Bucket>,
+}
+
+pub enum Spend {
+    Granted,
+    /// Over the budget: try again in this many seconds.
+    Spent(u64),
+}
+
+impl Budget {
+    pub fn new(limit: Limit, key: Key, in_flight: u32, zone: SharedZone<Bucket>) -> Budget {
+        Budget {
+            limit,
+            key,
+            in_flight,
+            zone,
+        }
+    }
+
+    /// Charges one new verification to the request's client. A client the
+    /// key cannot name (empty key) is not limited, as with limit_req.
+    pub fn spend(&self, r: &Request) -> Spend {
+        let Some(key) = self.key.of(r).filter(|k| !k.is_empty()) else {
+            return Spend::Granted;
+        };
+        let now = now_ms();
+        let limit = &self.limit;
+        let out = self.zone.with_table(|t| {
+            let fp = fingerprint(&t.secret(), key);
+            t.update(&fp, now, |current| {
+                match charge(limit, current, now, 1000) {
+                    Outcome::Pass { bucket } => (Some((bucket, drained_at(limit, &bucket))), None),
+                    Outcome::Reject { excess } => (None, Some(retry_after_secs(limit, excess))),
+                }
+            })
+        });
+        match out {
+            Some(Some(secs)) => Spend::Spent(secs),
+            // A zone that cannot be used (never, once nginx runs) limits
+            // nothing.
+            _ => Spend::Granted,
+        }
+    }
+
+    /// The backend throttles this client: its budget is spent for `ms`.
+    pub fn exhaust(&self, r: &Request, ms: u64) {
+        let Some(key) = self.key.of(r).filter(|k| !k.is_empty()) else {
+            return;
+        };
+        let now = now_ms();
+        let limit = &self.limit;
+        // Full, plus what the rate drains in `ms`: refused until then.
+        let drain = (limit.rate as u128 * ms as u128 / 1000).min(u64::MAX as u128) as u64;
+        let bucket = Bucket {
+            excess: limit.burst.saturating_add(1000).saturating_add(drain),
+            last: now,
+        };
+        self.zone.with_table(|t| {
+            let fp = fingerprint(&t.secret(), key);
+            t.update(&fp, now, |_| {
+                (Some((bucket, drained_at(limit, &bucket))), ())
+            })
+        });
+    }
+}
