@@ -6,6 +6,7 @@
 //! `RegexSet`, both built once at configuration time, so the cost of a request
 //! does not grow with the number of rules.
 
+mod bound;
 pub mod catalog;
 mod class;
 mod host;
@@ -13,6 +14,7 @@ mod matcher;
 mod pattern;
 mod recent;
 
+pub use bound::Bound;
 pub use class::{ClassId, ClassRegistry, BUILTIN_CLASSES};
 pub use host::instance_host;
 pub use matcher::{AgentMatcher, Classification};
