@@ -12,6 +12,12 @@ use super::{Bound, ClassId, Pattern, Rule};
 /// shorter, and the bound caps the cost of a hostile 8 KB header.
 pub const MAX_AGENT_SCAN: usize = 1024;
 
+/// Most names searched by a DFA; more (long admin lists) use a contiguous
+/// NFA. Measured on a 111-byte browser agent: the built-in catalogue's 832
+/// names take 3.5 MB as a DFA and 190 ns a scan, 0.2 MB and 290 ns as an
+/// NFA; the DFA's memory grows with the names, its scan time does not.
+const MAX_DFA_NAMES: usize = 4096;
+
 /// What the matcher says about one agent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Classification {
@@ -100,11 +106,16 @@ impl AgentMatcher {
             // Standard semantics so that every overlapping match is seen:
             // a match rejected by the word-boundary check must not hide
             // another one that starts inside it.
+            let kind = if words.len() <= MAX_DFA_NAMES {
+                AhoCorasickKind::DFA
+            } else {
+                AhoCorasickKind::ContiguousNFA
+            };
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
+                    .kind(Some(kind))
                     .build(&words)
                     .map_err(|e| format!("cannot build agent automaton: {e}"))?,
             )
