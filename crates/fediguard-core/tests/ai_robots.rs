@@ -239,3 +239,29 @@ fn robots_json_file_as_an_agent_list() {
     assert_eq!(m.classify(Some(b"GPTBot/1.2")).class, blocked);
     assert_eq!(m.classify(Some(b"ClaudeBot/1.0")).class, ClassId::AI);
 }
+
+#[test]
+fn long_lists_of_names_still_match() {
+    // More names than the DFA is built for: the automaton becomes an NFA.
+    let mut reg = ClassRegistry::default();
+    let big = reg.intern("big").unwrap();
+    let names: Vec<String> = (0..6000).map(|i| format!("ListedBot{i}")).collect();
+    let rules = list_rules(big, &names).unwrap();
+    let m = AgentMatcher::build(&rules, true).unwrap();
+    assert_eq!(cls(&m, "Mozilla/5.0 (compatible; ListedBot5999/1.0)"), big);
+    // Whole words: a longer name is not listed, only a generic bot.
+    assert_eq!(cls(&m, "ListedBot59990/1.0"), ClassId::OTHER);
+    assert_eq!(cls(&m, "ListedBot59990 (+https://x.example)"), ClassId::BOT);
+    assert_eq!(cls(&m, "GPTBot/1.1"), ClassId::AI);
+    assert_eq!(
+        cls(
+            &m,
+            "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
+        ),
+        ClassId::OTHER
+    );
+}
+
+fn cls(m: &AgentMatcher, agent: &str) -> ClassId {
+    m.classify(Some(agent.as_bytes())).class
+}
