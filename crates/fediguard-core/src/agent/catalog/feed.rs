@@ -77,4 +77,18 @@ pub(super) const ENTRIES: &[Entry] = &[
     e(C::FEED, "Podbean"),
     e(C::FEED, "Podcast Addict"),
     e(C::FEED, "AntennaPod"),
+    // Feed crawlers named by crawler-user-agents.
+    e(C::FEED, "feedbot"),
+    e(C::FEED, "g2reader-bot"),
+    e(C::FEED, "NAVER Blog Rssbot"),
+    e(C::FEED, "Atom Feed Robot"),
+    e(C::FEED, "rssbot"),
+    e(C::FEED, "BlogTraffic"),
+    e(C::FEED, "artemis web reader"),
+    e(C::FEED, "RSS Reader"),
+    e(C::FEED, "RSSAPI"),
+    e(C::FEED, "RssReaderBot"),
+    e(C::FEED, "ScourRSSBot"),
+    e(C::FEED, "YandoriRSSBot"),
+    e(C::FEED, "rss-is-dead.lol"),
 ];

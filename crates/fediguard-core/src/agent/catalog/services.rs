@@ -32,7 +32,6 @@ pub(super) const ENTRIES: &[Entry] = &[
     e(C::BOT, "Potions"),
     e(C::BOT, "crusty"),
     e(C::BOT, "Disqus"),
-    e(C::BOT, "DMBrowser"),
     e(C::BOT, "Dlc/"),
     e(C::BOT, "Readable/"),
     e(C::BOT, "Sindup"),
