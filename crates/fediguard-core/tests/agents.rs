@@ -1,8 +1,8 @@
 //! The built-in catalogue against real User-Agent strings, the false
 //! positives bot-blocker lists are known for, and admin rules.
 
-use fediguard_core::agent::catalog::CATALOG;
-use fediguard_core::agent::{AgentMatcher, ClassId, ClassRegistry, Pattern, Rule};
+use fediguard_core::agent::catalog::{Entry, CATALOG};
+use fediguard_core::agent::{AgentMatcher, Bound, ClassId, ClassRegistry, Pattern, Rule};
 
 fn catalog_only() -> AgentMatcher {
     AgentMatcher::build(&[], true).unwrap()
@@ -154,6 +154,9 @@ const AI: &[&str] = &[
     "Mozilla/5.0 (compatible; Timpibot/0.8; +http://www.timpi.io)",
     "Mozilla/5.0 (compatible; YouBot (+http://www.you.com))",
     "Mozilla/5.0 (compatible) AI2Bot (+https://www.allenai.org/crawler)",
+    // A scraping framework (was `tool`): ai.robots.txt lists it for the AI
+    // training data it gathers.
+    "Scrapy/2.11.2 (+https://scrapy.org)",
 ];
 
 const SEARCH: &[&str] = &[
@@ -214,7 +217,6 @@ const TOOLS: &[&str] = &[
     "libwww-perl/6.72",
     "Java/17.0.9",
     "Apache-HttpClient/4.5.14 (Java/17.0.9)",
-    "Scrapy/2.11.2 (+https://scrapy.org)",
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36",
     "Ruby",
     "http.rb/5.1.1",
@@ -264,16 +266,27 @@ fn browsers_are_other_and_blank_is_empty() {
     );
 }
 
+/// An agent that only `entry` should match, built for its bound.
+fn sample(entry: &Entry) -> String {
+    let name = entry.name;
+    match entry.bound {
+        _ if entry.needs_instance_url => format!("{name}/1.0 (+https://instance.example/)"),
+        Bound::Word | Bound::Prefix => format!("{name}/1.0"),
+        // Inside a longer word, where a catalogue name cannot match.
+        Bound::Suffix => format!("Xyzzy{name}/1.0"),
+        Bound::Anywhere => format!("Xyzzy{name}xyzzy/1.0"),
+        Bound::Domain => format!("Xyzzy/1.0 (xyzzy{name})"),
+        Bound::Email => format!("Xyzzy/1.0 (xyzzy{name}xyzzy.example)"),
+        Bound::Compatible => format!("Mozilla/5.0 ({name} Xyzzy)"),
+    }
+}
+
 #[test]
 fn catalogue_is_large_and_every_entry_matches_itself() {
     assert!(CATALOG.len() >= 80, "only {} named agents", CATALOG.len());
     let m = catalog_only();
     for entry in CATALOG {
-        let agent = if entry.needs_instance_url {
-            format!("{}/1.0 (+https://instance.example/)", entry.name)
-        } else {
-            format!("{}/1.0", entry.name)
-        };
+        let agent = sample(entry);
         assert_eq!(class_of(&m, &agent), entry.class, "{agent}");
     }
 }
@@ -316,16 +329,24 @@ fn names_match_whole_words_only() {
 fn catalogue_has_no_classic_false_positives() {
     let m = catalog_only();
     for agent in [
-        "Mozilla/5.0 (compatible; Curlew/1.0)",
         "Mozilla/5.0 JavaScriptCore",
         "Wgetter/1.0",
         "Mozilla/5.0 (Linux; Android 14; SM-S918B; KFAPWI) Silk/130 Safari/537.36",
         "AppleCoreMedia/1.0.0.21E236 (iPhone; U; CPU OS 17_4_1 like Mac OS X; en_us)",
         "RubyMine/2024.1",
         "Zotero/7.0",
-        "Lemmyfan/1.0 (+https://x.example)",
     ] {
         assert_eq!(class_of(&m, agent), ClassId::OTHER, "{agent}");
+    }
+    // Look-alikes of catalogue names that show the signs of an automated
+    // agent (a product in the `compatible;` slot, a URL): not the class of
+    // the name they resemble, but `bot`.
+    for (agent, not) in [
+        ("Mozilla/5.0 (compatible; Curlew/1.0)", ClassId::TOOL),
+        ("Lemmyfan/1.0 (+https://x.example)", ClassId::FEDIVERSE),
+    ] {
+        assert_ne!(class_of(&m, agent), not, "{agent}");
+        assert_eq!(class_of(&m, agent), ClassId::BOT, "{agent}");
     }
 }
 

@@ -1,7 +1,8 @@
 //! Agent class names: the built-in ones and those admins define.
 
-/// The built-in classes, in `ClassId` order.
-pub const BUILTIN_CLASSES: [&str; 8] = [
+/// The built-in classes, in `ClassId` order. The nginx layer numbers its
+/// metric slots by this order, so new classes are appended, never inserted.
+pub const BUILTIN_CLASSES: [&str; 11] = [
     "fediverse",
     "ai",
     "search",
@@ -10,6 +11,9 @@ pub const BUILTIN_CLASSES: [&str; 8] = [
     "tool",
     "empty",
     "other",
+    "monitor",
+    "feed",
+    "bot",
 ];
 
 /// Index of a class name in its `ClassRegistry`.
@@ -25,6 +29,13 @@ impl ClassId {
     pub const TOOL: ClassId = ClassId(5);
     pub const EMPTY: ClassId = ClassId(6);
     pub const OTHER: ClassId = ClassId(7);
+    /// Uptime checkers and site testers.
+    pub const MONITOR: ClassId = ClassId(8);
+    /// RSS and feed readers, podcast fetchers.
+    pub const FEED: ClassId = ClassId(9);
+    /// An automated agent the catalogue does not name, known by its signs
+    /// (a `bot` word, a contact URL or e-mail, ...).
+    pub const BOT: ClassId = ClassId(10);
 
     pub fn index(self) -> usize {
         self.0 as usize
@@ -123,6 +134,9 @@ mod tests {
             assert_eq!(reg.lookup(name), Some(ClassId(i as u16)));
         }
         assert_eq!(reg.name(ClassId::AI), "ai");
+        assert_eq!(reg.name(ClassId::MONITOR), "monitor");
+        assert_eq!(reg.name(ClassId::FEED), "feed");
+        assert_eq!(reg.name(ClassId::BOT), "bot");
         assert_eq!(reg.name(ClassId(999)), "other");
     }
 
@@ -130,10 +144,11 @@ mod tests {
     fn intern_defines_once() {
         let mut reg = ClassRegistry::default();
         let a = reg.intern("friends").unwrap();
-        assert_eq!(a, ClassId(8));
+        // The first admin class follows the built-in ones.
+        assert_eq!(a, ClassId(BUILTIN_CLASSES.len() as u16));
         assert_eq!(reg.intern("friends").unwrap(), a);
         assert_eq!(reg.intern("ai").unwrap(), ClassId::AI);
-        assert_eq!(reg.len(), 9);
+        assert_eq!(reg.len(), BUILTIN_CLASSES.len() + 1);
     }
 
     #[test]
