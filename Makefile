@@ -64,12 +64,14 @@ run: build
 	@echo
 	exec $(OBJS)/nginx -p $(RUN_DIR)/ -c $(RUN_DIR)/demo.conf -e stderr -g 'daemon off;'
 
+# The agent corpora (crawler-user-agents, fake-useragent) come from PyPI,
+# pinned, into tmp/corpora/; the core's corpus test reads them.
 test: deps-test build
-	$(CARGO) test -p fediguard-core
+	eval "$$(tools/agent-corpora.sh --env)" && $(CARGO) test -p fediguard-core
 	$(CARGO) test -p fediguard-tests -- --test-threads=4
 
 unit:
-	$(CARGO) test -p fediguard-core
+	eval "$$(tools/agent-corpora.sh --env)" && $(CARGO) test -p fediguard-core
 
 # Ratios against plain nginx and nginx's own modules, measured in one run,
 # then the link-preview stampede at full scale; writes BENCHMARKS.md.

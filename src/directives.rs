@@ -125,13 +125,19 @@ unsafe extern "C" fn set_metrics_cmd(
     })
 }
 
-pub static mut COMMANDS: [ngx_command_t; 19] = [
+pub static mut COMMANDS: [ngx_command_t; 20] = [
     common_cmd!("fediguard", mode, parse_mode),
     main_cmd!(
         "fediguard_agent",
         NGX_CONF_TAKE2,
         agent,
         agent::directives::set_agent
+    ),
+    main_cmd!(
+        "fediguard_agent_list",
+        NGX_CONF_TAKE2,
+        agent,
+        agent::directives::set_agent_list
     ),
     main_cmd!(
         "fediguard_agent_catalog",

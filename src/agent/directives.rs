@@ -1,7 +1,9 @@
 //! `fediguard_agent`, `fediguard_agent_catalog`, `fediguard_agent_deny`.
 
-use fediguard_core::agent::{Pattern, Rule};
+use fediguard_core::agent::{list_rules, parse_list, Pattern, Rule};
 use fediguard_core::conf_value::parse_flag;
+
+use nginx_sys::{ngx_conf_full_name, ngx_conf_t, ngx_int_t, ngx_str_t, NGX_OK};
 
 use super::conf::{AgentLoc, AgentMain, ClassList};
 use crate::glue::directive::{once, Directive};
@@ -23,6 +25,41 @@ pub fn set_agent(d: &Directive, main: &mut AgentMain) -> Result<(), String> {
         needs_instance_url: false,
     });
     Ok(())
+}
+
+/// `fediguard_agent_list class file;` (http): every name of the file (one
+/// per line, or ai.robots.txt's `robots.json`) as a rule of `class`, read
+/// when the configuration is loaded (a reload reads it again). A relative
+/// path is taken from nginx's configuration prefix, as `include` does.
+pub fn set_agent_list(d: &Directive, main: &mut AgentMain) -> Result<(), String> {
+    let n = "\"fediguard_agent_list\"";
+    let (class_name, file) = (d.args[0], d.args[1]);
+    if class_name == "off" {
+        return Err(format!("{n}: \"off\" is not a class name"));
+    }
+    // SAFETY: d.cf is the configuration being parsed.
+    let path = unsafe { full_name(d.cf, file) }.ok_or_else(|| format!("{n}: out of memory"))?;
+    let bytes = std::fs::read(&path).map_err(|e| format!("{n}: cannot read \"{path}\": {e}"))?;
+    let names = parse_list(&bytes).map_err(|e| format!("{n}: \"{path}\", {e}"))?;
+    let class = main
+        .classes
+        .intern(class_name)
+        .map_err(|e| format!("{n}: {e}"))?;
+    let rules = list_rules(class, &names).map_err(|e| format!("{n}: \"{path}\", {e}"))?;
+    main.rules.extend(rules);
+    Ok(())
+}
+
+/// `name` made absolute from nginx's configuration prefix.
+///
+/// # Safety
+/// `cf` is the configuration being parsed.
+unsafe fn full_name(cf: *mut ngx_conf_t, name: &str) -> Option<String> {
+    let mut s = ngx_str_t::from_bytes((*cf).pool, name.as_bytes())?;
+    if ngx_conf_full_name((*cf).cycle, &mut s, 1) != NGX_OK as ngx_int_t {
+        return None;
+    }
+    Some(String::from_utf8_lossy(s.as_bytes()).into_owned())
 }
 
 /// `fediguard_agent_catalog on | off;` (http)
