@@ -61,8 +61,9 @@ build: deps
 	cp target/release/libfediguard.so $(MODULE)
 	@nginx_dir=$$(cat target/release/nginx-build-dir 2>/dev/null); \
 	if [ -x "$$nginx_dir/nginx" ]; then cp "$$nginx_dir/nginx" $(OBJS)/nginx; \
-	else echo "note: no nginx binary in '$$nginx_dir' (built against an unbuilt tree?)"; fi
-	@echo "built $(MODULE) for $$($(OBJS)/nginx -v 2>&1 | sed 's/.*: //')"
+	echo "built $(MODULE) for $$($(OBJS)/nginx -v 2>&1 | sed 's/.*: //')"; \
+	else rm -f $(OBJS)/nginx; \
+	echo "built $(MODULE) (no nginx binary in '$$nginx_dir': an unbuilt tree)"; fi
 
 build-debian: deps-debian
 	@tools/debian-nginx-tree.sh $(DEBIAN_TREE)
