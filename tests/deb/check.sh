@@ -30,7 +30,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "tests/deb/check.sh installs packages and starts nginx: run it as root" >&2
   exit 1
 fi
-debs=("$dir"/${pkg}_*.deb)
+debs=("$dir/${pkg}"_*.deb)
 [ -f "${debs[0]}" ] || { echo "no $dir/${pkg}_*.deb: run make deb first" >&2; exit 1; }
 [ ${#debs[@]} -eq 1 ] || { echo "more than one package in $dir: ${debs[*]}" >&2; exit 1; }
 deb=$(realpath "${debs[0]}")
