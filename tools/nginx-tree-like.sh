@@ -11,10 +11,10 @@
 # version (no download), otherwise nginx.org's release tarball. Then build
 # with `make build NGINX_SOURCE_DIR=DIR NGINX_BUILD_DIR=DIR/objs`.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
-vfile=${1:?usage: $0 NGINX_V_OUTPUT DIR}
-dir=${2:?usage: $0 NGINX_V_OUTPUT DIR}
+vfile=$(realpath "${1:?usage: $0 NGINX_V_OUTPUT DIR}")
+dir=$(realpath -m "${2:?usage: $0 NGINX_V_OUTPUT DIR}")
+cd "$(dirname "$0")/.."
 version=$(sed -n 's|^nginx version: [a-z]*/\([0-9][0-9.]*\).*|\1|p' "$vfile")
 args=$(sed -n 's/^configure arguments: //p' "$vfile")
 [ -n "$version" ] || { echo "$vfile: no \"nginx version:\" line" >&2; exit 1; }
