@@ -10,6 +10,12 @@
 #
 # Build against another nginx source tree (instead of the vendored 1.28.3):
 #   make build NGINX_SOURCE_DIR=/path/to/nginx NGINX_BUILD_DIR=/path/to/nginx/objs
+#
+# Debian's own nginx (1.22.1 on Debian 12), from the nginx-dev package:
+#   make build-debian   objs-debian/ngx_http_fediguard_module.so for /usr/sbin/nginx
+#   make test-debian    the integration tests against /usr/sbin/nginx and that module
+#   make deb            objs-debian/libnginx-mod-http-fediguard_<version>_<arch>.deb
+#   make check-deb      installs, tries and purges that package (tests/deb/check.sh)
 
 CARGO ?= cargo
 PORT ?= 8080
@@ -22,7 +28,17 @@ CARGO_FEATURES := --no-default-features
 export NGINX_SOURCE_DIR NGINX_BUILD_DIR
 endif
 
-.PHONY: all deps deps-test deps-bench build run test unit bench check fmt clean
+# Debian's nginx: nginx-dev's tree (headers, configure, conf_flags) copied
+# and configured with Debian's flags, built in a target directory of its own
+# so that the vendored and the Debian builds do not rebuild each other.
+DEBIAN_NGINX := /usr/sbin/nginx
+DEBIAN_TREE := $(CURDIR)/tmp/debian-nginx
+DEBIAN_OBJS := objs-debian
+DEBIAN_MODULE := $(DEBIAN_OBJS)/ngx_http_fediguard_module.so
+DEBIAN_TARGET_DIR := $(CURDIR)/target/debian-nginx
+
+.PHONY: all deps deps-test deps-bench deps-debian build build-debian run test test-debian \
+	unit bench check fmt clean deb check-deb
 
 all: build
 
@@ -36,14 +52,27 @@ deps-test:
 deps-bench:
 	@tools/install-deps.sh bench
 
+deps-debian:
+	@tools/install-deps.sh debian
+
 build: deps
 	$(CARGO) build --release -p fediguard $(CARGO_FEATURES)
 	@mkdir -p $(OBJS)
 	cp target/release/libfediguard.so $(MODULE)
 	@nginx_dir=$$(cat target/release/nginx-build-dir 2>/dev/null); \
 	if [ -x "$$nginx_dir/nginx" ]; then cp "$$nginx_dir/nginx" $(OBJS)/nginx; \
-	else echo "note: no nginx binary in '$$nginx_dir' (built against an unbuilt tree?)"; fi
-	@echo "built $(MODULE) for $$($(OBJS)/nginx -v 2>&1 | sed 's/.*: //')"
+	echo "built $(MODULE) for $$($(OBJS)/nginx -v 2>&1 | sed 's/.*: //')"; \
+	else rm -f $(OBJS)/nginx; \
+	echo "built $(MODULE) (no nginx binary in '$$nginx_dir': an unbuilt tree)"; fi
+
+build-debian: deps-debian
+	@tools/debian-nginx-tree.sh $(DEBIAN_TREE)
+	CARGO_TARGET_DIR=$(DEBIAN_TARGET_DIR) NGINX_SOURCE_DIR=$(DEBIAN_TREE) \
+		NGINX_BUILD_DIR=$(DEBIAN_TREE)/objs \
+		$(CARGO) build --release -p fediguard --no-default-features
+	@mkdir -p $(DEBIAN_OBJS)
+	cp $(DEBIAN_TARGET_DIR)/release/libfediguard.so $(DEBIAN_MODULE)
+	@echo "built $(DEBIAN_MODULE) for $$($(DEBIAN_NGINX) -v 2>&1 | sed 's/.*: //')"
 
 run: build
 	@mkdir -p $(RUN_DIR)/logs $(RUN_DIR)/modules
@@ -70,6 +99,18 @@ test: deps-test build
 	eval "$$(tools/agent-corpora.sh --env)" && $(CARGO) test -p fediguard-core
 	$(CARGO) test -p fediguard-tests -- --test-threads=4
 
+# The integration tests against Debian's nginx binary and the module built
+# for it (the unit tests need no nginx: `make test` runs them).
+test-debian: deps-test build-debian
+	FEDIGUARD_NGINX=$(DEBIAN_NGINX) FEDIGUARD_MODULE=$(CURDIR)/$(DEBIAN_MODULE) \
+		$(CARGO) test -p fediguard-tests -- --test-threads=4
+
+deb: build-debian
+	packaging/build-deb.sh $(DEBIAN_MODULE) $(DEBIAN_OBJS)
+
+check-deb: deps-test
+	tests/deb/check.sh $(DEBIAN_OBJS)
+
 unit:
 	eval "$$(tools/agent-corpora.sh --env)" && $(CARGO) test -p fediguard-core
 
@@ -90,4 +131,4 @@ fmt:
 
 clean:
 	$(CARGO) clean
-	rm -rf $(OBJS) tmp
+	rm -rf $(OBJS) $(DEBIAN_OBJS) tmp

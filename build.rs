@@ -9,11 +9,40 @@ use std::path::PathBuf;
 
 fn main() {
     detect_nginx_features();
+    detect_nginx_version();
     record_nginx_build_dir();
 }
 
-/// Generates the `ngx_os`, `ngx_feature` and nginx version cfg values that
-/// ngx-rust code is compiled against.
+/// nginx versions the module's code tells apart, named as ngx-rust names its
+/// own (`nginx1_21_1`, `nginx1_25_1`): `cfg(nginx1_23_0)` holds when the nginx
+/// built against is 1.23.0 or newer.
+const VERSION_CHECKS: &[(u64, &str)] = &[
+    // `ngx_table_elt_t.next`: headers of one name linked into a list.
+    (1_023_000, "nginx1_23_0"),
+];
+
+/// Generates a cfg for each version in `VERSION_CHECKS` that the nginx built
+/// against (nginx-sys's `DEP_NGINX_VERSION_NUMBER`, e.g. 1022001) reaches.
+fn detect_nginx_version() {
+    for (_, name) in VERSION_CHECKS {
+        println!("cargo::rustc-check-cfg=cfg({name})");
+    }
+    println!("cargo::rerun-if-env-changed=DEP_NGINX_VERSION_NUMBER");
+    let version = env::var("DEP_NGINX_VERSION_NUMBER")
+        .expect("nginx-sys reports DEP_NGINX_VERSION_NUMBER (it must be a direct dependency)");
+    let version: u64 = version
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("DEP_NGINX_VERSION_NUMBER is not a number: {version:?}"));
+    for (since, name) in VERSION_CHECKS {
+        if version >= *since {
+            println!("cargo::rustc-cfg={name}");
+        }
+    }
+}
+
+/// Generates the `ngx_os` and `ngx_feature` cfg values that ngx-rust code is
+/// compiled against.
 fn detect_nginx_features() {
     println!("cargo::rerun-if-env-changed=DEP_NGINX_FEATURES_CHECK");
     println!(

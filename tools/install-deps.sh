@@ -4,6 +4,9 @@
 #   tools/install-deps.sh build   - compiler, nginx build libraries, libclang
 #   tools/install-deps.sh test    - build + redis-server, curl
 #   tools/install-deps.sh bench   - test + wrk, valgrind
+#   tools/install-deps.sh debian  - build + Debian's nginx and nginx-dev (headers,
+#                                   configure flags, dh_nginx) and the tools to
+#                                   build a .deb
 set -euo pipefail
 
 want=(gcc make pkg-config libssl-dev zlib1g-dev libpcre2-dev libclang1-14 libclang-common-14-dev)
@@ -11,7 +14,8 @@ case "${1:-build}" in
   build) ;;
   test) want+=(redis-server curl) ;;
   bench) want+=(redis-server curl wrk valgrind) ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+  debian) want+=(nginx nginx-dev dpkg-dev debhelper) ;;
+  *) echo "usage: $0 [build|test|bench|debian]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -192,6 +192,10 @@ unsafe fn push(
     elt.key = key;
     elt.value = value;
     elt.lowcase_key = low.data;
-    elt.next = ptr::null_mut();
+    // Headers of one name are linked since nginx 1.23.0.
+    #[cfg(nginx1_23_0)]
+    {
+        elt.next = ptr::null_mut();
+    }
     Some(e)
 }

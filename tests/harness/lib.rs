@@ -1,5 +1,7 @@
 //! Test harness: starts `objs/nginx` with `objs/ngx_http_fediguard_module.so`
-//! (built by `make build`) on a loopback port it picks, and talks HTTP/1.1
+//! (built by `make build`), or the nginx and module named by
+//! `FEDIGUARD_NGINX` and `FEDIGUARD_MODULE` (`make test-debian`), on a
+//! loopback port it picks, and talks HTTP/1.1
 //! to it over plain sockets, so tests can send any bytes they like.
 //! `stampede` is the link-preview stampede simulator (tests and `make bench`).
 

@@ -4,6 +4,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -15,8 +16,17 @@ fn objs() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../objs"))
 }
 
+/// A path from the environment variable `var` when it is set and not empty.
+fn from_env(var: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The nginx the tests run: `$FEDIGUARD_NGINX` (e.g. Debian's
+/// `/usr/sbin/nginx`), or `nginx` in `objs()`.
 pub fn nginx_binary() -> PathBuf {
-    let p = objs().join("nginx");
+    let p = from_env("FEDIGUARD_NGINX").unwrap_or_else(|| objs().join("nginx"));
     assert!(
         p.exists(),
         "{} missing: run `make build` first",
@@ -25,14 +35,70 @@ pub fn nginx_binary() -> PathBuf {
     p
 }
 
+/// The module the tests load: `$FEDIGUARD_MODULE` (built for the nginx of
+/// `FEDIGUARD_NGINX`), or `ngx_http_fediguard_module.so` in `objs()`.
 pub fn module_path() -> PathBuf {
-    let p = objs().join("ngx_http_fediguard_module.so");
+    let p =
+        from_env("FEDIGUARD_MODULE").unwrap_or_else(|| objs().join("ngx_http_fediguard_module.so"));
     assert!(
         p.exists(),
         "{} missing: run `make build` first",
         p.display()
     );
     fs::canonicalize(p).expect("module path")
+}
+
+/// The version of `nginx_binary()`, as (major, minor, patch), from `nginx -v`.
+pub fn nginx_version() -> (u32, u32, u32) {
+    static VERSION: OnceLock<(u32, u32, u32)> = OnceLock::new();
+    *VERSION.get_or_init(|| {
+        let out = Command::new(nginx_binary())
+            .arg("-v")
+            .output()
+            .expect("run nginx -v");
+        // "nginx version: nginx/1.22.1" (on stderr), maybe with " (Debian)".
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        let parse = || -> Option<(u32, u32, u32)> {
+            let v = text.split("nginx/").nth(1)?.split_whitespace().next()?;
+            let mut n = v.split('.').map(|p| p.parse::<u32>().ok());
+            Some((n.next()??, n.next()??, n.next()??))
+        };
+        parse().unwrap_or_else(|| panic!("no version in `nginx -v`: {text:?}"))
+    })
+}
+
+/// Writes the configuration file `conf` of a test in `dir`, made for the
+/// nginx that runs it:
+/// - the temporary files' paths are in `dir`. The vendored nginx has them
+///   under its prefix (`-p dir`), but Debian's has compiled-in paths under
+///   /var/lib/nginx, which tests must neither need nor leave files in. They
+///   are added on the line of `http {`, so that every other line keeps its
+///   number for `nginx -t` messages.
+/// - `http2 on;` (nginx 1.25.1's spelling of `listen ... http2`) is left out
+///   before 1.25.1: the tests speak HTTP/1.1 on plain-text ports.
+fn write_conf(conf: &Path, dir: &Path, text: &str) {
+    let temp: String = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+        .iter()
+        .map(|t| format!(" {t}_temp_path {}/{t}_temp;", dir.display()))
+        .collect();
+    let old_http2 = nginx_version() < (1, 25, 1);
+    let mut temp_added = false;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            if !temp_added && (trimmed.starts_with("http {") || trimmed == "http{") {
+                temp_added = true;
+                let at = line.find('{').expect("brace") + 1;
+                return format!("{}{temp}{}", &line[..at], &line[at..]);
+            }
+            if old_http2 && trimmed.starts_with("http2 on;") {
+                return String::new();
+            }
+            line.to_string()
+        })
+        .collect();
+    fs::write(conf, lines.join("\n") + "\n").expect("write conf");
 }
 
 /// A free loopback port: bound and released; nginx binds it right after.
@@ -118,7 +184,7 @@ impl Nginx {
             let _ = fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755));
             let port = free_port();
             let conf = dir.path().join("nginx.conf");
-            fs::write(&conf, conf_text(dir.path(), port)).expect("write conf");
+            write_conf(&conf, dir.path(), &conf_text(dir.path(), port));
             let child = Command::new(nginx_binary())
                 .arg("-p")
                 .arg(dir.path())
@@ -303,7 +369,7 @@ pub fn nginx_test_text(text: &str) -> ConfTest {
             "modules/ngx_http_fediguard_module.so",
             &module_path().display().to_string(),
         );
-    fs::write(&conf, text).expect("write conf");
+    write_conf(&conf, dir.path(), &text);
     fs::write(dir.path().join("mime.types"), "types { text/html html; }\n").expect("mime");
     fs::create_dir_all(dir.path().join("logs")).expect("logs dir");
     run_test(dir, conf)
@@ -359,6 +425,6 @@ pub fn nginx_test(body: &str) -> ConfTest {
         .tempdir()
         .expect("tempdir");
     let conf = dir.path().join("nginx.conf");
-    fs::write(&conf, render(dir.path(), free_port(), 1, body)).expect("write conf");
+    write_conf(&conf, dir.path(), &render(dir.path(), free_port(), 1, body));
     run_test(dir, conf)
 }
