@@ -136,7 +136,6 @@ fn runnable_mastodon_conf(backend_port: u16, metrics_port: u16) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let body = body.replacen("http {", "http {\n    access_log {DIR}/access.log;", 1);
     format!("pid {{DIR}}/nginx.pid;\nworker_processes 2;\n{body}")
 }
 
@@ -194,4 +193,60 @@ fn website_conf_passes_nginx_t() {
     let text = setups::website(&text, Path::new("{DIR}"), 18080, 18081, 1).unwrap();
     let t = nginx_test_text(&text);
     assert!(t.ok, "{}", t.output);
+}
+
+/// Every file under the test's nginx directory that holds log lines.
+fn all_logs(ngx: &Nginx) -> String {
+    let mut out = String::new();
+    for e in std::fs::read_dir(ngx.dir.path()).unwrap().flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "log") {
+            out.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// The shipped mastodon.conf writes no token or secret into any log: a
+/// user token and an app token in the query string and in the header, and
+/// a grant's client_secret in the query string.
+#[test]
+fn mastodon_conf_logs_no_token() {
+    use fediguard_tests::mastodon::{Backend, Profile};
+    use fediguard_tests::watch::{grant, register};
+
+    let backend = Backend::start(Profile::Mastodon);
+    let user = "UserTokenQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
+    backend.add_user(user, "alice");
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let ngx = Nginx::start_conf_text(2, &runnable_mastodon_conf(backend.port(), metrics_port));
+    let (id, secret) = register(ngx.port, "Scraper");
+    let app = grant(ngx.port, &id, &secret);
+    for t in [user, app.as_str()] {
+        ngx.get(&format!("/api/v1/timelines/public?access_token={t}"), &[]);
+        ngx.get(
+            &format!("/api/v1/timelines/home?local=1&bearer_token={t}"),
+            &[],
+        );
+        ngx.get(
+            "/api/v1/timelines/public",
+            &[("Authorization", &format!("Bearer {t}"))],
+        );
+    }
+    let raw = format!(
+        "POST /oauth/token?grant_type=client_credentials&client_id={id}&client_secret={secret} HTTP/1.1\r\n\
+         Host: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    fediguard_tests::request(ngx.port, raw.as_bytes()).unwrap();
+    let logs = all_logs(&ngx);
+    assert!(
+        logs.contains("/api/v1/timelines/public?access_token=[redacted]"),
+        "{logs}"
+    );
+    for s in [user, app.as_str(), secret.as_str()] {
+        assert!(!logs.contains(s), "{s} in the logs:\n{logs}");
+    }
 }

@@ -180,3 +180,30 @@ fn concurrent_fetchers_wait_for_one_fetch() {
     }
     assert_eq!(site.count(POST_PATH, false).requests, 1);
 }
+
+/// The shipped website.conf writes no token into its access log.
+#[test]
+fn website_conf_logs_no_token() {
+    let (_origin, ngx) = start(|t| t);
+    let token = "SiteTokenZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ";
+    get(
+        &ngx,
+        &format!("{POST_PATH}?access_token={token}"),
+        FIREFOX,
+        &[],
+    );
+    get(
+        &ngx,
+        &format!("{POST_PATH}?a=1&password={token}"),
+        &mastodon("a.example"),
+        &[],
+    );
+    let mut logs = String::new();
+    for e in std::fs::read_dir(ngx.dir.path()).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "log") {
+            logs.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+        }
+    }
+    assert!(logs.contains("access_token=[redacted]"), "{logs}");
+    assert!(!logs.contains(token), "{logs}");
+}
