@@ -8,9 +8,22 @@ BASE = """
     keepalive_requests 1000000;
 """
 
+# Doorkeeper's /oauth/token/info for a user token.
+INFO_USER = ('{{"resource_owner_id":1,"scope":["read"],"expires_in":null,'
+             '"application":{{"uid":"bench"}},"created_at":1}}')
+
+# The budget of new tokens per client is not what is measured: set out of
+# reach (the fills send a million new tokens from one address).
+NO_BUDGET = "verify_rate=100000000r/s verify_burst=100000000 verify_in_flight=100000"
+
 # The verification stand-in: the same nginx answers as Mastodon would, so a
 # token check costs one local subrequest.
 VERIFY = """
+        location = /_fediguard/oauth/token/info {{
+            internal;
+            default_type application/json;
+            return 200 '""" + INFO_USER + """';
+        }}
         location /_fediguard/ {{
             internal;
             default_type application/json;
@@ -19,7 +32,7 @@ VERIFY = """
 """
 
 FULL_ON = """
-    fediguard_token_zone zone=tokens:64m;
+    fediguard_token_zone zone=tokens:64m """ + NO_BUDGET + """;
     fediguard_metrics_zone zone=stats:1m;
     fediguard_limit_zone $binary_remote_addr zone=per_ip:16m rate=100000000r/s;
     server {{
@@ -90,7 +103,7 @@ def fediguard_limit(key="$binary_remote_addr", **_):
 
 def token_check(**_):
     return BASE + """
-    fediguard_token_zone zone=tokens:256m;
+    fediguard_token_zone zone=tokens:256m """ + NO_BUDGET + """;
     server {{
         listen 127.0.0.1:{port};
         root {dir};
@@ -150,7 +163,7 @@ def token_cold(**_):
     # Verification proxied to a backend, as in production: a new token
     # costs one backend round trip before the request is served.
     return BASE + """
-    fediguard_token_zone zone=tokens:64m;
+    fediguard_token_zone zone=tokens:64m """ + NO_BUDGET + """;
     server {{
         listen 127.0.0.1:{port};
         root {dir};
@@ -159,6 +172,11 @@ def token_cold(**_):
         fediguard_token_require user;
         location / {{ }}
         location /_fediguard/ {{ internal; proxy_pass http://127.0.0.1:{port}/_backend/; }}
+        location = /_backend/oauth/token/info {{
+            fediguard off;
+            default_type application/json;
+            return 200 '""" + INFO_USER + """';
+        }}
         location /_backend/ {{
             fediguard off;
             default_type application/json;
@@ -180,5 +198,57 @@ def limit_keys(redis_port=None, **_):
         root {dir};
         fediguard on;
         location / {{ fediguard_limit zone=per_key burst=1000000 nodelay; }}
+    }}
+"""
+
+
+def token_calls(token_info=True, names=True, **_):
+    # What a new token costs the backend: a stand-in that tells user, app
+    # and invalid tokens apart by their first letters, as Doorkeeper's
+    # /oauth/token/info (or, with token_info=False, a server without it:
+    # 404, then the two verify_credentials endpoints) would; the metrics
+    # count the calls. With `names`, names are shown ($fediguard_account and
+    # $fediguard_app_name in the access log), as mastodon.conf does.
+    info = """
+        location = /_backend/oauth/token/info {{
+            fediguard off;
+            default_type application/json;
+            if ($http_authorization ~ "^Bearer User") {{ return 200 '""" + INFO_USER + """'; }}
+            if ($http_authorization ~ "^Bearer App") {{
+                return 200 '{{"resource_owner_id":null,"application":{{"uid":"bench"}}}}';
+            }}
+            return 401 '{{"error":"invalid_token"}}';
+        }}""" if token_info else ""
+    return """
+    fediguard_token_zone zone=tokens:64m """ + NO_BUDGET + """;
+    fediguard_metrics_zone zone=stats:1m;
+    log_format names '""" + ("$fediguard_account $fediguard_app_name" if names else "-") + """';
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        access_log {dir}/names.log names;
+        location / {{ fediguard on; fediguard_token_verify /_fediguard; }}
+        location = /metrics {{ fediguard_metrics; }}
+        location /_fediguard/ {{ internal; proxy_pass http://127.0.0.1:{port}/_backend/; }}""" + info + """
+        location = /_backend/api/v1/accounts/verify_credentials {{
+            fediguard off;
+            default_type application/json;
+            if ($http_authorization ~ "^Bearer User") {{
+                return 200 '{{"id":"1","username":"alice","acct":"alice"}}';
+            }}
+            if ($http_authorization ~ "^Bearer App") {{
+                return 422 '{{"error":"This method requires an authenticated user"}}';
+            }}
+            return 401 '{{"error":"The access token is invalid"}}';
+        }}
+        location = /_backend/api/v1/apps/verify_credentials {{
+            fediguard off;
+            default_type application/json;
+            if ($http_authorization ~ "^Bearer (User|App)") {{
+                return 200 '{{"name":"Bench","website":null}}';
+            }}
+            return 401 '{{"error":"The access token is invalid"}}';
+        }}
+        location /_backend/ {{ fediguard off; return 404; }}
     }}
 """

@@ -10,6 +10,7 @@ BENCHMARKS.md."""
 import argparse
 import datetime
 import http.client
+import json
 import os
 import platform
 import statistics
@@ -70,22 +71,37 @@ def fill(port, header, prefix, n):
     print(f"  filled {done:,} {header} values", flush=True)
 
 
-def cold_latency(port, n, new_token):
+def cold_latency(port, n, new_token, prefix="Cold", ok=(200,)):
     """Median latency (ms) of n sequential requests on one connection."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     times = []
     for i in range(n):
         headers = {"User-Agent": BROWSER}
         if new_token:
-            headers["Authorization"] = f"Bearer Cold{i}x{time.time_ns()}"
+            headers["Authorization"] = f"Bearer {prefix}{i}x{time.time_ns()}"
         t = time.perf_counter()
         c.request("GET", "/", headers=headers)
         r = c.getresponse()
         r.read()
         times.append((time.perf_counter() - t) * 1000)
-        if r.status != 200:
+        if r.status not in ok:
             raise RuntimeError(f"cold path answered {r.status}")
     return statistics.median(times)
+
+
+def backend_calls(port, kind, n):
+    """Backend calls per new token of a kind (the metrics' count)."""
+    def calls():
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("GET", "/metrics?format=json")
+        v = json.loads(c.getresponse().read())
+        return v["verifications"]["backend_calls"]
+    # A first token, so that a worker learns once whether the server has
+    # /oauth/token/info (one 404 per worker and hour).
+    cold_latency(port, 1, True, prefix="Warm", ok=(200, 403, 503))
+    before = calls()
+    cold_latency(port, n, True, prefix=kind, ok=(200, 403, 503))
+    return (calls() - before) / n
 
 
 def main():
@@ -189,6 +205,27 @@ def main():
         b.row("6. request with a new token vs a plain proxied request", "proxied",
               f"{px:.3f} ms", "new token", f"{cold:.3f} ms", f"{cold / px:.2f}x",
               "about 1x (one backend round trip)", cold / px <= 1.5)
+
+    # 9. Backend calls a new token costs (user, app, invalid), on a server
+    # with /oauth/token/info and on one without it; before this count was
+    # kept, every app and invalid token cost 2.
+    if want(9):
+        cases = [(True, False), (True, True), (False, True)]
+        for info, names in cases:
+            with Nginx(configs.token_calls(token_info=info, names=names)) as n:
+                costs = [backend_calls(n.port, kind, 100) for kind in ("User", "App", "Nope")]
+            where = "Mastodon (/oauth/token/info)" if info else "server without /oauth/token/info"
+            where += ", names shown" if names else ", no name shown"
+            if info and not names:
+                target, met = "1 each", max(costs) <= 1
+            elif info:
+                target, met = "invalid 1, user and app <= 2", costs[2] <= 1 and max(costs) <= 2
+            else:
+                target, met = "<= 2 (as before)", max(costs) <= 2
+            b.row(f"9. backend calls per new token, {where}", "before",
+                  "user 1, app 2, invalid 2", "now",
+                  f"user {costs[0]:.2f}, app {costs[1]:.2f}, invalid {costs[2]:.2f}",
+                  f"invalid {costs[2]:.2f}", target, met)
 
     # 7. Cluster mode (a sync zone, rounds with Redis) vs the same zone local.
     if want(7):

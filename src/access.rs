@@ -56,12 +56,7 @@ fn decide(r: &mut Request) -> Status {
             }
         }
     }
-    // The limits that need no token go first: they bound what a client
-    // can make fediguard ask the backend.
     if verifies {
-        if let Some(status) = limit_step(r, mcf, lcf, ctx, true) {
-            return status;
-        }
         if let Some(status) = token_step(r, mcf, lcf, ctx) {
             return status;
         }
@@ -99,9 +94,21 @@ fn token_step(
         // A location that refuses app tokens names the app in its log line.
         need_app: mcf.token.name_vars.app_used() || require == Require::User,
     };
-    match token_check::advance(r, &mut ctx.token, &v) {
+    let mut progress = token_check::advance(r, &mut ctx.token, &v);
+    if let Progress::Verify = progress {
+        // A new token: the limits that need no token go first, so that they
+        // bound what a client can make fediguard ask the backend.
+        if let Some(status) = limit_step(r, mcf, lcf, ctx, true) {
+            if status != Status::NGX_AGAIN {
+                token_check::abandon(&mut ctx.token, zone);
+            }
+            return Some(status);
+        }
+        progress = token_check::verify(r, &mut ctx.token, &v);
+    }
+    match progress {
         Progress::Classified => {}
-        Progress::Again => return Some(Status::NGX_AGAIN),
+        Progress::Verify | Progress::Again => return Some(Status::NGX_AGAIN),
         Progress::Error => return Some(internal_error()),
     }
     let class = ctx.token.class.unwrap_or(TokenClass::Unknown);
@@ -147,6 +154,8 @@ fn limit_step(
     }
     let dry_run = lcf.mode() == Mode::DryRun;
     let stats = mcf.metrics.stats();
+    // Token variables read from here on are read early.
+    ctx.token.read_early = false;
     let select = Select {
         pending,
         early: if early { Some(&token_read) } else { None },

@@ -76,7 +76,7 @@ pub struct Select<'a> {
     /// wait for later, those the configuration names (`key_uses_token`,
     /// `cost_uses_token`) and those that read one now (through a `map`):
     /// `read_token` says whether a token variable was read since it was
-    /// last asked.
+    /// last asked (the caller clears that before the check).
     pub early: Option<&'a dyn Fn(&Request) -> bool>,
 }
 
@@ -110,7 +110,6 @@ fn selected<'a>(
                 if l.cost_uses_token || zone.is_some_and(|z| z.key_uses_token) {
                     continue;
                 }
-                read_token(r);
                 let it = item(r, mcf, l, 1000);
                 if read_token(r) {
                     // Its key came through a token variable: computed again
@@ -175,14 +174,25 @@ pub fn check(
     select: &Select,
     stats: Option<&StatsConf>,
 ) -> (Decision, u16) {
+    // The usual case, one limit applied at once: no list to build.
+    if let ([l], None) = (limits, select.early) {
+        if select.pending & 1 == 0 {
+            return (Decision::Pass, 0);
+        }
+        let it = item(r, mcf, l, 1000);
+        return (apply(core::slice::from_ref(&it), stats), 1);
+    }
     let (slots, decided) = selected(r, mcf, limits, select);
     let items = &slots.0[..slots.1];
     (apply(items, stats), decided)
 }
 
 fn apply(items: &[Option<Item>], stats: Option<&StatsConf>) -> Decision {
-    // The usual case, one limit: checked and charged in one step.
-    if let [Some(it)] = items {
+    // One limit: checked and charged in one step.
+    if let [it] = items {
+        let Some(it) = it else {
+            return Decision::Pass;
+        };
         let d = match one(it, now_ms(), true) {
             Some(Outcome::Reject { excess }) => Decision::Reject {
                 zone: it.index,

@@ -34,6 +34,9 @@ const POLL_MS: u64 = 5;
 
 pub enum Progress {
     Classified,
+    /// A new token: verification may start (`verify`) once the limits
+    /// that need no token have let the request through.
+    Verify,
     /// A subrequest or a wait is under way; the access phase runs again.
     Again,
     Error,
@@ -57,6 +60,7 @@ pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
     match st.phase {
         TokenPhase::Done => Progress::Classified,
         TokenPhase::Start => start(r, st, v),
+        TokenPhase::Ready => Progress::Verify,
         TokenPhase::Waiting => {
             let fp = st.fingerprint();
             let now = now_ms();
@@ -305,10 +309,12 @@ fn start(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
         }
         Lookup::Miss => {
             let Some(raw) = pool_copy(r, &token) else {
+                v.zone.with_table(|t| t.forget(&fp));
                 return Progress::Error;
             };
             st.raw = raw;
-            verify_now(r, st, v)
+            st.phase = TokenPhase::Ready;
+            Progress::Verify
         }
     }
 }
@@ -366,6 +372,21 @@ pub fn presented(r: &Request) -> Presented<'_> {
         None
     };
     find_token_unchecked(auth, query)
+}
+
+/// A new token whose request was refused before its verification: other
+/// requests with it need not wait for a verdict that will not come.
+pub fn abandon(st: &mut TokenState, zone: &TokenZone) {
+    if st.phase == TokenPhase::Ready {
+        let fp = st.fingerprint();
+        zone.with_table(|t| t.forget(&fp));
+        st.phase = TokenPhase::Done;
+    }
+}
+
+/// Starts verifying a new token (`Progress::Verify`).
+pub fn verify(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
+    verify_now(r, st, v)
 }
 
 /// Starts verifying, within the client's budget and the worker's cap; the

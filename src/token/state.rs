@@ -21,6 +21,9 @@ pub struct Answer {
 pub enum TokenPhase {
     #[default]
     Start,
+    /// A new token, marked pending in the zone: the limits that need no
+    /// token are checked before its verification starts.
+    Ready,
     /// Waiting for /oauth/token/info.
     Info,
     /// Waiting for accounts/verify_credentials (a server without
