@@ -209,7 +209,7 @@ fn a_flood_against_a_throttling_backend_lets_no_app_token_through() {
 /// has no /oauth/token/info: a first token pays for that before.
 fn costs(backend: &Backend, ngx: &Nginx) -> (usize, usize, usize) {
     call(ngx, "/valid/x", &random_token(0), "192.0.2.5");
-    let mut cost = |token: &str, want: &str| {
+    let cost = |token: &str, want: &str| {
         let before = backend.verification_calls();
         let r = call(ngx, "/valid/x", token, "192.0.2.5");
         assert_eq!(r.header("X-Token-Class"), Some(want), "{token}");
