@@ -16,7 +16,9 @@ use crate::glue::rerun::rerun_after;
 use crate::limit::check::{self as limit_check, pending_all, Decision, Select};
 use crate::metrics::count;
 use crate::request::{self, RequestCtx};
-use crate::token::check::{self as token_check, Progress, Verify};
+use crate::token::begin::{abandon, verify as start_verify};
+use crate::token::check::{self as token_check};
+use crate::token::progress::{Progress, Verify};
 
 pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: nginx calls phase handlers with a live request.
@@ -100,11 +102,11 @@ fn token_step(
         // bound what a client can make fediguard ask the backend.
         if let Some(status) = limit_step(r, mcf, lcf, ctx, true) {
             if status != Status::NGX_AGAIN {
-                token_check::abandon(&mut ctx.token, zone);
+                abandon(&mut ctx.token, zone);
             }
             return Some(status);
         }
-        progress = token_check::verify(r, &mut ctx.token, &v);
+        progress = start_verify(r, &mut ctx.token, &v);
     }
     match progress {
         Progress::Classified => {}

@@ -20,7 +20,7 @@ use ngx::ngx_string;
 use crate::conf;
 use crate::glue::{log, pool, var_value};
 use crate::request;
-use crate::token::check as token_check;
+use crate::token::read as token_read;
 use crate::token::state::TokenPhase;
 
 const AGENT_CLASS: usize = 0;
@@ -140,7 +140,7 @@ unsafe extern "C" fn get(
         ctx.agent.ensure(r, &mcf.agent, mcf.metrics.stats());
     }
     if (TOKEN_CLASS..=ACCOUNT).contains(&data) {
-        token_check::peek(r, &mut ctx.token, mcf.token.zone.as_ref());
+        token_read::peek(r, &mut ctx.token, mcf.token.zone.as_ref());
         if ctx.token.phase != TokenPhase::Done {
             ctx.token.read_early = true;
         }

@@ -10,50 +10,27 @@
 
 use fediguard_core::fingerprint::fingerprint;
 use fediguard_core::stats::AppRef;
-use fediguard_core::token::{after_accounts, after_apps, app_name, find_token_unchecked};
+use fediguard_core::token::{after_accounts, after_apps, app_name};
 use fediguard_core::token::{token_info, well_formed, Answer, Info, Presented, Step};
 use fediguard_core::token::{TokenClass, Verdict};
 use fediguard_core::verdict_cache::{Cached, Lookup};
 use ngx::http::Request;
 
-use super::budget::Spend;
+use super::begin::verify_now;
+use super::progress::{Progress, Verify};
+use super::read::presented;
 use super::state::{TokenPhase, TokenState};
-use super::zone::TokenZone;
 use super::{backend, inflight, slowdown, verify};
 use crate::glue::pool::copy as pool_copy;
 use crate::glue::rerun::rerun_after;
 use crate::glue::time::now_ms;
 use crate::metrics::count;
-use crate::metrics::zone::StatsConf;
 
 /// How long a verification may run before other requests presume it lost
 /// and verify themselves; keep the verify location's proxy timeouts below.
 const PENDING_MS: u64 = 15_000;
 /// How often a request waiting for another's verification looks again.
 const POLL_MS: u64 = 5;
-
-pub enum Progress {
-    Classified,
-    /// A new token: verification may start (`verify`) once the limits
-    /// that need no token have let the request through.
-    Verify,
-    /// A subrequest or a wait is under way; the access phase runs again.
-    Again,
-    Error,
-}
-
-/// Everything a verification step needs, handed in by the access handler.
-pub struct Verify<'a> {
-    pub zone: &'a TokenZone,
-    /// The internal location that proxies to the backend.
-    pub prefix: &'a str,
-    pub stats: Option<&'a StatsConf>,
-    /// The account's name is shown (`$fediguard_account` is used).
-    pub need_account: bool,
-    /// The app's name is shown (`$fediguard_app_name` is used, or the
-    /// location refuses app tokens and logs the app).
-    pub need_app: bool,
-}
 
 /// Moves the request's token classification forward.
 pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
@@ -76,7 +53,7 @@ pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
                 Some((Lookup::Pending, _)) if now < st.wait_until => wait(r),
                 // The verifier's verdict was lost (or it never came): verify.
                 Some((Lookup::Miss, _)) => verify_now(r, st, v),
-                _ => classified(st, TokenClass::Unknown),
+                _ => st.classified(TokenClass::Unknown),
             }
         }
         TokenPhase::Info => match st.info.done {
@@ -235,7 +212,7 @@ fn slowed_down(
         let ms = slowdown::throttled(r, v.zone, st.fingerprint(), retry_ms, v.stats);
         inflight::leave(&mut st.place);
         st.retry_secs = ms.div_ceil(1000);
-        return Some(classified(st, TokenClass::Limited));
+        return Some(st.classified(TokenClass::Limited));
     }
     if status >= 500 && retry_ms > 0 {
         slowdown::paused(v.prefix, retry_ms, status, v.stats);
@@ -263,18 +240,12 @@ fn ask(r: &mut Request, st: &mut TokenState, v: &Verify, phase: TokenPhase) -> P
     }
 }
 
-fn classified(st: &mut TokenState, class: TokenClass) -> Progress {
-    st.class = Some(class);
-    st.phase = TokenPhase::Done;
-    Progress::Classified
-}
-
 /// Reads the token where Mastodon reads it from and finds what the zone
 /// knows of it.
 fn start(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
     let token = match presented(r) {
-        Presented::None => return classified(st, TokenClass::None),
-        Presented::Malformed(_) => return classified(st, TokenClass::Malformed),
+        Presented::None => return st.classified(TokenClass::None),
+        Presented::Malformed(_) => return st.classified(TokenClass::Malformed),
         Presented::Token(t) => t,
     };
     let now = now_ms();
@@ -295,8 +266,8 @@ fn start(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
     });
     let (fp, lookup, until) = match seen {
         Some(Some(found)) => found,
-        Some(None) => return classified(st, TokenClass::Malformed),
-        None => return classified(st, TokenClass::Unknown),
+        Some(None) => return st.classified(TokenClass::Malformed),
+        None => return st.classified(TokenClass::Unknown),
     };
     st.set_fingerprint(fp);
     match lookup {
@@ -315,134 +286,6 @@ fn start(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
             st.raw = raw;
             st.phase = TokenPhase::Ready;
             Progress::Verify
-        }
-    }
-}
-
-/// What can be told of the token without a round trip, for variables read
-/// where the token is not checked (or before the access phase): `none`,
-/// `malformed`, or a verdict already in the zone. Starts nothing.
-pub fn peek(r: &mut Request, st: &mut TokenState, zone: Option<&TokenZone>) {
-    if st.phase != TokenPhase::Start || st.peeked {
-        return;
-    }
-    st.peeked = true;
-    let token = match presented(r) {
-        Presented::None => return st.class = Some(TokenClass::None),
-        Presented::Malformed(_) => return st.class = Some(TokenClass::Malformed),
-        Presented::Token(t) => t,
-    };
-    let Some(zone) = zone else {
-        return;
-    };
-    let now = now_ms();
-    let seen = zone.with_table(|t| {
-        let fp = fingerprint(&t.secret(), &token);
-        // A look, not a use: the cache's counters and LRU are left alone.
-        (fp, t.peek(&fp, now))
-    });
-    let Some((fp, lookup)) = seen else { return };
-    if lookup == Lookup::Miss && !well_formed(&token) {
-        st.class = Some(TokenClass::Malformed);
-        return;
-    }
-    st.set_fingerprint(fp);
-    if let Lookup::Hit(c) = lookup {
-        st.class = TokenClass::from_u8(c.class);
-        st.name = pool_copy(r, c.name()).unwrap_or_default();
-        st.website = pool_copy(r, c.website()).unwrap_or_default();
-    }
-}
-
-/// The token as presented: the Authorization header (nginx itself refuses
-/// a request with two) and the query string. The alphabet of a header
-/// token is checked by the caller, only when the zone does not know it.
-pub fn presented(r: &Request) -> Presented<'_> {
-    // SAFETY: headers_in.authorization is NULL or a header of the request.
-    let header = unsafe { r.as_ref().headers_in.authorization.as_ref() };
-    let value = header.map(|h| h.value.as_bytes());
-    let auth: &[&[u8]] = match &value {
-        Some(v) => core::slice::from_ref(v),
-        None => &[],
-    };
-    let args = &r.as_ref().args;
-    let query = if args.len > 0 {
-        Some(args.as_bytes())
-    } else {
-        None
-    };
-    find_token_unchecked(auth, query)
-}
-
-/// A new token whose request was refused before its verification: other
-/// requests with it need not wait for a verdict that will not come.
-pub fn abandon(st: &mut TokenState, zone: &TokenZone) {
-    if st.phase == TokenPhase::Ready {
-        let fp = st.fingerprint();
-        zone.with_table(|t| t.forget(&fp));
-        st.phase = TokenPhase::Done;
-    }
-}
-
-/// Starts verifying a new token (`Progress::Verify`).
-pub fn verify(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
-    verify_now(r, st, v)
-}
-
-/// Starts verifying, within the client's budget and the worker's cap; the
-/// zone already marks the token as pending.
-fn verify_now(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
-    let fp = st.fingerprint();
-    let forget = |st: &mut TokenState, class| {
-        v.zone.with_table(|t| t.forget(&fp));
-        classified(st, class)
-    };
-    let now = now_ms();
-    // The backend asked for a pause: no call, the token is unknown
-    // (`fediguard_token_fail` decides).
-    if backend::paused_until(v.prefix, now).is_some() {
-        return forget(st, TokenClass::Unknown);
-    }
-    let budget = &v.zone.budget;
-    if let Spend::Spent(secs) = budget.spend(r) {
-        count::verification_refused(v.stats, false);
-        st.retry_secs = secs.max(1);
-        return forget(st, TokenClass::Limited);
-    }
-    if !inflight::enter(r, &mut st.place, budget.in_flight) {
-        count::verification_refused(v.stats, true);
-        st.retry_secs = 1;
-        return forget(st, TokenClass::Limited);
-    }
-    if st.raw.len == 0 {
-        // Waited for another request, which lost its verdict; this request
-        // kept no copy of the token: read it again.
-        let t = match presented(r) {
-            Presented::Token(t) if well_formed(&t) => t,
-            _ => {
-                inflight::leave(&mut st.place);
-                return forget(st, TokenClass::Unknown);
-            }
-        };
-        match pool_copy(r, &t) {
-            Some(raw) => st.raw = raw,
-            None => return Progress::Error,
-        }
-    }
-    st.phase = if backend::has_info(v.prefix, now) {
-        TokenPhase::Info
-    } else {
-        TokenPhase::Accounts
-    };
-    match verify::start(r, st, v.prefix) {
-        Ok(()) => {
-            count::verification_started(v.stats);
-            count::backend_call(v.stats);
-            Progress::Again
-        }
-        Err(()) => {
-            inflight::leave(&mut st.place);
-            forget(st, TokenClass::Unknown)
         }
     }
 }
@@ -514,7 +357,7 @@ fn adopt(
     st.name = pool_copy(r, c.name()).unwrap_or_default();
     st.website = pool_copy(r, c.website()).unwrap_or_default();
     st.app = c.app();
-    classified(st, class)
+    st.classified(class)
 }
 
 /// Waits (without blocking the worker) for another request's verdict.

@@ -5,11 +5,14 @@
 //! is and how answers are read is `fediguard_core::token`.
 
 pub mod backend;
+pub mod begin;
 pub mod budget;
 pub mod check;
 pub mod conf;
 pub mod directives;
 pub mod inflight;
+pub mod progress;
+pub mod read;
 pub mod slowdown;
 pub mod state;
 pub mod verify;

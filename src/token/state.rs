@@ -4,6 +4,8 @@ use fediguard_core::fingerprint::token_id;
 use fediguard_core::token::TokenClass;
 use nginx_sys::ngx_str_t;
 
+use super::progress::Progress;
+
 /// One answer of a verification subrequest.
 #[derive(Clone, Copy, Default)]
 pub struct Answer {
@@ -77,6 +79,13 @@ pub struct TokenState {
 }
 
 impl TokenState {
+    /// The token's class is known: classification is over.
+    pub fn classified(&mut self, class: TokenClass) -> Progress {
+        self.class = Some(class);
+        self.phase = TokenPhase::Done;
+        Progress::Classified
+    }
+
     pub fn fingerprint(&self) -> [u8; 16] {
         self.fingerprint
     }

@@ -1,0 +1,28 @@
+//! What a step of token classification tells the access handler, and what
+//! the access handler hands it.
+
+use super::zone::TokenZone;
+use crate::metrics::zone::StatsConf;
+
+pub enum Progress {
+    Classified,
+    /// A new token: verification may start (`verify`) once the limits
+    /// that need no token have let the request through.
+    Verify,
+    /// A subrequest or a wait is under way; the access phase runs again.
+    Again,
+    Error,
+}
+
+/// Everything a verification step needs, handed in by the access handler.
+pub struct Verify<'a> {
+    pub zone: &'a TokenZone,
+    /// The internal location that proxies to the backend.
+    pub prefix: &'a str,
+    pub stats: Option<&'a StatsConf>,
+    /// The account's name is shown (`$fediguard_account` is used).
+    pub need_account: bool,
+    /// The app's name is shown (`$fediguard_app_name` is used, or the
+    /// location refuses app tokens and logs the app).
+    pub need_app: bool,
+}
