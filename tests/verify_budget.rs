@@ -411,3 +411,29 @@ fn a_limit_keyed_through_a_map_waits_for_the_token() {
     let r = call(&ngx, "/per-user/x", &random_token(5), "192.0.2.92");
     assert_eq!(r.status, 403);
 }
+
+/// An IPv6 client is its /64 for the budget, as Mastodon groups it: the
+/// addresses of one /64 share a budget, another /64 has its own.
+#[test]
+fn an_ipv6_client_is_its_64() {
+    let backend = Backend::start(Profile::Mastodon);
+    let ngx = nginx(&backend, "verify_rate=1r/m verify_burst=1", "", 2);
+    assert_eq!(
+        call(&ngx, "/valid/x", &random_token(1), "2001:db8:1:2::1").status,
+        403
+    );
+    assert_eq!(
+        call(&ngx, "/valid/x", &random_token(2), "2001:db8:1:2::2").status,
+        403
+    );
+    // The third new token from the same /64, from yet another address.
+    let r = call(&ngx, "/valid/x", &random_token(3), "2001:db8:1:2:ffff::9");
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("X-Reason"), Some("mastoapi-verify-limited"));
+    // Another /64 has a budget of its own.
+    assert_eq!(
+        call(&ngx, "/valid/x", &random_token(4), "2001:db8:1:3::1").status,
+        403
+    );
+    assert_eq!(backend.verification_calls(), 3);
+}

@@ -1,8 +1,11 @@
 //! The verification budget: how many new tokens one client may have
-//! verified (`verify_rate=`, `verify_burst=` per `verify_key=`, the address
-//! by default), in shared memory like a limit, so that a client spraying
-//! random tokens causes a bounded number of calls to the backend, whatever
-//! the other limits say.
+//! verified (`verify_rate=`, `verify_burst=` per `verify_key=`), in shared
+//! memory like a limit, so that a client spraying random tokens causes a
+//! bounded number of calls to the backend, whatever the other limits say.
+//!
+//! By default a client is its address, and an IPv6 client its /64, as
+//! Mastodon's throttles group them: one host holds a whole /64 and could
+//! otherwise take a new budget with every address of it.
 
 use fediguard_core::fingerprint::fingerprint;
 use fediguard_core::limit::{charge, drained_at, retry_after_secs, Bucket, Limit, Outcome};
@@ -16,10 +19,19 @@ pub const DEFAULT_RATE: u64 = 30_000 / 60; // 30r/m, in milli-requests per secon
 pub const DEFAULT_BURST: u64 = 60_000; // 60 new tokens at once
 pub const DEFAULT_IN_FLIGHT: u32 = 32;
 
+/// Who a client is, for the budget.
+#[derive(Debug)]
+pub enum ClientKey {
+    /// The address (after realip); an IPv6 address's /64.
+    Address,
+    /// `verify_key=`.
+    Custom(Key),
+}
+
 #[derive(Debug)]
 pub struct Budget {
     pub limit: Limit,
-    pub key: Key,
+    pub key: ClientKey,
     /// Most verifications under way at once in one worker.
     pub in_flight: u32,
     zone: SharedZone<Bucket>,
@@ -32,7 +44,7 @@ pub enum Spend {
 }
 
 impl Budget {
-    pub fn new(limit: Limit, key: Key, in_flight: u32, zone: SharedZone<Bucket>) -> Budget {
+    pub fn new(limit: Limit, key: ClientKey, in_flight: u32, zone: SharedZone<Bucket>) -> Budget {
         Budget {
             limit,
             key,
@@ -44,7 +56,8 @@ impl Budget {
     /// Charges one new verification to the request's client. A client the
     /// key cannot name (empty key) is not limited, as with limit_req.
     pub fn spend(&self, r: &Request) -> Spend {
-        let Some(key) = self.key.of(r).filter(|k| !k.is_empty()) else {
+        let mut buf = [0u8; 16];
+        let Some(key) = self.client(r, &mut buf) else {
             return Spend::Granted;
         };
         let now = now_ms();
@@ -68,7 +81,8 @@ impl Budget {
 
     /// The backend throttles this client: its budget is spent for `ms`.
     pub fn exhaust(&self, r: &Request, ms: u64) {
-        let Some(key) = self.key.of(r).filter(|k| !k.is_empty()) else {
+        let mut buf = [0u8; 16];
+        let Some(key) = self.client(r, &mut buf) else {
             return;
         };
         let now = now_ms();
@@ -85,5 +99,39 @@ impl Budget {
                 (Some((bucket, drained_at(limit, &bucket))), ())
             })
         });
+    }
+}
+
+impl Budget {
+    /// The client's key; None when it has none (not limited).
+    fn client<'a>(&self, r: &'a Request, buf: &'a mut [u8; 16]) -> Option<&'a [u8]> {
+        match &self.key {
+            ClientKey::Custom(k) => k.of(r).filter(|k| !k.is_empty()),
+            ClientKey::Address => address_key(r, buf),
+        }
+    }
+}
+
+/// The connection's address as bytes: 4 for IPv4, the first 8 (the /64)
+/// for IPv6; None for a Unix socket.
+fn address_key<'a>(r: &Request, buf: &'a mut [u8; 16]) -> Option<&'a [u8]> {
+    // SAFETY: a live request's connection; sockaddr points at an address
+    // of the family it says, as nginx (and realip) set it.
+    unsafe {
+        let c = r.connection().as_ref()?;
+        let sa = c.sockaddr.as_ref()?;
+        match sa.sa_family as u32 {
+            nginx_sys::AF_INET => {
+                let sin = &*c.sockaddr.cast::<nginx_sys::sockaddr_in>();
+                buf[..4].copy_from_slice(&sin.sin_addr.s_addr.to_ne_bytes());
+                Some(&buf[..4])
+            }
+            nginx_sys::AF_INET6 => {
+                let sin6 = &*c.sockaddr.cast::<nginx_sys::sockaddr_in6>();
+                buf[..8].copy_from_slice(&sin6.sin6_addr.__in6_u.__u6_addr8[..8]);
+                Some(&buf[..8])
+            }
+            _ => None,
+        }
     }
 }

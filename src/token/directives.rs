@@ -4,7 +4,7 @@
 use fediguard_core::conf_value::{parse_fail, parse_msec, parse_require, parse_zone};
 use fediguard_core::limit::{parse_rate, Limit};
 
-use super::budget::{Budget, DEFAULT_BURST, DEFAULT_IN_FLIGHT, DEFAULT_RATE};
+use super::budget::{Budget, ClientKey, DEFAULT_BURST, DEFAULT_IN_FLIGHT, DEFAULT_RATE};
 use super::conf::{TokenLoc, TokenMain};
 use super::zone::{Lifetimes, TokenZone};
 use crate::glue::directive::{complex_value, once, single_variable, Directive};
@@ -24,7 +24,7 @@ pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String>
     let mut lifetimes = Lifetimes::default();
     let mut sync = false;
     let (mut rate, mut burst, mut in_flight) = (DEFAULT_RATE, DEFAULT_BURST, DEFAULT_IN_FLIGHT);
-    let mut budget_key = "$binary_remote_addr";
+    let mut budget_key = None;
     for p in &a[1..] {
         if *p == "sync" {
             sync = true;
@@ -53,7 +53,7 @@ pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String>
                 continue;
             }
             "verify_key" => {
-                budget_key = value;
+                budget_key = Some(value);
                 continue;
             }
             _ => {}
@@ -68,11 +68,14 @@ pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String>
         *slot = parse_msec(value).map_err(|e| format!("{n}: {e}"))?;
     }
     // SAFETY: d.cf is the configuration being parsed.
-    let key = unsafe {
-        Key {
-            value: complex_value(d.cf, budget_key).map_err(|e| format!("{n}: {e}"))?,
-            var: single_variable(d.cf, budget_key),
-        }
+    let key = match budget_key {
+        None => ClientKey::Address,
+        Some(k) => unsafe {
+            ClientKey::Custom(Key {
+                value: complex_value(d.cf, k).map_err(|e| format!("{n}: {e}"))?,
+                var: single_variable(d.cf, k),
+            })
+        },
     };
     // The budget's buckets: a zone of their own, an eighth of the verdicts'.
     let budget_zone = unsafe {
