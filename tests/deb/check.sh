@@ -4,7 +4,7 @@
 #                                 objs-debian by default, as `make deb` leaves it)
 #
 # Installs the package (its postinst enables the module), runs nginx -t with
-# Debian's stock /etc/nginx/nginx.conf plus a conf.d server on 127.0.0.1:18081
+# Debian's stock /etc/nginx/nginx.conf plus a conf.d server on a free loopback port
 # that denies AI crawlers, starts /usr/sbin/nginx, checks that GPTBot gets 403
 # and a browser 200, then removes and purges the package and checks that the
 # module is no longer enabled and that nginx still passes -t and starts.
@@ -17,7 +17,9 @@ cd "$(dirname "$0")/../.."
 
 dir=${1:-objs-debian}
 pkg=libnginx-mod-http-fediguard
-port=18081
+# A free loopback port: another nginx (a test, a developer's) may hold any
+# fixed one.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 nginx=/usr/sbin/nginx
 pidfile=/run/nginx.pid
 conf=/etc/nginx/conf.d/fediguard-deb-check.conf
