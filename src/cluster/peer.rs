@@ -70,6 +70,9 @@ pub struct Sentinels {
     pub tries: usize,
     /// Where the master is, as the sentinels last said.
     pub master: Option<Master>,
+    /// The master the last failure was about (`ip:port`): while the
+    /// backoff runs, only another address is tried at once.
+    pub failed: Option<String>,
     /// When a sentinel last confirmed the master.
     pub checked_at: u64,
     /// A failed check was logged (once, until one succeeds).
@@ -85,6 +88,7 @@ impl Sentinels {
             next: 0,
             tries: 0,
             master: None,
+            failed: None,
             checked_at: 0,
             check_failed: false,
         }

@@ -100,17 +100,23 @@ pub fn start(s: &mut Sync) {
     // master; with one named, a sentinel confirms it every second.
     if let Some(w) = s.sentinels.as_ref() {
         let asking = !w.link.is_closed();
+        let check_due = now >= w.checked_at.saturating_add(CHECK_MS);
         if w.master.is_none() {
             if !asking && now >= s.next_connect {
                 // The answer arms the next tick (or fails, with backoff).
                 return sentinel::ask(s);
+            }
+            if !asking && check_due {
+                // While the backoff runs, a master elsewhere (a failover)
+                // is tried at once.
+                sentinel::ask(s);
             }
             take_charges(&s.shared);
             take_verdicts(&s.shared, now);
             s.arm(s.sync_ms());
             return;
         }
-        if !asking && now >= w.checked_at.saturating_add(CHECK_MS) {
+        if !asking && check_due {
             // Beside the round; an answer that names another master ends
             // this round and starts one there.
             sentinel::ask(s);

@@ -45,12 +45,16 @@ pub fn ask(s: &mut Sync) {
         n += 1;
     }
     out.extend_from_slice(&master_addr_command(&conf.master).get_packed_command());
-    w.link.ask(out, n + 1);
     // SAFETY: the event lives in the loop's leaked box.
     unsafe { nginx_sys::ngx_add_timer(&mut w.timer, timeout.max(1) as _) };
     let addr = addrs[i];
     if let Err(why) = conn::connect(s, Which::Sentinel, addr) {
         return answered(s, Err(why));
+    }
+    match s.sentinels.as_mut() {
+        Some(w) if !w.link.is_closed() => w.link.ask(out, n + 1),
+        // Failed at once (answered).
+        _ => return,
     }
     conn::send(s, Which::Sentinel);
 }
@@ -109,12 +113,20 @@ pub fn answered(s: &mut Sync, result: Result<Vec<Value>, String>) {
     };
     w.tries = 0;
     w.check_failed = false;
-    w.checked_at = now_ms();
+    let now = now_ms();
+    w.checked_at = now;
     let moved = match &w.master {
         Some(m) if m.text == master.text => return,
         Some(_) => true,
-        None => false,
+        None => {
+            if w.failed.as_deref() == Some(master.text.as_str()) && now < s.next_connect {
+                // Still where it failed: the backoff goes on.
+                return;
+            }
+            false
+        }
     };
+    s.next_connect = 0;
     // A new master (or the first): rounds go there from now on.
     s.close();
     s.phase = Phase::Idle;

@@ -207,7 +207,9 @@ impl Sync {
             );
         }
         if let Some(s) = self.sentinels.as_mut() {
-            s.master = None;
+            if let Some(m) = s.master.take() {
+                s.failed = Some(m.text.clone());
+            }
         }
         self.up = Some(false);
         self.backoff_ms = next_backoff(self.backoff_ms, self.sync_ms());

@@ -1,0 +1,163 @@
+//! Cluster mode through Redis Sentinel: a master, a replica and three
+//! sentinels (real `redis-sentinel` processes), three nginx hosts; a
+//! failover forced under load is followed without a reload.
+
+use std::time::{Duration, Instant};
+
+use fediguard_tests::cluster::{
+    cluster, eventually, hit, log_has, sharing_body, unavailable, Load,
+};
+use fediguard_tests::redis_server::sentinel::SentinelSet;
+use fediguard_tests::Nginx;
+
+/// The README's bound (see tests/cluster.rs): in a window of W seconds, a
+/// key with rate r and burst B through H hosts syncing every S seconds.
+fn bound(rate: f64, burst: f64, hosts: f64, sync: f64, window: f64) -> f64 {
+    (burst + 1.0) + rate * window + (hosts - 1.0) * (burst + 1.0 + 2.0 * rate * sync)
+}
+
+/// Waits until every host has had a round on the master at `port`;
+/// returns when each did, counted from `t0`.
+fn followed(hosts: &[Nginx], port: u16, t0: Instant) -> Vec<Duration> {
+    let mut at: Vec<Option<Duration>> = vec![None; hosts.len()];
+    let on_new = format!("at 127.0.0.1:{port} connected");
+    let all = eventually(30, || {
+        for (h, f) in hosts.iter().zip(at.iter_mut()) {
+            if f.is_none() && log_has(h, &[&on_new]) {
+                *f = Some(t0.elapsed());
+            }
+        }
+        at.iter().all(Option::is_some)
+    });
+    assert!(
+        all,
+        "not every host followed the failover:\n{}",
+        hosts
+            .iter()
+            .map(|h| h.error_log())
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    );
+    at.into_iter().flatten().collect()
+}
+
+#[test]
+fn sentinel_failover_is_followed_under_load() {
+    let set = SentinelSet::start("fgmaster", 5000);
+    let (old, new) = (set.master.port, set.replica.port);
+    let hosts = cluster(
+        &format!("{} sync=100ms timeout=500ms", set.url()),
+        &sharing_body(),
+    );
+    for h in &hosts {
+        let line = format!("redis master \"fgmaster\" at 127.0.0.1:{old} connected");
+        assert!(log_has(h, &[&line]), "{}", h.error_log());
+    }
+    let load = Load::start(hosts.iter().map(|h| h.port).collect());
+    assert!(eventually(20, || load.total() > 100));
+
+    let t0 = Instant::now();
+    set.failover();
+    let mut switched = None;
+    assert!(eventually(20, || {
+        switched = Some(t0.elapsed());
+        set.master_port(0) == Some(new)
+    }));
+    let followed = followed(&hosts, new, t0);
+    let slowest = followed.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "sentinel failover: the sentinel named the new master after {switched:?}; hosts had \
+         their first round there after {followed:?} (slowest {slowest:?})"
+    );
+    for l in hosts[0].error_log().lines() {
+        if l.contains("fediguard: redis") {
+            eprintln!("host 0: {l}");
+        }
+    }
+    for h in &hosts {
+        assert!(
+            log_has(h, &["moved to", &format!("127.0.0.1:{new}"), "following"]),
+            "{}",
+            h.error_log()
+        );
+    }
+
+    // The cluster's limit, right after: a fresh key round-robin over the
+    // hosts as fast as it goes, within the bound (and shared: well under
+    // what three hosts admit alone).
+    let start = Instant::now();
+    let (mut admitted, mut sent) = (0, 0);
+    while start.elapsed() < Duration::from_secs(2) {
+        match hit(hosts[sent % 3].port, "/l/", "after-failover") {
+            200 => admitted += 1,
+            429 => {}
+            other => panic!("status {other}"),
+        }
+        sent += 1;
+    }
+    let w = start.elapsed().as_secs_f64();
+    let single = 5.0 + 5.0 * w;
+    let limit = bound(5.0, 4.0, 3.0, 0.1, w);
+    eprintln!(
+        "after the failover: {sent} sent in {w:.2}s, {admitted} admitted; one host's limit \
+         {single:.1}, bound {limit:.1}"
+    );
+    assert!(sent > 100, "too few requests to tell: {sent}");
+    assert!(
+        admitted as f64 <= limit,
+        "{admitted} admitted, bound {limit:.1}"
+    );
+    assert!(
+        (admitted as f64) < 1.6 * single,
+        "{admitted} admitted: hosts did not share after the failover"
+    );
+    // The rounds ran there: scripts replicate as their effects, so EVAL
+    // calls on the former replica are the hosts' own.
+    let evals = || -> u64 {
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query(&mut set.replica.client(0))
+            .unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix("cmdstat_eval:calls="))
+            .and_then(|v| v.split(',').next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(evals() > 0, "no script ran on the new master");
+
+    let (total, failed) = load.finish();
+    eprintln!("sentinel failover: {total} requests under load, {failed} failed");
+    assert_eq!(failed, 0, "requests failed during the failover");
+    for h in &hosts {
+        // Followed by asking, not by failing (a round cut by the old
+        // master's demotion may still count once).
+        assert!(unavailable(h) <= 1, "{}", h.error_log());
+    }
+}
+
+/// The master dies (SIGKILL): the rounds fail (logged once), the sentinels
+/// agree that it is down and promote the replica, and every host follows
+/// without a reload while requests go on.
+#[test]
+fn master_crash_is_followed() {
+    let mut set = SentinelSet::start("fgcrash", 1000);
+    set.wait_acquainted();
+    let new = set.replica.port;
+    let hosts = cluster(
+        &format!("{} sync=100ms timeout=500ms", set.url()),
+        &sharing_body(),
+    );
+    let load = Load::start(hosts.iter().map(|h| h.port).collect());
+    assert!(eventually(20, || load.total() > 100));
+    let t0 = Instant::now();
+    set.master.kill();
+    let followed = followed(&hosts, new, t0);
+    eprintln!("master crash: hosts had their first round on the new master after {followed:?}");
+    let (total, failed) = load.finish();
+    eprintln!("master crash: {total} requests under load, {failed} failed");
+    assert_eq!(failed, 0, "requests failed while the master was away");
+    for h in &hosts {
+        // The outage was logged once, not per attempt or per sentinel.
+        assert_eq!(unavailable(h), 1, "{}", h.error_log());
+    }
+}
