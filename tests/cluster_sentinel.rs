@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use fediguard_tests::cluster::{
-    cluster, eventually, hit, log_has, sharing_body, unavailable, Load,
+    admitted, cluster, eventually, hit, log_has, sharing_body, unavailable, Load,
 };
 use fediguard_tests::redis_server::sentinel::SentinelSet;
 use fediguard_tests::Nginx;
@@ -43,7 +43,8 @@ fn followed(hosts: &[Nginx], port: u16, t0: Instant) -> Vec<Duration> {
 
 #[test]
 fn sentinel_failover_is_followed_under_load() {
-    let set = SentinelSet::start("fgmaster", 5000);
+    // Passwords on the master and the replica, and on the sentinels.
+    let set = SentinelSet::start("fgmaster", 5000, Some(("m-s3cret", "s-s3cret")));
     let (old, new) = (set.master.port, set.replica.port);
     let hosts = cluster(
         &format!("{} sync=100ms timeout=500ms", set.url()),
@@ -53,6 +54,21 @@ fn sentinel_failover_is_followed_under_load() {
         let line = format!("redis master \"fgmaster\" at 127.0.0.1:{old} connected");
         assert!(log_has(h, &[&line]), "{}", h.error_log());
     }
+    // A host with a wrong sentinel password: nothing to ask, logged once
+    // (checked at the end, after many attempts), requests decided locally.
+    let wrong = Nginx::start(&format!(
+        "fediguard_redis {} sync=100ms;\n{}",
+        set.url().replace("=s-s3cret", "=not-it"),
+        sharing_body()
+    ));
+    assert!(eventually(20, || unavailable(&wrong) >= 1));
+    assert!(
+        log_has(&wrong, &["no sentinel answered", "WRONGPASS"]),
+        "{}",
+        wrong.error_log()
+    );
+    assert_eq!(admitted(wrong.port, "/t/", "alone", 5), 3);
+
     let load = Load::start(hosts.iter().map(|h| h.port).collect());
     assert!(eventually(20, || load.total() > 100));
 
@@ -128,7 +144,13 @@ fn sentinel_failover_is_followed_under_load() {
     let (total, failed) = load.finish();
     eprintln!("sentinel failover: {total} requests under load, {failed} failed");
     assert_eq!(failed, 0, "requests failed during the failover");
-    for h in &hosts {
+    assert_eq!(unavailable(&wrong), 1, "{}", wrong.error_log());
+    for h in hosts.iter().chain([&wrong]) {
+        let log = h.error_log();
+        assert!(
+            !log.contains("m-s3cret") && !log.contains("s-s3cret"),
+            "{log}"
+        );
         // Followed by asking, not by failing (a round cut by the old
         // master's demotion may still count once).
         assert!(unavailable(h) <= 1, "{}", h.error_log());
@@ -140,7 +162,7 @@ fn sentinel_failover_is_followed_under_load() {
 /// without a reload while requests go on.
 #[test]
 fn master_crash_is_followed() {
-    let mut set = SentinelSet::start("fgcrash", 1000);
+    let mut set = SentinelSet::start("fgcrash", 1000, None);
     set.wait_acquainted();
     let new = set.replica.port;
     let hosts = cluster(

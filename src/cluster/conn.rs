@@ -70,6 +70,10 @@ pub fn connect(s: &mut Sync, which: Which, addr: *mut ngx_addr_t) -> Result<(), 
         (*c).data = data;
         (*(*c).read).handler = Some(on_read);
         (*(*c).write).handler = Some(on_write);
+        // An idle connection for nginx, from the start (connecting, in
+        // the TLS handshake, open): a worker that shuts down gracefully
+        // closes it (read handler with `close` set) instead of waiting.
+        (*c).set_idle(1);
         l.state = State::Connecting;
         rc
     };
@@ -218,10 +222,6 @@ fn handshake(s: &mut Sync, which: Which) {
 fn opened(s: &mut Sync, which: Which) {
     let Some(l) = link(s, which) else { return };
     l.state = State::Open;
-    // SAFETY: the link's open connection. An idle connection for nginx: a
-    // worker that shuts down gracefully closes it (read handler with
-    // `close` set) instead of waiting.
-    unsafe { (*l.conn).set_idle(1) };
     send(s, which);
 }
 

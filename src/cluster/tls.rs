@@ -171,8 +171,10 @@ pub unsafe fn verify(c: *mut ngx_connection_t, tls: &Tls) -> Result<(), String> 
     }
     let sc = (*(*c).ssl).connection;
     let name = tls.name.to_string_lossy();
-    // With no certificate at all, the verify result is X509_V_OK.
-    if nginx_sys::SSL_get0_peer_certificate(sc).is_null() {
+    // With no certificate at all, the verify result is X509_V_OK. (The
+    // chain a server sent starts with its own certificate; this call is
+    // in every OpenSSL that nginx builds with.)
+    if nginx_sys::SSL_get_peer_cert_chain(sc).is_null() {
         return Err(format!("TLS: no certificate from the server ({name})"));
     }
     let rc = nginx_sys::SSL_get_verify_result(sc);

@@ -25,6 +25,8 @@ impl Drop for Sentinel {
 
 pub struct SentinelSet {
     pub name: String,
+    /// The master's (and replica's) password and the sentinels' own.
+    pub auth: Option<(String, String)>,
     pub master: Redis,
     pub replica: Redis,
     pub sentinels: Vec<Sentinel>,
@@ -43,10 +45,13 @@ fn until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
-fn client(port: u16) -> Option<redis::Connection> {
+fn client(port: u16, password: Option<&str>) -> Option<redis::Connection> {
     let c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).ok()?;
-    let c = c.get_connection_with_timeout(Duration::from_secs(2)).ok()?;
+    let mut c = c.get_connection_with_timeout(Duration::from_secs(2)).ok()?;
     c.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    if let Some(p) = password {
+        redis::cmd("AUTH").arg(p).query::<()>(&mut c).ok()?;
+    }
     Some(c)
 }
 
@@ -54,11 +59,27 @@ impl SentinelSet {
     /// Starts the master, the replica (once it is in sync) and three
     /// sentinels with a quorum of two, that take the master for down after
     /// `down_after_ms` without an answer; returns once the sentinels see
-    /// the replica, so that a failover can pick it.
-    pub fn start(name: &str, down_after_ms: u64) -> SentinelSet {
-        let master = Redis::start(&[]);
+    /// the replica, so that a failover can pick it. With `auth`, the
+    /// master and replica require the first password, the sentinels the
+    /// second.
+    pub fn start(name: &str, down_after_ms: u64, auth: Option<(&str, &str)>) -> SentinelSet {
+        let (mut margs, mut sconf) = (Vec::new(), String::new());
+        if let Some((m, s)) = auth {
+            margs = vec!["--requirepass", m, "--masterauth", m];
+            sconf = format!(
+                "requirepass {s}\nsentinel auth-pass {name} {m}\nsentinel sentinel-pass {s}\n"
+            );
+        }
+        let mut master = Redis::start(&margs);
         let mport = master.port.to_string();
-        let replica = Redis::start(&["--replicaof", "127.0.0.1", &mport]);
+        let mut rargs = vec!["--replicaof", "127.0.0.1", &mport];
+        rargs.extend(&margs);
+        let mut replica = Redis::start(&rargs);
+        if let Some((m, _)) = auth {
+            master.auth = Some((None, m.to_string()));
+            replica.auth = Some((None, m.to_string()));
+        }
+        let spass = auth.map(|(_, s)| s);
         let link_up = until(20, || {
             replica
                 .info("master_link_status")
@@ -82,7 +103,7 @@ impl SentinelSet {
                          dir {dir}\n\
                          sentinel monitor {name} 127.0.0.1 {mport} 2\n\
                          sentinel down-after-milliseconds {name} {down_after_ms}\n\
-                         sentinel failover-timeout {name} 20000\n",
+                         sentinel failover-timeout {name} 20000\n{sconf}",
                         dir = dir.path().display()
                     ),
                 )
@@ -98,7 +119,7 @@ impl SentinelSet {
                     if let Ok(Some(_)) = s.child.try_wait() {
                         return true;
                     }
-                    client(port)
+                    client(port, spass)
                         .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c).ok())
                         .is_some()
                 });
@@ -111,6 +132,7 @@ impl SentinelSet {
         }
         let set = SentinelSet {
             name: name.to_string(),
+            auth: auth.map(|(m, s)| (m.to_string(), s.to_string())),
             master,
             replica,
             sentinels,
@@ -119,7 +141,7 @@ impl SentinelSet {
         let rport = set.replica.port.to_string();
         for s in &set.sentinels {
             let sees = until(20, || {
-                let Some(mut c) = client(s.port) else {
+                let Some(mut c) = client(s.port, spass) else {
                     return false;
                 };
                 let replicas: Vec<Vec<String>> = redis::cmd("SENTINEL")
@@ -144,7 +166,7 @@ impl SentinelSet {
     pub fn wait_acquainted(&self) {
         for s in &self.sentinels {
             let met = until(20, || {
-                let Some(mut c) = client(s.port) else {
+                let Some(mut c) = client(s.port, self.sentinel_pass()) else {
                     return false;
                 };
                 let others: Vec<redis::Value> = redis::cmd("SENTINEL")
@@ -165,12 +187,23 @@ impl SentinelSet {
             .iter()
             .map(|s| format!("127.0.0.1:{}", s.port))
             .collect();
-        format!("redis-sentinel://{}/{}", hosts.join(","), self.name)
+        match &self.auth {
+            None => format!("redis-sentinel://{}/{}", hosts.join(","), self.name),
+            Some((m, s)) => format!(
+                "redis-sentinel://:{m}@{}/{}?sentinel_password={s}",
+                hosts.join(","),
+                self.name
+            ),
+        }
+    }
+
+    fn sentinel_pass(&self) -> Option<&str> {
+        self.auth.as_ref().map(|(_, s)| s.as_str())
     }
 
     /// The master's port as sentinel `i` says.
     pub fn master_port(&self, i: usize) -> Option<u16> {
-        let mut c = client(self.sentinels[i].port)?;
+        let mut c = client(self.sentinels[i].port, self.sentinel_pass())?;
         let addr: Vec<String> = redis::cmd("SENTINEL")
             .arg("get-master-addr-by-name")
             .arg(&self.name)
@@ -184,7 +217,7 @@ impl SentinelSet {
     pub fn failover(&self) {
         let mut last = String::new();
         let ok = until(20, || {
-            let Some(mut c) = client(self.sentinels[0].port) else {
+            let Some(mut c) = client(self.sentinels[0].port, self.sentinel_pass()) else {
                 return false;
             };
             match redis::cmd("SENTINEL")
