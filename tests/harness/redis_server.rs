@@ -176,3 +176,63 @@ impl Drop for Redis {
         self.kill();
     }
 }
+
+/// A TCP forwarder on a loopback port of its own to `127.0.0.1:to`, that
+/// counts the connections it accepted: how many times a host tried.
+pub struct Forward {
+    pub port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Forward {
+    pub fn to(to: u16) -> Forward {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind forwarder");
+        let port = listener.local_addr().expect("forwarder port").port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (n, done) = (accepted.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if done.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(a) = conn else { continue };
+                n.fetch_add(1, Ordering::SeqCst);
+                let Ok(b) = TcpStream::connect(("127.0.0.1", to)) else {
+                    continue;
+                };
+                let pipe = |mut from: TcpStream, mut to: TcpStream| {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                };
+                if let (Ok(a2), Ok(b2)) = (a.try_clone(), b.try_clone()) {
+                    pipe(a, b2);
+                    pipe(b, a2);
+                }
+            }
+        });
+        Forward {
+            port,
+            accepted,
+            stop,
+        }
+    }
+
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Forward {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes the accept loop, which sees `stop`.
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
