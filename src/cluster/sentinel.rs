@@ -4,12 +4,16 @@
 //! sentinels are asked, one after the other, starting with the last that
 //! answered: `SENTINEL get-master-addr-by-name`. While rounds go well, one
 //! sentinel is asked again every second, beside the rounds, so that a
-//! failover is followed even while the old master still takes writes.
+//! failover is followed even while the old master still takes writes; and
+//! during the backoff after a failure, so that a master at another
+//! address is tried at once.
 //!
 //! Each question is one short connection to a sentinel, on the same
 //! non-blocking machinery as the rounds, with its own timeout.
 
-use fediguard_core::cluster::{auth_command, master_addr_command, read_master_addr, Endpoint};
+use fediguard_core::cluster::{
+    addr_text, auth_command, master_addr_command, read_master_addr, Endpoint,
+};
 use nginx_sys::{ngx_event_t, NGX_LOG_NOTICE, NGX_LOG_WARN};
 use redis::Value;
 
@@ -93,21 +97,20 @@ pub fn answered(s: &mut Sync, result: Result<Vec<Value>, String>) {
     };
     w.close();
     let i = w.next % n;
-    let addr = result.and_then(|values| {
+    let named = result.and_then(|values| {
         // AUTH's reply (if any) first; an error reply is the failure.
         for v in &values {
             if let Value::ServerError(e) = v {
                 return Err(format!("{} {}", e.code(), e.details().unwrap_or_default()));
             }
         }
-        let last = values.last().ok_or("no reply")?;
-        let (ip, port) = read_master_addr(last)?;
-        Master::parse(ip, port, log)
+        read_master_addr(values.last().ok_or("no reply")?)
     });
-    let master = match addr {
-        Ok(m) => m,
+    let (ip, port) = match named {
+        Ok(a) => a,
         Err(why) => return sentinel_failed(s, i, n, &why),
     };
+    let text = addr_text(ip, port);
     let Some(w) = s.sentinels.as_mut() else {
         return;
     };
@@ -116,15 +119,19 @@ pub fn answered(s: &mut Sync, result: Result<Vec<Value>, String>) {
     let now = now_ms();
     w.checked_at = now;
     let moved = match &w.master {
-        Some(m) if m.text == master.text => return,
+        Some(m) if m.text == text => return,
         Some(_) => true,
         None => {
-            if w.failed.as_deref() == Some(master.text.as_str()) && now < s.next_connect {
+            if w.failed.as_deref() == Some(text.as_str()) && now < s.next_connect {
                 // Still where it failed: the backoff goes on.
                 return;
             }
             false
         }
+    };
+    let master = match Master::parse(ip, port, log) {
+        Ok(m) => m,
+        Err(why) => return sentinel_failed(s, i, n, &why),
     };
     s.next_connect = 0;
     // A new master (or the first): rounds go there from now on.
