@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use fediguard_tests::cluster::{
     admitted, cluster, eventually, hit, log_has, sharing_body, unavailable, Load,
 };
-use fediguard_tests::redis_server::sentinel::SentinelSet;
+use fediguard_tests::redis_server::sentinel::{FakeSentinel, SentinelSet};
+use fediguard_tests::redis_server::Redis;
 use fediguard_tests::Nginx;
 
 /// The README's bound (see tests/cluster.rs): in a window of W seconds, a
@@ -182,4 +183,70 @@ fn master_crash_is_followed() {
         // The outage was logged once, not per attempt or per sentinel.
         assert_eq!(unavailable(h), 1, "{}", h.error_log());
     }
+}
+
+/// What the sentinels may say for a while around a failover: a server
+/// that is a replica (refused by its HELLO role, before anything is
+/// written), and a master demoted under the host's feet (its `-READONLY`
+/// ends the round and the sentinels are asked again).
+#[test]
+fn replica_named_or_master_demoted_is_left() {
+    let a = Redis::start(&[]);
+    let b = Redis::start(&["--replicaof", "127.0.0.1", &a.port.to_string()]);
+    assert!(eventually(20, || b
+        .info("master_link_status")
+        .is_some_and(|v| v == "up")));
+    let fake = FakeSentinel::start(b.port);
+    let h = Nginx::start(&format!(
+        "fediguard_redis redis-sentinel://127.0.0.1:{}/fake sync=50ms;\n{}",
+        fake.port,
+        sharing_body()
+    ));
+    assert!(
+        eventually(20, || log_has(&h, &["unavailable", "not the master"])),
+        "{}",
+        h.error_log()
+    );
+    // Nothing was even tried on the replica but the greeting.
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut b.client(0))
+        .unwrap();
+    assert!(stats.contains("cmdstat_hello"), "{stats}");
+    assert!(
+        !stats.contains("cmdstat_set") && !stats.contains("cmdstat_eval"),
+        "{stats}"
+    );
+    fake.name(a.port);
+    let on_a = format!("at 127.0.0.1:{} connected", a.port);
+    assert!(
+        eventually(20, || log_has(&h, &[&on_a])),
+        "{}",
+        h.error_log()
+    );
+
+    // b becomes the master, a its replica; the stand-in still names a.
+    redis::cmd("REPLICAOF")
+        .arg("NO")
+        .arg("ONE")
+        .query::<()>(&mut b.client(0))
+        .unwrap();
+    redis::cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(b.port)
+        .query::<()>(&mut a.client(0))
+        .unwrap();
+    assert!(
+        eventually(20, || log_has(&h, &["unavailable", "READONLY"])),
+        "{}",
+        h.error_log()
+    );
+    fake.name(b.port);
+    let on_b = format!("at 127.0.0.1:{} connected", b.port);
+    assert!(
+        eventually(20, || log_has(&h, &[&on_b])),
+        "{}",
+        h.error_log()
+    );
+    assert_eq!(hit(h.port, "/l/", "x"), 200);
 }

@@ -255,13 +255,16 @@ pub fn send(s: &mut Sync, which: Which) {
     receive(s, which);
 }
 
-/// Reads replies; once all that were asked are in, hands them over.
+/// Reads replies; once all that were asked are in, hands them over. A
+/// server may close right after its last reply (what arrived with the
+/// close is read first).
 fn receive(s: &mut Sync, which: Which) {
     let Some(l) = link(s, which) else { return };
     if l.state != State::Open {
         return;
     }
     let c = l.conn;
+    let mut eof = false;
     // SAFETY: c is the link's open connection.
     unsafe {
         let Some(recv) = (*c).recv else {
@@ -282,16 +285,10 @@ fn receive(s: &mut Sync, which: Which) {
                 continue;
             }
             if n == 0 {
-                // Closed by Redis (a restart, an idle timeout, a failover's
-                // CLIENT KILL).
-                if l.awaiting > 0 {
-                    return failed(s, which, "connection closed");
-                }
-                match which {
-                    Which::Data => s.close(),
-                    Which::Sentinel => l.close(),
-                }
-                return;
+                // Closed by the server (a restart, an idle timeout, a
+                // failover's CLIENT KILL).
+                eof = true;
+                break;
             }
             if n == NGX_AGAIN as isize {
                 break;
@@ -312,12 +309,35 @@ fn receive(s: &mut Sync, which: Which) {
                         },
                         Which::Sentinel => (s.on_sentinel)(s, Ok(values)),
                     }
+                    if eof {
+                        closed(s, which, c);
+                    }
                     return;
                 }
             }
         }
+        if eof {
+            if l.awaiting > 0 {
+                return failed(s, which, "connection closed");
+            }
+            return closed(s, which, c);
+        }
         if ngx_handle_read_event((*c).read, 0) != NGX_OK as ngx_int_t {
             failed(s, which, "read event");
         }
+    }
+}
+
+/// The server closed an idle connection: closed here too, quietly (the
+/// next round opens another), unless it was replaced meanwhile.
+fn closed(s: &mut Sync, which: Which, c: *mut ngx_connection_t) {
+    match which {
+        Which::Data if s.data.conn == c => s.close(),
+        Which::Sentinel => {
+            if let Some(w) = s.sentinels.as_mut().filter(|w| w.link.conn == c) {
+                w.close();
+            }
+        }
+        Which::Data => {}
     }
 }

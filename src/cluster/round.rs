@@ -122,15 +122,24 @@ pub fn start(s: &mut Sync) {
             sentinel::ask(s);
         }
     }
-    // Taken every round, also while Redis is away: what was charged then
-    // is not sent late (the cluster's buckets have drained meanwhile).
-    let charges = take_charges(&s.shared);
-    let verdicts = take_verdicts(&s.shared, now);
+    if s.data.is_closed() && now < s.next_connect {
+        // Taken also while Redis is away: what was charged then is not
+        // sent late (the cluster's buckets have drained meanwhile).
+        take_charges(&s.shared);
+        take_verdicts(&s.shared, now);
+        s.arm(s.sync_ms());
+        return;
+    }
+    // Sentinel mode: the first round on a connection only greets and asks
+    // the server's role; nothing is written before it says `master`. The
+    // charges wait in shared memory for the next round, right after.
+    let greeting_only = s.shared.redis.is_sentinel() && s.data.is_closed();
+    let (charges, verdicts) = if greeting_only {
+        (Vec::new(), Vec::new())
+    } else {
+        (take_charges(&s.shared), take_verdicts(&s.shared, now))
+    };
     if s.data.is_closed() {
-        if now < s.next_connect {
-            s.arm(s.sync_ms());
-            return;
-        }
         let addr = match s.sentinels.as_mut().and_then(|w| w.master.as_mut()) {
             Some(m) => &mut m.addr as *mut _,
             None => s
@@ -175,17 +184,19 @@ pub fn start(s: &mut Sync) {
     // Every round: the cluster's secret (set by the first host to ask, and
     // again after Redis lost it), which also tells that Redis is there.
     let secret_key = format!("{prefix}secret");
-    if let Some(own) = own_secret(&s.shared) {
+    if let (Some(own), false) = (own_secret(&s.shared), greeting_only) {
         let mut c = redis::cmd("SET");
         c.arg(&secret_key).arg(hex(&own)).arg("NX");
         cmds.push((c, Expect::SetSecret));
     }
-    let mut c = redis::cmd("GET");
-    c.arg(&secret_key);
-    cmds.push((c, Expect::Secret));
+    if !greeting_only {
+        let mut c = redis::cmd("GET");
+        c.arg(&secret_key);
+        cmds.push((c, Expect::Secret));
+    }
     // Until the zones fingerprint with the cluster's secret, their keys mean
     // nothing to the other hosts: send nothing but the greeting.
-    if s.adopted {
+    if s.adopted && !greeting_only {
         for (zone, list) in &charges {
             let Some(z) = s.shared.limits.zones.get(*zone) else {
                 continue;
@@ -254,6 +265,8 @@ pub fn apply(s: &mut Sync, replies: Vec<Value>) -> Result<(), String> {
                 if role != "master" {
                     return Err(format!("the server is a {role}, not the master"));
                 }
+                // The round with the charges follows at once.
+                s.round_started = 0;
             }
             Expect::Secret => {
                 let Value::BulkString(text) = &v else {

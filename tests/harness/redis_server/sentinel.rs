@@ -235,3 +235,50 @@ impl SentinelSet {
         assert!(ok, "SENTINEL FAILOVER refused: {last}");
     }
 }
+
+/// A stand-in sentinel on a loopback port: to every
+/// `SENTINEL get-master-addr-by-name` it names `127.0.0.1` and the port
+/// the test last set, whatever the server there is (a replica, a master
+/// about to be demoted): what real sentinels say between a failover and
+/// their noticing it.
+pub struct FakeSentinel {
+    pub port: u16,
+    target: std::sync::Arc<std::sync::atomic::AtomicU16>,
+}
+
+impl FakeSentinel {
+    pub fn start(target: u16) -> FakeSentinel {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicU16, Ordering};
+        use std::sync::Arc;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("port").port();
+        let target = Arc::new(AtomicU16::new(target));
+        let t = target.clone();
+        // Ends with the test's process.
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut c) = conn else { continue };
+                let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut got = Vec::new();
+                let mut buf = [0u8; 512];
+                // *3 $8 SENTINEL $23 get-master-addr-by-name $n name: 7 lines.
+                while got.windows(2).filter(|w| w == b"\r\n").count() < 7 {
+                    match c.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let port = t.load(Ordering::SeqCst).to_string();
+                let reply = format!("*2\r\n$9\r\n127.0.0.1\r\n${}\r\n{port}\r\n", port.len());
+                let _ = c.write_all(reply.as_bytes());
+            }
+        });
+        FakeSentinel { port, target }
+    }
+
+    /// The port named from now on.
+    pub fn name(&self, port: u16) {
+        self.target.store(port, std::sync::atomic::Ordering::SeqCst);
+    }
+}
