@@ -147,6 +147,13 @@ fn tls_with_a_wrong_ca_fails_closed_for_redis_and_open_for_requests() {
         assert_eq!(unavailable(h), 1, "{}", h.error_log());
         assert_eq!(connected(h), 0, "{}", h.error_log());
     }
+    // With ssl_verify=off, the same untrusted server is taken (in a
+    // database of its own: 0 stays the untrusted hosts' witness).
+    let blind = host(&format!(
+        "rediss://127.0.0.1:{port}/5 {client} ssl_verify=off"
+    ));
+    assert_eq!(unavailable(&blind), 0, "{}", blind.error_log());
+    assert_eq!(secret(&redis, 5).map(|s| s.len()), Some(64));
     // Closed for Redis: not a command got through.
     assert_eq!(secret(&redis, 0), None);
     let keys: Vec<String> = redis::cmd("KEYS")
