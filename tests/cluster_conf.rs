@@ -19,8 +19,33 @@ fn bad_configuration_fails_nginx_t() {
             "fediguard_token_zone",
         ),
         (
-            "fediguard_redis rediss://127.0.0.1:6379;",
-            "TLS is not supported",
+            "fediguard_redis rediss://127.0.0.1:6379\n  ssl_trusted_certificate={DIR}/missing-ca.pem;",
+            "cannot load ssl_trusted_certificate",
+            "missing-ca.pem",
+        ),
+        (
+            "fediguard_redis rediss://127.0.0.1:6379\n  ssl_certificate={DIR}/c.pem ssl_certificate_key={DIR}/c.key;",
+            "cannot load ssl_certificate",
+            "c.key",
+        ),
+        (
+            "fediguard_redis redis://127.0.0.1:6379 ssl_name=redis.internal;",
+            "needs a rediss:// URL",
+            "fediguard_redis",
+        ),
+        (
+            "fediguard_redis redis+unix://127.0.0.1/run/redis.sock;",
+            "has no host",
+            "fediguard_redis",
+        ),
+        (
+            "fediguard_redis redis-sentinel://127.0.0.1:26379,127.0.0.1:26380;",
+            "master's name is required",
+            "fediguard_redis",
+        ),
+        (
+            "fediguard_redis redis-sentinel://:topsecret@127.0.0.1/m?sentinel_password=topsecret&x=1;",
+            "unknown query parameter",
             "fediguard_redis",
         ),
         (
@@ -65,6 +90,19 @@ fn bad_configuration_fails_nginx_t() {
         assert!(!t.output.contains("topsecret"), "{}", t.output);
         let place = t.place_of(at);
         assert!(t.output.contains(&place), "want {place:?}:\n{}", t.output);
+    }
+    for url in [
+        "rediss://u:pw@127.0.0.1:6380/1 ssl_verify=off",
+        "rediss://localhost:6380 ssl_name=redis.internal",
+        "redis+unix://fg@/run/redis.sock?db=3",
+        "unix:///run/redis.sock",
+        "redis-sentinel://:pw@127.0.0.1:26379,127.0.0.1:26380/mymaster/2?sentinel_password=s",
+    ] {
+        let t = nginx_test(&format!(
+            "fediguard_redis {url};
+             fediguard_limit_zone $remote_addr zone=k:1m rate=1r/s sync;\n{server}"
+        ));
+        assert!(t.ok, "{url}: {}", t.output);
     }
     let t = nginx_test(&format!(
         "fediguard_redis redis://u:pw@127.0.0.1:6379/2 prefix=m: sync=250ms timeout=2s;

@@ -1,7 +1,8 @@
 //! One sync round: what is sent, and folding in what comes back.
 
 use fediguard_core::cluster::{
-    fold, hex, limit_script_args, read_pulled, unhex, until_for, verdict_script_args, Published,
+    auth_command, fold, hello_command, hex, limit_script_args, read_pulled, read_role, unhex,
+    until_for, verdict_script_args, Published,
 };
 use fediguard_core::shm_table::KEY_LEN;
 use fediguard_core::token::TokenClass;
@@ -9,6 +10,8 @@ use fediguard_core::verdict_cache::Cached;
 use redis::{Cmd, Value};
 
 use super::conn;
+use super::link::Which;
+use super::sentinel::{self, CHECK_MS};
 use super::sync::{Expect, Phase, Shared, Sync};
 use crate::glue::time::now_ms;
 use crate::limit::zone::LimitTable;
@@ -93,17 +96,66 @@ fn own_secret(sh: &Shared) -> Option<[u8; 32]> {
 pub fn start(s: &mut Sync) {
     let now = now_ms();
     s.round_started = now;
-    // Taken every round, also while Redis is away: what was charged then
-    // is not sent late (the cluster's buckets have drained meanwhile).
-    let charges = take_charges(&s.shared);
-    let verdicts = take_verdicts(&s.shared, now);
-    if s.conn.is_null() {
-        if now < s.next_connect {
+    // Sentinel mode: nothing goes to Redis before a sentinel named the
+    // master; with one named, a sentinel confirms it every second.
+    if let Some(w) = s.sentinels.as_ref() {
+        let asking = !w.link.is_closed();
+        let check_due = now >= w.checked_at.saturating_add(CHECK_MS);
+        if w.master.is_none() {
+            if !asking && now >= s.next_connect {
+                // The answer arms the next tick (or fails, with backoff).
+                return sentinel::ask(s);
+            }
+            if !asking && check_due {
+                // While the backoff runs, a master elsewhere (a failover)
+                // is tried at once.
+                sentinel::ask(s);
+            }
+            take_charges(&s.shared);
+            take_verdicts(&s.shared, now);
             s.arm(s.sync_ms());
             return;
         }
-        if let Err(why) = conn::connect(s) {
+        if !asking && check_due {
+            // Beside the round; an answer that names another master ends
+            // this round and starts one there.
+            sentinel::ask(s);
+        }
+    }
+    if s.data.is_closed() && now < s.next_connect {
+        // Taken also while Redis is away: what was charged then is not
+        // sent late (the cluster's buckets have drained meanwhile).
+        take_charges(&s.shared);
+        take_verdicts(&s.shared, now);
+        s.arm(s.sync_ms());
+        return;
+    }
+    // Sentinel mode: the first round on a connection only greets and asks
+    // the server's role; nothing is written before it says `master`. The
+    // charges wait in shared memory for the next round, right after.
+    let greeting_only = s.shared.redis.is_sentinel() && s.data.is_closed();
+    let (charges, verdicts) = if greeting_only {
+        (Vec::new(), Vec::new())
+    } else {
+        (take_charges(&s.shared), take_verdicts(&s.shared, now))
+    };
+    if s.data.is_closed() {
+        let addr = match s.sentinels.as_mut().and_then(|w| w.master.as_mut()) {
+            Some(m) => &mut m.addr as *mut _,
+            None => s
+                .shared
+                .redis
+                .addrs
+                .first()
+                .copied()
+                .unwrap_or(core::ptr::null_mut()),
+        };
+        if let Err(why) = conn::connect(s, Which::Data, addr) {
             s.fail(&why);
+            return;
+        }
+        if s.data.is_closed() {
+            // Failed at once (fail() armed the next attempt).
             return;
         }
     }
@@ -111,12 +163,11 @@ pub fn start(s: &mut Sync) {
     let prefix = redis.conf.prefix.as_str();
     let mut cmds: Vec<(Cmd, Expect)> = Vec::new();
     if !s.greeted {
-        if let Some(pass) = &redis.conf.password {
-            let mut c = redis::cmd("AUTH");
-            if let Some(user) = &redis.conf.username {
-                c.arg(user);
-            }
-            c.arg(pass);
+        let (user, pass) = (
+            redis.conf.username.as_deref(),
+            redis.conf.password.as_deref(),
+        );
+        if let Some(c) = auth_command(user, pass) {
             cmds.push((c, Expect::Greeting("AUTH")));
         }
         if redis.conf.db != 0 {
@@ -124,22 +175,28 @@ pub fn start(s: &mut Sync) {
             c.arg(redis.conf.db);
             cmds.push((c, Expect::Greeting("SELECT")));
         }
+        if redis.is_sentinel() {
+            // The server the sentinels named must be the master.
+            cmds.push((hello_command(), Expect::Role));
+        }
         s.greeted = true;
     }
     // Every round: the cluster's secret (set by the first host to ask, and
     // again after Redis lost it), which also tells that Redis is there.
     let secret_key = format!("{prefix}secret");
-    if let Some(own) = own_secret(&s.shared) {
+    if let (Some(own), false) = (own_secret(&s.shared), greeting_only) {
         let mut c = redis::cmd("SET");
         c.arg(&secret_key).arg(hex(&own)).arg("NX");
         cmds.push((c, Expect::SetSecret));
     }
-    let mut c = redis::cmd("GET");
-    c.arg(&secret_key);
-    cmds.push((c, Expect::Secret));
+    if !greeting_only {
+        let mut c = redis::cmd("GET");
+        c.arg(&secret_key);
+        cmds.push((c, Expect::Secret));
+    }
     // Until the zones fingerprint with the cluster's secret, their keys mean
     // nothing to the other hosts: send nothing but the greeting.
-    if s.adopted {
+    if s.adopted && !greeting_only {
         for (zone, list) in &charges {
             let Some(z) = s.shared.limits.zones.get(*zone) else {
                 continue;
@@ -167,17 +224,16 @@ pub fn start(s: &mut Sync) {
             cmds.push((c, Expect::Verdicts));
         }
     }
-    s.out.clear();
-    s.sent = 0;
-    s.input.clear();
+    let mut out = Vec::new();
     s.expect.clear();
     for (c, e) in cmds {
-        s.out.extend_from_slice(&c.get_packed_command());
+        out.extend_from_slice(&c.get_packed_command());
         s.expect.push(e);
     }
+    s.data.ask(out, s.expect.len());
     s.phase = Phase::Busy;
     s.arm(s.timeout_ms());
-    conn::send(s);
+    conn::send(s, Which::Data);
 }
 
 fn server_error(v: &Value) -> Option<String> {
@@ -195,6 +251,7 @@ pub fn apply(s: &mut Sync, replies: Vec<Value>) -> Result<(), String> {
         if let Some(err) = server_error(&v) {
             let what = match e {
                 Expect::Greeting(w) => w,
+                Expect::Role => "HELLO",
                 Expect::SetSecret | Expect::Secret => "secret",
                 Expect::Limit { .. } => "limit script",
                 Expect::Verdicts => "verdict script",
@@ -203,6 +260,14 @@ pub fn apply(s: &mut Sync, replies: Vec<Value>) -> Result<(), String> {
         }
         match e {
             Expect::Greeting(_) | Expect::SetSecret => {}
+            Expect::Role => {
+                let role = read_role(&v)?;
+                if role != "master" {
+                    return Err(format!("the server is a {role}, not the master"));
+                }
+                // The round with the charges follows at once.
+                s.round_started = 0;
+            }
             Expect::Secret => {
                 let Value::BulkString(text) = &v else {
                     return Err("no cluster secret".into());

@@ -4,8 +4,10 @@ use core::ptr;
 
 use nginx_sys::{ngx_add_timer, ngx_cycle_t, ngx_event_t};
 
-use super::round;
-use super::sync::{Phase, Shared, Sync};
+use super::link::Link;
+use super::peer::Sentinels;
+use super::sync::{keep_line, Phase, Shared, Sync};
+use super::{round, sentinel};
 
 /// Starts the sync loop in worker 0 when any zone is `sync`.
 ///
@@ -20,17 +22,18 @@ pub unsafe fn init_process(cycle: *mut ngx_cycle_t, shared: Shared) {
     if !shared.any_sync() || !worker || nginx_sys::ngx_worker != 0 {
         return;
     }
+    let sentinels = shared.redis.is_sentinel().then(Sentinels::new);
     let s = Box::new(Sync {
         shared,
         on_replies: round::apply,
+        on_sentinel: sentinel::answered,
         tick: core::mem::zeroed(),
         quiet_log: *(*cycle).log,
-        conn: ptr::null_mut(),
+        io_error: String::new(),
+        data: Link::new(),
+        sentinels,
         phase: Phase::Idle,
         greeted: false,
-        out: Vec::new(),
-        sent: 0,
-        input: Vec::new(),
         expect: Vec::new(),
         round_started: 0,
         adopted: false,
@@ -41,7 +44,20 @@ pub unsafe fn init_process(cycle: *mut ngx_cycle_t, shared: Shared) {
         stopped: false,
     });
     let s = Box::into_raw(s);
-    (*s).quiet_log.log_level = nginx_sys::NGX_LOG_CRIT as _;
+    // Everything nginx says about the connections (down to `info`: a
+    // refused connect, a failed handshake) is kept, not written.
+    (*s).quiet_log.log_level = nginx_sys::NGX_LOG_INFO as _;
+    (*s).quiet_log.writer = Some(keep_line);
+    (*s).quiet_log.wdata = ptr::addr_of_mut!((*s).io_error).cast();
+    (*s).quiet_log.next = ptr::null_mut();
+    (*s).quiet_log.handler = None;
+    (*s).quiet_log.action = ptr::null_mut();
+    if let Some(w) = (*s).sentinels.as_mut() {
+        w.timer.handler = Some(sentinel::on_timeout);
+        w.timer.data = s.cast();
+        w.timer.log = (*cycle).log;
+        w.timer.set_cancelable(1);
+    }
     (*s).tick.handler = Some(on_tick);
     (*s).tick.data = s.cast();
     (*s).tick.log = (*cycle).log;

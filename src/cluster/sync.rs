@@ -1,16 +1,17 @@
 //! The state of this worker's sync loop, and what every step of it does
 //! with that state (log, arm the timer, fail with backoff, close).
 
-use core::ptr;
-
 use fediguard_core::cluster::next_backoff;
 use fediguard_core::shm_table::KEY_LEN;
 use nginx_sys::{
-    ngx_add_timer, ngx_connection_t, ngx_event_t, ngx_log_t, NGX_LOG_ERR, NGX_LOG_NOTICE,
+    ngx_add_timer, ngx_event_t, ngx_log_t, ngx_uint_t, u_char, NGX_LOG_ALERT, NGX_LOG_ERR,
+    NGX_LOG_NOTICE,
 };
 use redis::Value;
 
 use super::conf::RedisTarget;
+use super::link::Link;
+use super::peer::Sentinels;
 use crate::glue::time::now_ms;
 use crate::limit::conf::LimitMain;
 use crate::token::conf::TokenMain;
@@ -34,6 +35,8 @@ impl Shared {
 /// What each reply of a round answers.
 pub enum Expect {
     Greeting(&'static str),
+    /// HELLO's role: the server must be the master (Sentinel mode).
+    Role,
     SetSecret,
     Secret,
     Limit {
@@ -56,18 +59,22 @@ pub struct Sync {
     pub shared: Shared,
     /// Folds a round's replies in (the round's, set at start).
     pub on_replies: fn(&mut Sync, Vec<Value>) -> Result<(), String>,
+    /// What a sentinel answered, or why it did not (set at start).
+    pub on_sentinel: fn(&mut Sync, Result<Vec<Value>, String>),
     pub tick: ngx_event_t,
-    /// The connection's own log: a copy of the cycle's that stays quiet
-    /// below `crit`, so a refused connect is not logged at every attempt
-    /// (the state change is logged once, by us).
+    /// The connections' own log: a copy of the cycle's whose lines are
+    /// kept (`io_error`) rather than written, so that a refused connect or
+    /// a failed handshake is not logged at every attempt (the state change
+    /// is logged once, by us, with that line as its reason).
     pub quiet_log: ngx_log_t,
-    pub conn: *mut ngx_connection_t,
+    pub io_error: String,
+    /// The Redis server (or the master).
+    pub data: Link,
+    /// Sentinel mode: the sentinels, and the master they named.
+    pub sentinels: Option<Sentinels>,
     pub phase: Phase,
     /// AUTH and SELECT were sent on this connection.
     pub greeted: bool,
-    pub out: Vec<u8>,
-    pub sent: usize,
-    pub input: Vec<u8>,
     pub expect: Vec<Expect>,
     pub round_started: u64,
     /// The cluster's fingerprint secret has been taken into the zones.
@@ -86,14 +93,51 @@ fn log_to(log: *mut ngx_log_t, level: u32, msg: &str) {
     crate::glue::log::write(log, level as usize, msg);
 }
 
+/// The quiet log's writer: keeps the message of nginx's last line about a
+/// connection; only alerts (nginx's own trouble) reach the error log.
+///
+/// # Safety
+/// nginx calls it with the quiet log, whose `wdata` is the loop's `io_error`.
+pub unsafe extern "C" fn keep_line(
+    log: *mut ngx_log_t,
+    level: ngx_uint_t,
+    buf: *mut u_char,
+    len: usize,
+) {
+    let Some(out) = log.as_ref().and_then(|l| l.wdata.cast::<String>().as_mut()) else {
+        return;
+    };
+    if buf.is_null() {
+        return;
+    }
+    let line = String::from_utf8_lossy(core::slice::from_raw_parts(buf, len));
+    // "time [level] pid#tid: message\n"
+    let msg = line
+        .split_once("] ")
+        .and_then(|(_, rest)| rest.split_once(": "))
+        .map_or(line.as_ref(), |(_, m)| m)
+        .trim_end();
+    out.clear();
+    out.push_str(msg);
+    if level <= NGX_LOG_ALERT as ngx_uint_t {
+        log_to((*nginx_sys::ngx_cycle).log, level as u32, msg);
+    }
+}
+
 impl Sync {
     pub fn log(&self, level: u32, msg: &str) {
         // SAFETY: ngx_cycle is the worker's current cycle.
         unsafe { log_to((*nginx_sys::ngx_cycle).log, level, msg) };
     }
 
-    pub fn redis_name(&self) -> &str {
-        self.shared.redis.name.as_str()
+    /// The server for log lines: `host:port`, `unix:/path`, or the
+    /// master's name and, once known, its address.
+    pub fn redis_name(&self) -> String {
+        let name = &self.shared.redis.name;
+        match self.sentinels.as_ref().and_then(|s| s.master.as_ref()) {
+            Some(m) => format!("{name} at {}", m.text),
+            None => name.clone(),
+        }
     }
 
     pub fn sync_ms(&self) -> u64 {
@@ -107,6 +151,9 @@ impl Sync {
     /// The worker is leaving (reload, shutdown): close, and no more rounds.
     pub fn stop(&mut self) {
         self.close();
+        if let Some(s) = self.sentinels.as_mut() {
+            s.close();
+        }
         self.stopped = true;
         if self.tick.timer_set() != 0 {
             // SAFETY: the event is ours and its timer is set.
@@ -140,17 +187,29 @@ impl Sync {
         self.arm(self.sync_ms().saturating_sub(spent));
     }
 
-    /// Connecting or a round failed: decide locally, try again later.
+    /// Connecting or a round failed: decide locally, try again later. In
+    /// Sentinel mode the master is forgotten: the sentinels are asked
+    /// again before the next attempt (a failover, a demoted master).
     pub fn fail(&mut self, why: &str) {
         self.close();
         if self.up != Some(false) {
+            let after = if self.sentinels.is_some() {
+                "asking the sentinels again; "
+            } else {
+                ""
+            };
             self.log(
                 NGX_LOG_ERR,
                 &format!(
-                    "fediguard: redis {} unavailable ({why}), deciding locally until it is back",
+                    "fediguard: redis {} unavailable ({why}), {after}deciding locally until it is back",
                     self.redis_name()
                 ),
             );
+        }
+        if let Some(s) = self.sentinels.as_mut() {
+            if let Some(m) = s.master.take() {
+                s.failed = Some(m.text.clone());
+            }
         }
         self.up = Some(false);
         self.backoff_ms = next_backoff(self.backoff_ms, self.sync_ms());
@@ -159,16 +218,10 @@ impl Sync {
         self.arm(self.sync_ms());
     }
 
+    /// Closes the data connection; what was under way on it is dropped.
     pub fn close(&mut self) {
-        if !self.conn.is_null() {
-            // SAFETY: our connection, closed once (the pointer is cleared).
-            unsafe { nginx_sys::ngx_close_connection(self.conn) };
-            self.conn = ptr::null_mut();
-        }
+        self.data.close();
         self.greeted = false;
-        self.out.clear();
-        self.sent = 0;
-        self.input.clear();
         self.expect.clear();
     }
 }

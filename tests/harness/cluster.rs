@@ -114,7 +114,12 @@ pub fn admitted(port: u16, path: &str, key: &str, n: usize) -> usize {
 
 /// The excess Redis holds for the only key of zone `zone`.
 pub fn cluster_excess(redis: &Redis, zone: &str) -> Option<u64> {
-    let mut c = redis.client(0);
+    cluster_excess_in(redis, 0, zone)
+}
+
+/// The excess Redis holds in database `db` for the only key of `zone`.
+pub fn cluster_excess_in(redis: &Redis, db: i64, zone: &str) -> Option<u64> {
+    let mut c = redis.client(db);
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg(format!("fediguard:l:{zone}:*"))
         .query(&mut c)
@@ -144,4 +149,52 @@ pub fn verdict_known_on_the_others(
         assert_eq!(r.header("X-Token-Class"), Some(class));
         assert_eq!(r.header(name), Some(value));
     }
+}
+
+/// Whether the error log has a line with all of `parts`.
+pub fn log_has(ngx: &Nginx, parts: &[&str]) -> bool {
+    ngx.error_log()
+        .lines()
+        .any(|l| parts.iter().all(|p| l.contains(p)))
+}
+
+/// A zone `t` of rate 1r/m and burst 2 (three requests; nothing refills
+/// during a test), and `/l/` on a zone `k` of 5r/s, burst 4, for load.
+pub fn sharing_body() -> String {
+    "fediguard_limit_zone $http_x_key zone=k:1m rate=5r/s sync;
+     fediguard_limit_zone $http_x_key zone=t:1m rate=1r/m sync;
+     server { listen 127.0.0.1:{PORT};
+       location /l/ { fediguard on; fediguard_limit zone=k burst=4 nodelay; try_files /x @ok; }
+       location /t/ { fediguard on; fediguard_limit zone=t burst=2 nodelay; try_files /x @ok; }
+       location @ok { default_type text/plain; return 200 ok; }
+     }"
+    .to_string()
+}
+
+/// Host `a` spends zone t's three requests for `key`; once Redis holds
+/// them (`excess` reads it), host `b` lets through its first request (a
+/// key it has never seen starts locally) and, once its round has told it
+/// the cluster's state, at most one more: alone it would let three through.
+pub fn assert_shared(excess: impl Fn() -> Option<u64>, a: &Nginx, b: &Nginx, key: &str) {
+    assert_eq!(admitted(a.port, "/t/", key, 3), 3);
+    assert!(
+        eventually(20, || excess() >= Some(1900)),
+        "Redis did not get host a's charges: {:?}\n{}",
+        excess(),
+        a.error_log()
+    );
+    assert_eq!(hit(b.port, "/t/", key), 200);
+    assert!(eventually(20, || excess() >= Some(2900)));
+    let mut extra = 0;
+    assert!(eventually(20, || match hit(b.port, "/t/", key) {
+        200 => {
+            extra += 1;
+            false
+        }
+        _ => true,
+    }));
+    assert!(
+        extra <= 1,
+        "host b admitted {extra} more after the cluster's state"
+    );
 }

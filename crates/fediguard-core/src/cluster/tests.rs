@@ -1,13 +1,19 @@
 use redis::Value;
 
-use super::conf::redact_url;
 use super::*;
 use crate::limit::Bucket;
 
 #[test]
 fn redis_directive_values() {
     let c = parse_redis(&["redis://127.0.0.1:6379"]).unwrap();
-    assert_eq!((c.host.as_str(), c.port, c.db), ("127.0.0.1", 6379, 0));
+    assert_eq!(
+        c.endpoint,
+        Endpoint::Tcp {
+            host: "127.0.0.1".into(),
+            port: 6379
+        }
+    );
+    assert_eq!((c.db, c.tls.is_some()), (0, false));
     assert_eq!((c.sync_ms, c.timeout_ms), (100, 1000));
     assert_eq!(c.prefix, "fediguard:");
     let c = parse_redis(&[
@@ -20,14 +26,22 @@ fn redis_directive_values() {
     assert_eq!(c.username.as_deref(), Some("fg"));
     assert_eq!(c.password.as_deref(), Some("s@cret"));
     assert_eq!(
-        (c.port, c.db, c.sync_ms, c.timeout_ms),
-        (6380, 3, 250, 2000)
+        (c.endpoint, c.db, c.sync_ms, c.timeout_ms),
+        (
+            Endpoint::Tcp {
+                host: "redis.internal".into(),
+                port: 6380
+            },
+            3,
+            250,
+            2000
+        )
     );
     assert_eq!(c.prefix, "mastodon:");
     let c = parse_redis(&["redis://:pw@h:1"]).unwrap();
     assert_eq!((c.username, c.password.as_deref()), (None, Some("pw")));
     for bad in [
-        &["rediss://h:1"][..],
+        &["redis://h:1", "ssl_verify=off"][..],
         &["http://h:1"],
         &["redis://h:1", "sync=0"],
         &["redis://h:1", "sync=fast"],
@@ -39,7 +53,7 @@ fn redis_directive_values() {
     ] {
         assert!(parse_redis(bad).is_err(), "{bad:?}");
     }
-    let e = parse_redis(&["rediss://u:topsecret@h:1"]).unwrap_err();
+    let e = parse_redis(&["rediss://u:topsecret@h:1/x"]).unwrap_err();
     assert!(!e.contains("topsecret"), "{e}");
     assert_eq!(
         redact_url("redis://u:pw@h:1/2"),
