@@ -1,0 +1,1 @@
+//! mastodon.conf and the three seed stories (filled in below).
