@@ -15,5 +15,6 @@ pub use nginx::{nginx_test, nginx_test_text, repo_conf, ConfTest, Nginx};
 pub mod browser;
 pub mod cluster;
 pub mod mastodon;
+pub mod mastodon_conf;
 pub mod redis_server;
 pub mod watch;

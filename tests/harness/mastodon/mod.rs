@@ -38,6 +38,9 @@ pub enum Behaviour {
     Hang,
     /// 503 with `Retry-After: secs`.
     Unavailable(u64),
+    /// 500 with an HTML body, after a delay: a request that costs the
+    /// server time and fails.
+    SlowFailure(Duration),
 }
 
 #[derive(Clone, Debug)]
@@ -86,6 +89,8 @@ struct State {
     token_info: bool,
     /// Rack::Attack's API throttles; None turns them off.
     throttles: Option<Throttles>,
+    /// How other paths than the verification endpoints answer.
+    paths: HashMap<String, Behaviour>,
     counts: throttle::Counts,
 }
 
@@ -119,6 +124,7 @@ impl Backend {
                 raw: HashMap::new(),
                 token_info: true,
                 throttles: Some(Throttles::default()),
+                paths: HashMap::new(),
                 counts: Default::default(),
             }),
             changed: Condvar::new(),
@@ -196,6 +202,13 @@ impl Backend {
         self.shared.state.lock().unwrap().behaviour = b;
     }
 
+    /// How requests for `path` (another than the verification endpoints)
+    /// are answered.
+    pub fn set_path_behaviour(&self, path: &str, b: Behaviour) {
+        let mut st = self.shared.state.lock().unwrap();
+        st.paths.insert(path.to_string(), b);
+    }
+
     pub fn hits(&self, path: &str) -> usize {
         let st = self.shared.state.lock().unwrap();
         st.hits.get(path).copied().unwrap_or(0)
@@ -257,7 +270,10 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
         let behaviour = if verify {
             st.behaviour
         } else {
-            Behaviour::Normal
+            st.paths
+                .get(&req.path)
+                .copied()
+                .unwrap_or(Behaviour::Normal)
         };
         let none = Vec::new();
         let token = routes::token(&req);
@@ -282,6 +298,13 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
                 none,
             ),
             (Behaviour::NotJson, _) => (200, routes::html("oops"), None, false, none),
+            (Behaviour::SlowFailure(d), _) => (
+                500,
+                routes::html("Internal Server Error"),
+                Some(d),
+                false,
+                none,
+            ),
             (Behaviour::Hang, _) => (0, String::new(), None, true, none),
             (Behaviour::Unavailable(secs), _) => (
                 503,
@@ -315,7 +338,14 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
     } else {
         "application/json; charset=utf-8"
     };
-    let extra: String = extra.iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
+    let mut extra: String = extra.iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
+    // Mastodon's API answers are private (Api::BaseController), and so,
+    // here, are its pages (what a signed-in reader sees differs).
+    if req.path.starts_with("/api/") || req.path.starts_with("/@") {
+        extra.push_str(
+            "Cache-Control: private, no-store\r\nVary: Accept, Accept-Language, Cookie\r\n",
+        );
+    }
     let head = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         routes::reason(status),
