@@ -1,12 +1,12 @@
 //! `fediguard_metrics`: the page that shows the counters,
 //! Prometheus text by default, JSON with `?format=json` (with the recent
-//! apps). Only GET and HEAD.
+//! apps), and the status page for browsers with `?format=html` or a
+//! browser's `Accept: text/html`. Only GET and HEAD.
 
 use core::sync::atomic::Ordering::Relaxed;
 use fediguard_core::reason::Reason;
-use fediguard_core::stats::{
-    json, prometheus, wants_json, CacheStats, LimitStats, Snapshot, DENY, DRY_RUN,
-};
+use fediguard_core::stats::page::{self, Format};
+use fediguard_core::stats::{json, prometheus, CacheStats, LimitStats, Snapshot, DENY, DRY_RUN};
 use fediguard_core::token::TokenClass;
 use nginx_sys::{
     ngx_chain_t, ngx_http_discard_request_body, ngx_http_output_filter, ngx_http_request_t,
@@ -55,15 +55,41 @@ pub fn serve(req: &mut Request, stats: Option<&StatsConf>, sources: &Sources) ->
         return rc;
     }
     let snap = snapshot(stats, sources);
-    let (body, ctype) = if wants_json(req.as_ref().args.as_bytes()) {
-        (json(&snap), "application/json")
-    } else {
-        (
+    let accept = req
+        .headers_in_iterator()
+        .find(|(k, _)| k.as_bytes().eq_ignore_ascii_case(b"accept"))
+        .map(|(_, v)| v.as_bytes());
+    let format = page::negotiate(req.as_ref().args.as_bytes(), accept);
+    let (body, ctype) = match format {
+        Format::Json => (json(&snap), "application/json"),
+        Format::Html => (page::html(&snap, unix_now()), "text/html; charset=utf-8"),
+        Format::Prometheus => (
             prometheus(&snap),
             "text/plain; version=0.0.4; charset=utf-8",
-        )
+        ),
     };
+    // The same address answers three formats, by the query or Accept.
+    let mut headers = vec![
+        ("Vary", "Accept"),
+        ("Cache-Control", "no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+    ];
+    if format == Format::Html {
+        headers.push(("Content-Security-Policy", page::csp()));
+        headers.push(("Referrer-Policy", "no-referrer"));
+    }
+    for (name, value) in headers {
+        if req.add_header_out(name, value).is_none() {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+        }
+    }
     send(req, ctype, body.as_bytes())
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Every number, read now.

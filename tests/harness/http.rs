@@ -2,7 +2,7 @@
 //! (duplicate headers, odd bytes) that a library client would refuse.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -28,7 +28,26 @@ impl Response {
 
 /// Sends `raw` as is and reads the response until the server closes.
 pub fn request(port: u16, raw: &[u8]) -> std::io::Result<Response> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    let s = TcpStream::connect(("127.0.0.1", port))?;
+    exchange(s, raw)
+}
+
+/// `request` from another loopback address (127.0.0.2, ...), so that
+/// nginx sees several clients (`$binary_remote_addr`).
+pub fn request_from(from: Ipv4Addr, port: u16, raw: &[u8]) -> std::io::Result<Response> {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    sock.bind(&SocketAddrV4::new(from, 0).into())?;
+    sock.connect(&SocketAddrV4::new(Ipv4Addr::LOCALHOST, port).into())?;
+    exchange(sock.into(), raw)
+}
+
+/// `get` from another loopback address.
+pub fn get_from(from: Ipv4Addr, port: u16, path: &str, headers: &[(&str, &str)]) -> Response {
+    request_from(from, port, get_request(path, headers).as_bytes())
+        .unwrap_or_else(|e| panic!("GET {path} from {from}: {e}"))
+}
+
+fn exchange(mut s: TcpStream, raw: &[u8]) -> std::io::Result<Response> {
     s.set_read_timeout(Some(Duration::from_secs(20)))?;
     s.write_all(raw)?;
     let mut buf = Vec::new();
@@ -65,12 +84,17 @@ pub fn request_sized(
 /// `GET path` with the given extra headers and `Connection: close`. A header
 /// whose value is `None` is left out; `User-Agent` is only sent when given.
 pub fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Response {
+    request(port, get_request(path, headers).as_bytes())
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+fn get_request(path: &str, headers: &[(&str, &str)]) -> String {
     let mut raw = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     for (n, v) in headers {
         raw.push_str(&format!("{n}: {v}\r\n"));
     }
     raw.push_str("\r\n");
-    request(port, raw.as_bytes()).unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    raw
 }
 
 fn parse(buf: &[u8]) -> Option<Response> {

@@ -10,9 +10,11 @@ pub mod http;
 pub mod nginx;
 pub mod stampede;
 
-pub use http::{get, request, Response};
+pub use http::{get, get_from, request, request_from, Response};
 pub use nginx::{nginx_test, nginx_test_text, repo_conf, ConfTest, Nginx};
+pub mod browser;
 pub mod cluster;
 pub mod mastodon;
+pub mod mastodon_conf;
 pub mod redis_server;
 pub mod watch;

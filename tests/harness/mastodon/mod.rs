@@ -4,11 +4,12 @@
 
 mod routes;
 mod throttle;
+mod wire;
 
 pub use throttle::Throttles;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -38,6 +39,9 @@ pub enum Behaviour {
     Hang,
     /// 503 with `Retry-After: secs`.
     Unavailable(u64),
+    /// 500 with an HTML body, after a delay: a request that costs the
+    /// server time and fails.
+    SlowFailure(Duration),
 }
 
 #[derive(Clone, Debug)]
@@ -86,6 +90,8 @@ struct State {
     token_info: bool,
     /// Rack::Attack's API throttles; None turns them off.
     throttles: Option<Throttles>,
+    /// How other paths than the verification endpoints answer.
+    paths: HashMap<String, Behaviour>,
     counts: throttle::Counts,
 }
 
@@ -119,6 +125,7 @@ impl Backend {
                 raw: HashMap::new(),
                 token_info: true,
                 throttles: Some(Throttles::default()),
+                paths: HashMap::new(),
                 counts: Default::default(),
             }),
             changed: Condvar::new(),
@@ -196,6 +203,13 @@ impl Backend {
         self.shared.state.lock().unwrap().behaviour = b;
     }
 
+    /// How requests for `path` (another than the verification endpoints)
+    /// are answered.
+    pub fn set_path_behaviour(&self, path: &str, b: Behaviour) {
+        let mut st = self.shared.state.lock().unwrap();
+        st.paths.insert(path.to_string(), b);
+    }
+
     pub fn hits(&self, path: &str) -> usize {
         let st = self.shared.state.lock().unwrap();
         st.hits.get(path).copied().unwrap_or(0)
@@ -239,7 +253,7 @@ impl Drop for Backend {
 
 fn serve(shared: &Shared, mut stream: TcpStream) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let Some(req) = read_request(&mut stream) else {
+    let Some(req) = wire::read_request(&mut stream) else {
         return;
     };
     let (status, body, delay, hang, extra) = {
@@ -257,7 +271,10 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
         let behaviour = if verify {
             st.behaviour
         } else {
-            Behaviour::Normal
+            st.paths
+                .get(&req.path)
+                .copied()
+                .unwrap_or(Behaviour::Normal)
         };
         let none = Vec::new();
         let token = routes::token(&req);
@@ -282,6 +299,13 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
                 none,
             ),
             (Behaviour::NotJson, _) => (200, routes::html("oops"), None, false, none),
+            (Behaviour::SlowFailure(d), _) => (
+                500,
+                routes::html("Internal Server Error"),
+                Some(d),
+                false,
+                none,
+            ),
             (Behaviour::Hang, _) => (0, String::new(), None, true, none),
             (Behaviour::Unavailable(secs), _) => (
                 503,
@@ -315,7 +339,14 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
     } else {
         "application/json; charset=utf-8"
     };
-    let extra: String = extra.iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
+    let mut extra: String = extra.iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
+    // Mastodon's API answers are private (Api::BaseController), and so,
+    // here, are its pages (what a signed-in reader sees differs).
+    if req.path.starts_with("/api/") || req.path.starts_with("/@") {
+        extra.push_str(
+            "Cache-Control: private, no-store\r\nVary: Accept, Accept-Language, Cookie\r\n",
+        );
+    }
     let head = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         routes::reason(status),
@@ -324,58 +355,4 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(body.as_bytes());
     let _ = stream.shutdown(Shutdown::Write);
-}
-
-fn read_request(stream: &mut TcpStream) -> Option<Recorded> {
-    let peer = stream
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let end = loop {
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p;
-        }
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 || buf.len() > 1 << 20 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_string();
-    let target = first.next()?.to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let len: usize = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = buf[end + 4..].to_vec();
-    while body.len() < len {
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    body.truncate(len);
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_string(), Some(q.to_string())),
-        None => (target, None),
-    };
-    Some(Recorded {
-        method,
-        path,
-        query,
-        headers,
-        body,
-        peer,
-    })
 }

@@ -246,6 +246,14 @@ pub fn answer(st: &mut State, req: &Recorded) -> (u16, String) {
             (200, v.to_string())
         }
         ("POST", "/oauth/token") => oauth_token(st, req),
+        // A post's or profile's page, as a browser or a preview fetcher
+        // reads it.
+        ("GET" | "HEAD", p) if p.starts_with("/@") => (
+            200,
+            format!(
+                "<html><head><meta property=\"og:title\" content=\"{p}\"></head><body>{p}</body></html>"
+            ),
+        ),
         (_, p) if p.starts_with("/api/") => (200, "[]".into()),
         _ => (404, r#"{"error":"Record not found"}"#.into()),
     }

@@ -1,5 +1,6 @@
 //! Admin visibility: counters shared by all workers, the ring of recently
-//! registered apps, and their Prometheus and JSON renderings.
+//! registered apps, and their Prometheus and JSON renderings and the
+//! status page (`page`: HTML for browsers).
 //!
 //! Everything lives in one block of memory given by the caller (an nginx
 //! shared zone in the module, a plain buffer in tests). Counters are
@@ -9,6 +10,7 @@
 
 mod counters;
 mod exposition;
+pub mod page;
 mod ring;
 mod text;
 mod time;

@@ -1,0 +1,377 @@
+//! The page's sections, rendered from a `Snapshot` with the numbers of the
+//! moment (the page's script rebuilds the same rows from the JSON).
+
+use super::html::{grouped, percent, Html};
+use super::words;
+use crate::stats::exposition::{LimitStats, Snapshot};
+use crate::stats::ring::AppView;
+use crate::stats::time::iso8601;
+
+/// How many apps are marked as the most denied.
+pub const MARKED: usize = 3;
+
+/// A bar of `part` out of `whole` (an SVG of two rectangles; widths are
+/// attributes, which a strict CSP allows where a style attribute is not).
+pub fn bar(h: &mut Html, part: u64, whole: u64) {
+    let w = if whole == 0 {
+        0.0
+    } else {
+        (part as f64 * 100.0 / whole as f64).clamp(0.0, 100.0)
+    };
+    h.raw("<svg class=\"bar\" viewBox=\"0 0 100 6\" preserveAspectRatio=\"none\" aria-hidden=\"true\">")
+        .raw("<rect class=\"track\" width=\"100\" height=\"6\" rx=\"3\"></rect>")
+        .raw("<rect class=\"fill\" height=\"6\" rx=\"3\" width=\"")
+        .text(&format!("{w:.1}"))
+        .raw("\"></rect></svg>");
+}
+
+/// The start of a keyed row, dimmed when its count is zero.
+fn zero_row(n: u64) -> &'static str {
+    if n == 0 {
+        "<tr class=\"zero\" data-key=\""
+    } else {
+        "<tr data-key=\""
+    }
+}
+
+fn num_cell(h: &mut Html, n: u64) {
+    h.raw("<td class=\"n\">").num(n).raw("</td>");
+}
+
+pub fn tiles(h: &mut Html, s: &Snapshot) {
+    let denied: u64 = s.decisions.iter().map(|d| d.1).sum();
+    let dry: u64 = s.decisions.iter().map(|d| d.2).sum();
+    let rejected: u64 = s.limit_zones.iter().map(|z| z.rejected).sum();
+    let hit_rate = s
+        .verdict_cache
+        .as_ref()
+        .map_or("–".to_string(), |c| percent(c.hits, c.hits + c.misses));
+    let tiles: [(&str, &str, String, &str); 6] = [
+        (
+            "n-denied",
+            "Requests denied",
+            grouped(denied),
+            "all reasons",
+        ),
+        (
+            "n-dryrun",
+            "Would deny",
+            grouped(dry),
+            "in dry_run locations",
+        ),
+        (
+            "n-limited",
+            "Rate-limited",
+            grouped(rejected),
+            "429 answers",
+        ),
+        (
+            "n-apps",
+            "Apps registered",
+            grouped(s.app_registrations),
+            "seen by app watch",
+        ),
+        (
+            "n-grants",
+            "App tokens granted",
+            grouped(s.client_credentials_grants),
+            "client_credentials",
+        ),
+        (
+            "n-hitrate",
+            "Token cache hit rate",
+            hit_rate,
+            "verdicts from memory",
+        ),
+    ];
+    h.raw("<section class=\"tiles\" aria-label=\"Summary\">");
+    for (id, label, value, note) in tiles {
+        h.raw("<div class=\"tile\"><span class=\"label\">")
+            .text(label)
+            .raw("</span><b id=\"")
+            .text(id)
+            .raw("\">")
+            .text(&value)
+            .raw("</b><small>")
+            .text(note)
+            .raw("</small></div>");
+    }
+    h.raw("</section>");
+}
+
+pub fn decisions(h: &mut Html, s: &Snapshot) {
+    h.raw("<tbody id=\"decisions-body\">");
+    for (i, (code, deny, dry)) in s.decisions.iter().enumerate() {
+        let (label, meaning) = words::reason(code);
+        h.raw(zero_row(*deny + *dry))
+            .text(code)
+            .raw("\"><th scope=\"row\"><span class=\"swatch c")
+            .text(&(i % 8).to_string())
+            .raw("\"></span>")
+            .text(label)
+            .raw(" <code>")
+            .text(code)
+            .raw("</code><small>")
+            .text(meaning)
+            .raw("</small></th>");
+        num_cell(h, *deny);
+        num_cell(h, *dry);
+        h.raw("</tr>");
+    }
+    h.raw("</tbody>");
+}
+
+pub fn agents(h: &mut Html, s: &Snapshot) {
+    let total: u64 = s.agent_classes.iter().map(|c| c.1).sum();
+    h.raw("<tbody id=\"agents-body\">");
+    for (class, n) in &s.agent_classes {
+        h.raw(zero_row(*n))
+            .text(class)
+            .raw("\"><th scope=\"row\">")
+            .text(class)
+            .raw("<small>")
+            .text(words::agent_class(class))
+            .raw("</small></th>");
+        num_cell(h, *n);
+        h.raw("<td class=\"share\">");
+        bar(h, *n, total);
+        h.raw("<span>")
+            .text(&percent(*n, total))
+            .raw("</span></td></tr>");
+    }
+    h.raw("</tbody>");
+}
+
+pub fn tokens(h: &mut Html, s: &Snapshot) {
+    let total: u64 = s.token_classes.iter().map(|c| c.1).sum();
+    h.raw("<tbody id=\"tokens-body\">");
+    for (class, n) in &s.token_classes {
+        let (label, meaning) = words::token_class(class);
+        h.raw(zero_row(*n))
+            .text(class)
+            .raw("\"><th scope=\"row\">")
+            .text(label)
+            .raw(" <code>")
+            .text(class)
+            .raw("</code><small>")
+            .text(meaning)
+            .raw("</small></th>");
+        num_cell(h, *n);
+        h.raw("<td class=\"share\">");
+        bar(h, *n, total);
+        h.raw("<span>")
+            .text(&percent(*n, total))
+            .raw("</span></td></tr>");
+    }
+    h.raw("</tbody>");
+}
+
+/// One `<tr>` of a two-column figures table; `id` names the cell the
+/// script fills.
+fn figure(h: &mut Html, id: &str, label: &str, value: &str) {
+    h.raw("<tr><th scope=\"row\">")
+        .text(label)
+        .raw("</th><td class=\"n\" id=\"")
+        .text(id)
+        .raw("\">")
+        .text(value)
+        .raw("</td></tr>");
+}
+
+pub fn verification(h: &mut Html, s: &Snapshot) {
+    h.raw("<table class=\"figures\"><caption>Verifications</caption><tbody>");
+    figure(
+        h,
+        "v-started",
+        "New tokens sent to Mastodon",
+        &grouped(s.verifications_started),
+    );
+    figure(
+        h,
+        "v-coalesced",
+        "Requests that waited for the same token",
+        &grouped(s.verifications_coalesced),
+    );
+    for (o, n) in &s.verification_outcomes {
+        let id = format!("v-{o}");
+        let label = format!("Found: {}", words::outcome(o));
+        figure(h, &id, &label, &grouped(*n));
+    }
+    h.raw("</tbody></table>");
+    h.raw("<table class=\"figures\"><caption>Mastodon's load</caption><tbody>");
+    let rows: [(&str, &str, u64); 5] = [
+        ("v-backend-calls", "Calls to Mastodon", s.backend_calls),
+        (
+            "v-refused-budget",
+            "Not verified: client's budget spent",
+            s.verifications_limited,
+        ),
+        (
+            "v-refused-in-flight",
+            "Not verified: too many under way",
+            s.verifications_capped,
+        ),
+        (
+            "v-backend-throttled",
+            "Mastodon said slow down (429)",
+            s.backend_throttled,
+        ),
+        (
+            "v-backend-paused",
+            "Mastodon asked for a pause (5xx)",
+            s.backend_paused,
+        ),
+    ];
+    for (id, label, n) in rows {
+        figure(h, id, label, &grouped(n));
+    }
+    h.raw("</tbody></table>");
+    h.raw("<table class=\"figures\"><caption>Verdict cache</caption><tbody>");
+    let c = s.verdict_cache.clone().unwrap_or_default();
+    let none = s.verdict_cache.is_none();
+    let show = |n: u64| if none { "–".to_string() } else { grouped(n) };
+    figure(
+        h,
+        "c-hitrate",
+        "Hit rate",
+        &percent(c.hits, c.hits + c.misses),
+    );
+    figure(h, "c-hits", "Hits", &show(c.hits));
+    figure(h, "c-misses", "Misses", &show(c.misses));
+    h.raw("<tr><th scope=\"row\">Tokens cached</th><td class=\"n\"><span id=\"c-entries\">")
+        .text(&show(c.entries))
+        .raw("</span> of <span id=\"c-capacity\">")
+        .text(&show(c.capacity))
+        .raw("</span><span id=\"c-bar\">");
+    bar(h, c.entries, c.capacity);
+    h.raw("</span></td></tr>");
+    figure(h, "c-evictions", "Evicted (zone full)", &show(c.evictions));
+    h.raw("</tbody></table>");
+}
+
+pub fn limit_row(h: &mut Html, z: &LimitStats) {
+    h.raw("<tr data-key=\"")
+        .text(&z.zone)
+        .raw("\"><th scope=\"row\"><code>")
+        .text(&z.zone)
+        .raw("</code></th>");
+    num_cell(h, z.passed);
+    num_cell(h, z.delayed);
+    num_cell(h, z.rejected);
+    h.raw("<td class=\"keys\">");
+    bar(h, z.nodes, z.capacity);
+    h.raw("<span>")
+        .num(z.nodes)
+        .raw(" of ")
+        .num(z.capacity)
+        .raw("</span></td>");
+    num_cell(h, z.evictions);
+    h.raw("</tr>");
+}
+
+pub fn limits(h: &mut Html, s: &Snapshot) {
+    h.raw("<tbody id=\"limits-body\">");
+    if s.limit_zones.is_empty() {
+        h.raw("<tr class=\"empty\"><td colspan=\"6\">No fediguard_limit zone.</td></tr>");
+    }
+    for z in &s.limit_zones {
+        limit_row(h, z);
+    }
+    h.raw("</tbody>");
+}
+
+/// The apps to mark: the `MARKED` with the most denied requests (any).
+pub fn most_denied(apps: &[AppView]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..apps.len()).filter(|&i| apps[i].denied > 0).collect();
+    order.sort_by(|&a, &b| apps[b].denied.cmp(&apps[a].denied).then(a.cmp(&b)));
+    order.truncate(MARKED);
+    order
+}
+
+/// "3 min ago" for a time `secs` before `now`.
+pub fn ago(now: u64, then: u64) -> String {
+    let d = now.saturating_sub(then);
+    match d {
+        0..=59 => format!("{d} s ago"),
+        60..=3599 => format!("{} min ago", d / 60),
+        3600..=86_399 => format!("{} h ago", d / 3600),
+        _ => format!("{} days ago", d / 86_400),
+    }
+}
+
+/// `2026-11-23 18:04 UTC`.
+pub fn when(secs: u64) -> String {
+    let iso = iso8601(secs);
+    format!("{} {} UTC", &iso[..10], &iso[11..16])
+}
+
+fn app_row(h: &mut Html, a: &AppView, marked: bool, now: u64) {
+    let first = if a.registered_at != 0 {
+        a.registered_at
+    } else {
+        a.last_grant_at
+    };
+    h.raw(if marked {
+        "<tr class=\"flag\">"
+    } else {
+        "<tr>"
+    });
+    h.raw("<td class=\"when\">")
+        .text(&when(first))
+        .raw("<small>")
+        .text(&ago(now, first))
+        .raw("</small></td>");
+    h.raw("<td class=\"app\">");
+    if marked {
+        h.raw("<span class=\"badge\">most denied</span>");
+    }
+    if a.name.is_empty() {
+        h.raw("<i>not seen registering</i>");
+    } else {
+        h.el("b", "", &a.name);
+    }
+    if !a.website.is_empty() {
+        h.el("span", "site", &a.website);
+    }
+    h.el("code", "id", &a.client_id);
+    h.raw("</td><td class=\"client\">");
+    h.el("code", "", &a.client);
+    h.el("span", "agent", &a.agent);
+    h.raw("</td>");
+    num_cell(h, a.tokens_granted);
+    num_cell(h, a.requests);
+    h.raw("<td class=\"n denied\">")
+        .num(a.denied)
+        .raw("</td></tr>");
+}
+
+pub fn apps(h: &mut Html, s: &Snapshot, now: u64) {
+    h.raw("<p class=\"note\" id=\"apps-summary\">")
+        .text(&apps_summary(s.apps.len() as u64, s.apps_capacity))
+        .raw("</p>");
+    h.raw("<div class=\"scroll\"><table class=\"apps\"><thead><tr>")
+        .raw("<th scope=\"col\">First seen</th><th scope=\"col\">App</th>")
+        .raw("<th scope=\"col\">Client</th><th scope=\"col\" class=\"n\">Tokens</th>")
+        .raw("<th scope=\"col\" class=\"n\">Requests</th><th scope=\"col\" class=\"n\">Denied</th>")
+        .raw("</tr></thead><tbody id=\"apps-body\">");
+    if s.apps.is_empty() {
+        h.raw("<tr class=\"empty\"><td colspan=\"6\">No app registered or granted a token since the zone was created.</td></tr>");
+    }
+    let marked = most_denied(&s.apps);
+    for (i, a) in s.apps.iter().enumerate() {
+        app_row(h, a, marked.contains(&i), now);
+    }
+    h.raw("</tbody></table></div>");
+}
+
+pub fn apps_summary(n: u64, capacity: u64) -> String {
+    format!(
+        "{} listed, newest first (the zone keeps the last {}); the apps \
+         whose tokens were denied most are marked.",
+        match n {
+            1 => "1 app".to_string(),
+            n => format!("{} apps", grouped(n)),
+        },
+        grouped(capacity)
+    )
+}
