@@ -138,17 +138,18 @@ fn a_faulty_client_runs_out_while_ordinary_clients_are_served() {
     }
 }
 
-/// The advice's cache: two requests without a credential to the public
-/// timeline reach Mastodon once; every request with a token (header,
-/// access_token, bearer_token) or a cookie reaches it, and its answer is
-/// never stored for the others.
+/// The advice's cache: two requests without a credential to a public API
+/// endpoint (an account's statuses) reach Mastodon once; every request
+/// with a token (header, access_token, bearer_token) or a cookie reaches
+/// it, and its answer is never stored for the others. The public timeline
+/// still wants a user: anonymous readers are refused, not cached.
 #[test]
 fn answers_without_a_credential_are_cached_a_minute_others_never() {
     let backend = Backend::start(Profile::Mastodon);
     let user = "UserTokenCacheTestQQQQQQQQQQQQQQQQQQQQQQQQQ";
     backend.add_user(user, "alice");
     let (ngx, metrics_port) = start(&backend);
-    let public = "/api/v1/timelines/public";
+    let public = "/api/v1/accounts/7/statuses";
     let hits = || backend.hits(public);
     let bearer = format!("Bearer {user}");
 
@@ -187,12 +188,17 @@ fn answers_without_a_credential_are_cached_a_minute_others_never() {
     assert_eq!(ngx.get(&paged, &[]).header("X-Cached"), Some("MISS"));
     assert_eq!(ngx.get(&paged, &[]).header("X-Cached"), Some("HIT"));
     assert_eq!(hits(), 9);
-    // An app's token is still refused there, and costs Mastodon nothing.
+    // The public timeline wants a user: no token and an app's token are
+    // refused, and cost Mastodon nothing.
+    let timeline = "/api/v1/timelines/public";
     let (id, secret) = register(ngx.port, "Scraper");
     let app = grant(ngx.port, &id, &secret);
-    let r = ngx.get(public, &[("Authorization", &format!("Bearer {app}"))]);
+    let r = ngx.get(timeline, &[("Authorization", &format!("Bearer {app}"))]);
     assert_eq!(r.status, 403);
-    assert_eq!(hits(), 9);
+    assert_eq!(ngx.get(timeline, &[]).status, 403);
+    assert_eq!(backend.hits(timeline), 0);
+    assert_eq!(ngx.get(timeline, &[("Authorization", &bearer)]).status, 200);
+    assert_eq!(backend.hits(timeline), 1);
 
     // The rest of the API: the same.
     let account = "/api/v1/accounts/7";
