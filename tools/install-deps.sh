@@ -2,7 +2,7 @@
 # Installs the Debian packages fediguard needs to build, test and benchmark,
 # skipping what is already there. Safe to run again.
 #   tools/install-deps.sh build   - compiler, nginx build libraries, libclang
-#   tools/install-deps.sh test    - build + redis-server, curl
+#   tools/install-deps.sh test    - build + redis-server, curl, dnsmasq-base (a DNS server)
 #   tools/install-deps.sh bench   - test + wrk, valgrind
 #   tools/install-deps.sh debian  - build + Debian's nginx and nginx-dev (headers,
 #                                   configure flags, dh_nginx) and the tools to
@@ -12,8 +12,8 @@ set -euo pipefail
 want=(gcc make pkg-config libssl-dev zlib1g-dev libpcre2-dev libclang1-14 libclang-common-14-dev)
 case "${1:-build}" in
   build) ;;
-  test) want+=(redis-server curl) ;;
-  bench) want+=(redis-server curl wrk valgrind) ;;
+  test) want+=(redis-server curl dnsmasq-base) ;;
+  bench) want+=(redis-server curl wrk valgrind dnsmasq-base) ;;
   debian) want+=(nginx nginx-dev dpkg-dev debhelper) ;;
   *) echo "usage: $0 [build|test|bench|debian]" >&2; exit 2 ;;
 esac

@@ -153,8 +153,8 @@ mod layout {
     /// reload shows each count under its own name.
     #[test]
     fn older_counters_keep_their_place() {
-        use core::mem::offset_of;
         use super::Counters;
+        use core::mem::offset_of;
         assert_eq!(offset_of!(Counters, decisions_more), 240);
         assert_eq!(offset_of!(Counters, verifications_limited), 256);
         assert_eq!(offset_of!(Counters, backend_calls), 288);
@@ -176,6 +176,9 @@ mod layout {
             assert_eq!(c.decision_count(*r, super::DENY), i as u64 + 1, "{r:?}");
             assert_eq!(c.decision_count(*r, super::DRY_RUN), 1, "{r:?}");
         }
-        assert!(c.spare.iter().all(|s| s.load(core::sync::atomic::Ordering::Relaxed) == 0));
+        assert!(c
+            .spare
+            .iter()
+            .all(|s| s.load(core::sync::atomic::Ordering::Relaxed) == 0));
     }
 }

@@ -132,7 +132,9 @@ impl Answer {
     /// A claim verified by reverse DNS in `domains`, from a PTR answer.
     pub fn ptr_outcome(&self, domains: &[String]) -> Outcome {
         match self.found() {
-            Found::Confirmed if name_in_any(self.name(), domains) => Outcome::Verified(Verified::Yes),
+            Found::Confirmed if name_in_any(self.name(), domains) => {
+                Outcome::Verified(Verified::Yes)
+            }
             Found::Unchecked if name_in_any(self.name(), domains) => Outcome::Recheck,
             Found::Pending | Found::Failed => Outcome::Unknown,
             _ => Outcome::Verified(Verified::No),
@@ -221,7 +223,10 @@ mod tests {
             Answer::done(Found::NoMatch, b"").host_outcome(),
             Outcome::Verified(Verified::No)
         );
-        assert_eq!(Answer::done(Found::Failed, b"").host_outcome(), Outcome::Unknown);
+        assert_eq!(
+            Answer::done(Found::Failed, b"").host_outcome(),
+            Outcome::Unknown
+        );
     }
 
     #[test]
@@ -237,7 +242,10 @@ mod tests {
         );
         // The longest domain accepted still fits with its dot.
         let d = format!("{}.com", "d".repeat(super::super::domains::MAX_DOMAIN - 4));
-        let a = Answer::done(Found::Confirmed, format!("{}.{d}", "y".repeat(100)).as_bytes());
+        let a = Answer::done(
+            Found::Confirmed,
+            format!("{}.{d}", "y".repeat(100)).as_bytes(),
+        );
         assert_eq!(a.ptr_outcome(&[d]), Outcome::Verified(Verified::Yes));
     }
 

@@ -56,7 +56,10 @@ mod tests {
     #[test]
     fn names_match_label_by_label() {
         assert!(name_in(b"crawl-66-249-66-1.googlebot.com", "googlebot.com"));
-        assert!(name_in(b"crawl-66-249-66-1.googlebot.com.", "googlebot.com"));
+        assert!(name_in(
+            b"crawl-66-249-66-1.googlebot.com.",
+            "googlebot.com"
+        ));
         assert!(name_in(b"CRAWL-66-249-66-1.GoogleBot.COM", "googlebot.com"));
         assert!(name_in(b"googlebot.com", "googlebot.com"));
         assert!(!name_in(b"evilgooglebot.com", "googlebot.com"));

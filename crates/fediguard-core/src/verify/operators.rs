@@ -215,7 +215,11 @@ mod tests {
     fn every_name_is_in_the_catalogue_once() {
         let mut seen = std::collections::HashSet::new();
         for o in OPERATORS {
-            assert!(o.names.contains(&o.key), "{}: its key is one of its names", o.key);
+            assert!(
+                o.names.contains(&o.key),
+                "{}: its key is one of its names",
+                o.key
+            );
             for n in o.names {
                 assert!(
                     CATALOG.iter().any(|e| e.name == *n),
@@ -243,7 +247,10 @@ mod tests {
 
     #[test]
     fn rows_are_found_by_name_and_key() {
-        assert_eq!(operator_of("googlebot-image").map(|o| o.key), Some("Googlebot"));
+        assert_eq!(
+            operator_of("googlebot-image").map(|o| o.key),
+            Some("Googlebot")
+        );
         assert_eq!(operator_of("BingPreview").map(|o| o.key), Some("bingbot"));
         assert_eq!(operator_of("Mozilla"), None);
         assert_eq!(operator_by_key("gptbot").map(|o| o.key), Some("GPTBot"));

@@ -72,6 +72,8 @@ pub struct Plan {
     confirm_domains: Vec<String>,
     /// Classes with at least one rule that has a method, by ClassId.
     classes: Vec<bool>,
+    /// Classes with at least one rule verified by DNS, by ClassId.
+    classes_dns: Vec<bool>,
 }
 
 /// The entry of a name (created empty), found ASCII case-insensitively.
@@ -132,10 +134,7 @@ impl Plan {
                 }
                 other => {
                     if e.set {
-                        return Err((
-                            i,
-                            format!("\"{key}\" has a verification method already"),
-                        ));
+                        return Err((i, format!("\"{key}\" has a verification method already")));
                     }
                     e.set = true;
                     match other {
@@ -158,6 +157,7 @@ impl Plan {
 
         let mut plan = Plan {
             classes: vec![false; class_names.len()],
+            classes_dns: vec![false; class_names.len()],
             ..Plan::default()
         };
         let mut index_of: HashMap<String, u16> = HashMap::new();
@@ -188,9 +188,13 @@ impl Plan {
                 }
                 _ => NONE,
             };
-            if m != NONE {
+            if let Some(method) = plan.methods.get(m as usize) {
+                let dns = method.dns != Dns::None;
                 if let Some(c) = plan.classes.get_mut(class.index()) {
                     *c = true;
+                }
+                if let Some(c) = plan.classes_dns.get_mut(class.index()) {
+                    *c |= dns;
                 }
             }
             plan.per_rule.push(m);
@@ -221,6 +225,14 @@ impl Plan {
     /// Whether some rule of `class` has a method.
     pub fn class_has_method(&self, class: ClassId) -> bool {
         self.classes.get(class.index()).copied().unwrap_or(false)
+    }
+
+    /// Whether some rule of `class` is verified by DNS.
+    pub fn class_needs_dns(&self, class: ClassId) -> bool {
+        self.classes_dns
+            .get(class.index())
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Whether any rule has a method at all.
@@ -277,6 +289,8 @@ mod tests {
         assert_eq!(p.method(None), None);
         assert!(p.class_has_method(ClassId::SEARCH));
         assert!(!p.class_has_method(ClassId::AI));
+        assert!(p.class_needs_dns(ClassId::FEDIVERSE));
+        assert!(!p.class_needs_dns(ClassId::TOOL));
         // Only the domains of methods some rule uses.
         assert!(p.confirm_domains().contains(&"google.com".to_string()));
         assert!(!p.confirm_domains().contains(&"search.msn.com".to_string()));
@@ -302,6 +316,7 @@ mod tests {
             Dns::Ptr(vec!["example.net".into()])
         );
         assert!(p.class_has_method(ClassId::AI));
+        assert!(!p.class_needs_dns(ClassId::AI));
     }
 
     #[test]

@@ -101,7 +101,10 @@ fn parse_json(bytes: &[u8]) -> Result<Vec<Cidr>, String> {
                 .or_else(|| entry.get("ipv6Prefix"))
                 .and_then(|p| p.as_str())
                 .ok_or_else(|| {
-                    format!("prefix {} has neither \"ipv4Prefix\" nor \"ipv6Prefix\"", i + 1)
+                    format!(
+                        "prefix {} has neither \"ipv4Prefix\" nor \"ipv6Prefix\"",
+                        i + 1
+                    )
                 })?;
             Cidr::parse(text).map_err(|e| format!("prefix {}: {e}", i + 1))
         })
