@@ -2,7 +2,8 @@
 //! (duplicate headers, odd bytes) that a library client would refuse.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::os::fd::FromRawFd;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -29,6 +30,87 @@ impl Response {
 /// Sends `raw` as is and reads the response until the server closes.
 pub fn request(port: u16, raw: &[u8]) -> std::io::Result<Response> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(20)))?;
+    s.write_all(raw)?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    parse(&buf).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("bad response: {:?}", String::from_utf8_lossy(&buf)),
+        )
+    })
+}
+
+/// A connection to `dst` from the local address `src` (any address of the
+/// loopback network, so that one machine looks like several clients).
+pub fn connect_from(src: IpAddr, dst: SocketAddr) -> std::io::Result<TcpStream> {
+    if src == dst.ip() || src.is_unspecified() {
+        return TcpStream::connect(dst);
+    }
+    // SAFETY: a new socket, bound and connected with sockaddrs of its
+    // family; handed to TcpStream, which closes it.
+    unsafe {
+        let (family, sa_src, sa_dst, len) = match (src, dst.ip()) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let mk = |a: std::net::Ipv4Addr, port: u16| {
+                    let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
+                    let sin =
+                        &mut *(&mut sa as *mut libc::sockaddr_in6).cast::<libc::sockaddr_in>();
+                    sin.sin_family = libc::AF_INET as _;
+                    sin.sin_port = port.to_be();
+                    sin.sin_addr.s_addr = u32::from(a).to_be();
+                    sa
+                };
+                (
+                    libc::AF_INET,
+                    mk(s, 0),
+                    mk(d, dst.port()),
+                    std::mem::size_of::<libc::sockaddr_in>(),
+                )
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                let mk = |a: std::net::Ipv6Addr, port: u16| {
+                    let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
+                    sa.sin6_family = libc::AF_INET6 as _;
+                    sa.sin6_port = port.to_be();
+                    sa.sin6_addr.s6_addr = a.octets();
+                    sa
+                };
+                (
+                    libc::AF_INET6,
+                    mk(s, 0),
+                    mk(d, dst.port()),
+                    std::mem::size_of::<libc::sockaddr_in6>(),
+                )
+            }
+            _ => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "source and destination of different families",
+                ))
+            }
+        };
+        let fd = libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let stream = TcpStream::from_raw_fd(fd);
+        let ptr =
+            |sa: &libc::sockaddr_in6| (sa as *const libc::sockaddr_in6).cast::<libc::sockaddr>();
+        if libc::bind(fd, ptr(&sa_src), len as libc::socklen_t) != 0
+            || libc::connect(fd, ptr(&sa_dst), len as libc::socklen_t) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(stream)
+    }
+}
+
+/// `request`, from the local address `src` to nginx on `dst`'s address
+/// and `port`.
+pub fn request_from(src: IpAddr, dst: IpAddr, port: u16, raw: &[u8]) -> std::io::Result<Response> {
+    let mut s = connect_from(src, SocketAddr::new(dst, port))?;
     s.set_read_timeout(Some(Duration::from_secs(20)))?;
     s.write_all(raw)?;
     let mut buf = Vec::new();

@@ -13,6 +13,7 @@ pub mod stampede;
 pub use http::{get, request, Response};
 pub use nginx::{nginx_test, nginx_test_text, repo_conf, ConfTest, Nginx};
 pub mod cluster;
+pub mod dns;
 pub mod mastodon;
 pub mod redis_server;
 pub mod watch;
