@@ -182,3 +182,23 @@ def limit_keys(redis_port=None, **_):
         location / {{ fediguard_limit zone=per_key burst=1000000 nodelay; }}
     }}
 """
+
+
+def agents_search(dns_port=None, **_):
+    # Search engines classified; with dns_port, their claims are verified
+    # (forward-confirmed reverse DNS through nginx's resolver, answers in
+    # the zone) and unverified claimants denied.
+    verify = ("""
+    resolver 127.0.0.1:""" + str(dns_port) + """;
+    fediguard_verify_zone zone=verify:16m;""") if dns_port else ""
+    deny = "fediguard_agent_deny_unverified search;" if dns_port else ""
+    return BASE + verify + """
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        fediguard on;
+        fediguard_agent_deny ai seo;
+        """ + deny + """
+        location / {{ }}
+    }}
+"""

@@ -151,29 +151,45 @@ impl Answer {
     }
 }
 
-fn push_addr(buf: &mut Vec<u8>, addr: IpAddr) {
-    match canonical(addr) {
-        IpAddr::V4(a) => buf.extend_from_slice(&a.octets()),
-        IpAddr::V6(a) => buf.extend_from_slice(&a.octets()),
+/// Longest instance host (a DNS name).
+const MAX_HOST: usize = 253;
+
+/// Writes the key's text: a kind byte, the address's bytes, and for a
+/// host key a space and the host, lower-cased; on the stack (no allocation
+/// on the request path).
+fn key_of(secret: &[u8; 32], kind: u8, addr: IpAddr, host: Option<&[u8]>) -> [u8; KEY_LEN] {
+    let mut buf = [0u8; 1 + 16 + 1 + MAX_HOST];
+    buf[0] = kind;
+    let mut n = match canonical(addr) {
+        IpAddr::V4(a) => {
+            buf[1..5].copy_from_slice(&a.octets());
+            5
+        }
+        IpAddr::V6(a) => {
+            buf[1..17].copy_from_slice(&a.octets());
+            17
+        }
+    };
+    if let Some(host) = host {
+        let host = &host[..host.len().min(MAX_HOST)];
+        buf[n] = b' ';
+        n += 1;
+        for (d, s) in buf[n..].iter_mut().zip(host) {
+            *d = s.to_ascii_lowercase();
+        }
+        n += host.len();
     }
+    fingerprint(secret, &buf[..n])
 }
 
 /// The zone key of an address's PTR answer.
 pub fn ptr_key(secret: &[u8; 32], addr: IpAddr) -> [u8; KEY_LEN] {
-    let mut buf = Vec::with_capacity(17);
-    buf.push(b'p');
-    push_addr(&mut buf, addr);
-    fingerprint(secret, &buf)
+    key_of(secret, b'p', addr, None)
 }
 
-/// The zone key of whether `host` (lower-cased) resolves to `addr`.
+/// The zone key of whether `host` (any case) resolves to `addr`.
 pub fn host_key(secret: &[u8; 32], addr: IpAddr, host: &[u8]) -> [u8; KEY_LEN] {
-    let mut buf = Vec::with_capacity(18 + host.len());
-    buf.push(b'h');
-    push_addr(&mut buf, addr);
-    buf.push(b' ');
-    buf.extend(host.iter().map(u8::to_ascii_lowercase));
-    fingerprint(secret, &buf)
+    key_of(secret, b'h', addr, Some(host))
 }
 
 #[cfg(test)]
@@ -264,6 +280,12 @@ mod tests {
             host_key(&s, v4, b"a.example"),
             host_key(&s, v4, b"b.example")
         );
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_ne!(ptr_key(&s, v6), ptr_key(&s, v4));
+        // The longest host fits; a longer one is cut (hosts are at most
+        // 253 bytes anyway).
+        let long = vec![b'a'; 400];
+        assert_eq!(host_key(&s, v6, &long), host_key(&s, v6, &long[..253]));
     }
 
     #[test]
