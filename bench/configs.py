@@ -252,3 +252,23 @@ def token_calls(token_info=True, names=True, **_):
         location /_backend/ {{ fediguard off; return 404; }}
     }}
 """
+
+
+def agents_search(dns_port=None, **_):
+    # Search engines classified; with dns_port, their claims are verified
+    # (forward-confirmed reverse DNS through nginx's resolver, answers in
+    # the zone) and unverified claimants denied.
+    verify = ("""
+    resolver 127.0.0.1:""" + str(dns_port) + """;
+    fediguard_verify_zone zone=verify:16m;""") if dns_port else ""
+    deny = "fediguard_agent_deny_unverified search;" if dns_port else ""
+    return BASE + verify + """
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir};
+        fediguard on;
+        fediguard_agent_deny ai seo;
+        """ + deny + """
+        location / {{ }}
+    }}
+"""

@@ -1,7 +1,7 @@
 """`make bench`: fediguard against plain nginx and nginx's own modules,
 measured side by side in one run (A B A B ...), reported as ratios.
 
-Usage: python3 bench/run.py [--rounds N] [--seconds S] [--quick] [--only 7,3] [--stampede-only]
+Usage: python3 bench/run.py [--rounds N] [--seconds S] [--quick] [--only 9,3] [--stampede-only]
 Writes BENCHMARKS.md (unless --only) and prints the table. The link-preview
 stampede (row 8, the `stampede` binary of tests/) runs last and adds its own
 section; --stampede-only runs just that and replaces the section in
@@ -22,10 +22,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import configs  # noqa: E402
 import wrk  # noqa: E402
 from callgrind import instructions_per_request  # noqa: E402
+from dns import Dnsmasq  # noqa: E402
 from nginx import NGINX, PINNED, ROOT, Nginx  # noqa: E402
 from redis import Redis  # noqa: E402
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 USER_TOKEN = "BenchUserTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 
@@ -236,6 +238,26 @@ def main():
         b.row("7. cluster mode (sync zone, Redis) vs local zone", "local", fmt_rps(l7),
               "cluster", fmt_rps(c7), f"{c7 / l7:.3f}", ">= 0.95", c7 / l7 >= 0.95,
               "1,000 keys charged between rounds; worker 0 also runs the sync rounds")
+
+    # 10. A verified Googlebot address (its answer in the zone) vs the same
+    # claim where nothing verifies it: the cost of verification once known.
+    if want(10):
+        def verify_first(na, nb):
+            # The first request looks the address up; the rest find it.
+            for n in (na, nb):
+                wrk.run(n.port, "/", {"User-Agent": GOOGLEBOT}, None, 1)
+        with Dnsmasq() as d:
+            (u10, _), (v10, _) = b.ab(configs.agents_search(), configs.agents_search(dns_port=d.port),
+                                    headers={"User-Agent": GOOGLEBOT}, prepare=verify_first)
+            # The same pair under callgrind: deterministic, unlike time.
+            ui = instructions_per_request(configs.agents_search(), {"User-Agent": GOOGLEBOT})
+            vi = instructions_per_request(configs.agents_search(dns_port=d.port),
+                                          {"User-Agent": GOOGLEBOT})
+        b.row("10. a verified address's request vs an unverified request of the same agent class",
+              "unverified", fmt_rps(u10), "verified", fmt_rps(v10),
+              f"{(u10 / v10 - 1) * 100:+.1f}% cost", "<= +5%", u10 / v10 - 1 <= 0.05,
+              "Googlebot from 127.0.0.1, whose PTR name (dnsmasq) resolves back, its answer in the "
+              f"zone; {vi - ui:+,.0f} instructions per request under callgrind ({ui:,.0f} vs {vi:,.0f})")
 
     # 8. The link-preview stampede, at full scale.
     write(b, args, stampede() if want(8) else "")

@@ -37,7 +37,7 @@ def run(port, path="/", headers=None, script=None, seconds=3, conns=32, threads=
         name = f.name
     try:
         out = subprocess.run(
-            on_load_core(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", name,
+            on_load_core(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds:g}s", "--latency", "-s", name,
              f"http://127.0.0.1:{port}{path}"]),
             capture_output=True, text=True, timeout=seconds + 600).stdout
     finally:

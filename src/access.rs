@@ -1,11 +1,13 @@
-//! The access-phase handler: applies the location's decisions, agent first,
-//! then token, then limits. Each step is handed its own capability's
+//! The access-phase handler: applies the location's decisions, agent first
+//! (its class, then whether its claim is verified), then token, then
+//! limits. Each step is handed its own capability's
 //! configuration and state.
 
 use fediguard_core::conf_value::{FailPolicy, Mode, Require};
 use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
+use fediguard_core::verify::Verified;
 use nginx_sys::{ngx_http_request_t, ngx_int_t, NGX_HTTP_INTERNAL_SERVER_ERROR};
 use ngx::core::Status;
 use ngx::http::Request;
@@ -19,6 +21,7 @@ use crate::request::{self, RequestCtx};
 use crate::token::begin::{abandon, verify as start_verify};
 use crate::token::check::{self as token_check};
 use crate::token::progress::{Progress, Verify};
+use crate::verify::check as verify_check;
 
 pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: nginx calls phase handlers with a live request.
@@ -41,7 +44,12 @@ fn decide(r: &mut Request) -> Status {
     };
     let checks_agent = lcf.agent.checks();
     let verifies = lcf.token.verify().is_some() && mcf.token.zone.is_some();
-    if lcf.mode() == Mode::Off || (!checks_agent && !verifies && lcf.limit.limits().is_empty()) {
+    // Claims are verified where unverified claimants are denied, or
+    // everywhere when the configuration shows $fediguard_agent_verified.
+    let verifies_agent = lcf.verify.denies_any() || mcf.verify.var_used();
+    if lcf.mode() == Mode::Off
+        || (!checks_agent && !verifies && !verifies_agent && lcf.limit.limits().is_empty())
+    {
         return Status::NGX_DECLINED;
     }
     let Some(ctx) = request::get(r) else {
@@ -58,6 +66,11 @@ fn decide(r: &mut Request) -> Status {
             }
         }
     }
+    if verifies_agent {
+        if let Some(status) = verify_step(r, mcf, lcf, ctx) {
+            return status;
+        }
+    }
     if verifies {
         if let Some(status) = token_step(r, mcf, lcf, ctx) {
             return status;
@@ -67,6 +80,38 @@ fn decide(r: &mut Request) -> Status {
         return status;
     }
     Status::NGX_DECLINED
+}
+
+/// Verification of the agent's claim and `fediguard_agent_deny_unverified`;
+/// Some(status) ends the access handler.
+fn verify_step(
+    r: &mut Request,
+    mcf: &'static MainConf,
+    lcf: &LocConf,
+    ctx: &mut RequestCtx,
+) -> Option<Status> {
+    let stats = mcf.metrics.stats();
+    ctx.agent.ensure(r, &mcf.agent, stats);
+    let denies = lcf.verify.denies(ctx.agent.class);
+    if !denies && !mcf.verify.var_used() {
+        return None;
+    }
+    let v = verify_check::Verify {
+        main: &mcf.verify,
+        stats,
+        timeout_ms: lcf.verify.timeout(),
+    };
+    match verify_check::advance(r, &mut ctx.verify, &ctx.agent, &v) {
+        verify_check::Progress::Done => {}
+        verify_check::Progress::Again => return Some(Status::NGX_AGAIN),
+        verify_check::Progress::Error => return Some(internal_error()),
+    }
+    if !denies || ctx.verify.result != Some(Verified::No) {
+        return None;
+    }
+    let logged = ctx.decision.logged_agent;
+    ctx.decision.logged_agent = true;
+    deny(r, mcf, lcf, ctx, Reason::AgentUnverified, logged, "")
 }
 
 /// Whether a token variable was read since the last call (the limits

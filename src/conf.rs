@@ -12,6 +12,7 @@ use crate::glue::module::ctx_index;
 use crate::limit::conf::{LimitLoc, LimitMain};
 use crate::metrics::conf::MetricsMain;
 use crate::token::conf::{TokenLoc, TokenMain};
+use crate::verify::conf::{VerifyLoc, VerifyMain};
 use crate::watch::conf::{WatchLoc, WatchMain};
 
 /// `http`-level configuration.
@@ -23,6 +24,7 @@ pub struct MainConf {
     pub metrics: MetricsMain,
     pub watch: WatchMain,
     pub cluster: ClusterMain,
+    pub verify: VerifyMain,
 }
 
 /// `server`- and `location`-level configuration.
@@ -33,6 +35,7 @@ pub struct LocConf {
     pub token: TokenLoc,
     pub limit: LimitLoc,
     pub watch: WatchLoc,
+    pub verify: VerifyLoc,
 }
 
 /// What every decision shares: `fediguard`, `fediguard_deny_status`,
@@ -77,6 +80,7 @@ impl LocConf {
         self.token.merge(&prev.token);
         self.limit.merge(&prev.limit, &mcf.limit);
         self.watch.merge(&prev.watch);
+        self.verify.merge(&prev.verify, &mcf.agent);
     }
 }
 
@@ -85,6 +89,7 @@ impl MainConf {
     /// locations use and compiles the agent rules.
     pub fn finish(&mut self) -> Result<(), String> {
         self.agent.check_refs()?;
+        self.verify.check_refs(&self.agent.classes)?;
         self.limit.check_refs()?;
         self.token.check()?;
         let classes = self.agent.class_names();
@@ -109,7 +114,11 @@ impl MainConf {
                 }
             }
         }
-        self.agent.build()
+        self.agent.build()?;
+        self.verify.build(&self.agent)?;
+        let counted = self.verify.counted_classes(&self.agent.class_names());
+        self.metrics.set_verify_classes(counted);
+        Ok(())
     }
 }
 

@@ -70,12 +70,23 @@ fn log_denial(
     });
     let _ = write!(msg, " reason={}", reason.as_str());
     msg.push_str(detail);
-    if reason == Reason::AgentDenied || reason == Reason::RateLimited {
+    if matches!(
+        reason,
+        Reason::AgentDenied | Reason::RateLimited | Reason::AgentUnverified
+    ) {
         ctx.agent.ensure(r, &mcf.agent, mcf.metrics.stats());
         let _ = write!(msg, " class={}", mcf.agent.class_name(ctx.agent.class));
         if ctx.agent.host.len > 0 {
             msg.push_str(" instance=");
             quote_into(&mut msg, ctx.agent.host.as_bytes(), MAX_LOGGED);
+        }
+        if let Some(v) = ctx.verify.result {
+            let _ = write!(
+                msg,
+                " verified={} via={}",
+                v.as_str(),
+                ctx.verify.via.as_str()
+            );
         }
     } else {
         ctx.token.ensure_id();

@@ -8,8 +8,8 @@ use core::ptr;
 
 use fediguard_core::conf_value::{parse_log_level, parse_mode, parse_status};
 use nginx_sys::{
-    ngx_command_t, ngx_conf_t, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_FLAG,
-    NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_CONF_TAKE3, NGX_CONF_TAKE4,
+    ngx_command_t, ngx_conf_t, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE,
+    NGX_CONF_FLAG, NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_CONF_TAKE3, NGX_CONF_TAKE4,
     NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET,
     NGX_HTTP_SRV_CONF,
 };
@@ -17,7 +17,7 @@ use ngx::ngx_string;
 
 use crate::conf::{main_conf_of, Common, LocConf, MainConf};
 use crate::glue::directive::{once, run, Directive};
-use crate::{agent, cluster, limit, metrics, token, watch};
+use crate::{agent, cluster, limit, metrics, token, verify, watch};
 
 const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 const HTTP: u32 = NGX_HTTP_MAIN_CONF;
@@ -125,7 +125,7 @@ unsafe extern "C" fn set_metrics_cmd(
     })
 }
 
-pub static mut COMMANDS: [ngx_command_t; 20] = [
+pub static mut COMMANDS: [ngx_command_t; 25] = [
     common_cmd!("fediguard", mode, parse_mode),
     main_cmd!(
         "fediguard_agent",
@@ -224,6 +224,36 @@ pub static mut COMMANDS: [ngx_command_t; 20] = [
         NGX_CONF_1MORE,
         cluster,
         cluster::conf::set_redis
+    ),
+    main_cmd!(
+        "fediguard_verify_zone",
+        NGX_CONF_TAKE1 | NGX_CONF_TAKE2 | NGX_CONF_TAKE3,
+        verify,
+        verify::directives::set_verify_zone
+    ),
+    loc_cmd!(
+        "fediguard_verify_timeout",
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        verify,
+        verify::directives::set_verify_timeout
+    ),
+    main_cmd!(
+        "fediguard_agent_ranges",
+        NGX_CONF_TAKE2,
+        verify,
+        verify::directives::set_agent_ranges
+    ),
+    main_cmd!(
+        "fediguard_agent_verify",
+        NGX_CONF_2MORE,
+        verify,
+        verify::directives::set_agent_verify
+    ),
+    loc_cmd!(
+        "fediguard_agent_deny_unverified",
+        ANY_LEVEL | NGX_CONF_1MORE,
+        verify,
+        verify::directives::set_deny_unverified
     ),
     ngx_command_t::empty(),
 ];

@@ -9,7 +9,7 @@
 //!   context), `filters` and `metrics_handler` (what the app-watch filters
 //!   and the metrics page are handed);
 //! - one folder per capability, named as in the core: `agent`, `token`,
-//!   `limit`, `watch`, `metrics`, `cluster`;
+//!   `limit`, `watch`, `metrics`, `cluster`, `verify`;
 //! - `glue`: shared nginx glue.
 //!
 //! Dependencies run one way: entry -> capabilities -> glue and
@@ -33,6 +33,7 @@ mod module;
 mod request;
 mod token;
 mod variables;
+mod verify;
 mod watch;
 
 use core::ptr::{addr_of, addr_of_mut};

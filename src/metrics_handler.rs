@@ -16,6 +16,7 @@ pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
         classes: mcf.agent.class_names(),
         verdict_cache: mcf.token.zone.as_ref().and_then(|z| z.cache_stats()),
         limit_zones: mcf.limit.occupancy(),
+        verify_zone: mcf.verify.zone.as_ref().and_then(|z| z.cache_stats()),
     };
     serve(req, mcf.metrics.stats(), &sources)
 }

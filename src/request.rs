@@ -8,12 +8,15 @@ use ngx::http::Request;
 use crate::agent::state::AgentState;
 use crate::glue::ctx;
 use crate::token::state::TokenState;
+use crate::verify::state::VerifyState;
 use crate::watch::filter::Watch;
 
 #[derive(Clone, Copy, Default)]
 pub struct RequestCtx {
     pub agent: AgentState,
     pub token: TokenState,
+    /// Whether the agent's claim is borne out.
+    pub verify: VerifyState,
     /// The limits' outcome, for `$fediguard_limit_status`.
     pub limit_status: Option<LimitStatus>,
     /// The limits still to apply (bits of the location's list), once

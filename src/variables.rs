@@ -9,6 +9,7 @@ use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 use fediguard_core::redact::redact_request_line;
 use fediguard_core::token::TokenClass;
+use fediguard_core::verify::Verified;
 use nginx_sys::{
     ngx_conf_t, ngx_http_add_variable, ngx_http_request_t, ngx_http_variable_t, ngx_int_t,
     ngx_str_t, ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE,
@@ -22,6 +23,7 @@ use crate::glue::{log, pool, var_value};
 use crate::request;
 use crate::token::read as token_read;
 use crate::token::state::TokenPhase;
+use crate::verify::check as verify_check;
 
 const AGENT_CLASS: usize = 0;
 const AGENT_HOST: usize = 1;
@@ -32,6 +34,7 @@ const APP_NAME: usize = 5;
 const ACCOUNT: usize = 6;
 const LIMIT_STATUS: usize = 7;
 const REQUEST: usize = 8;
+const AGENT_VERIFIED: usize = 9;
 
 const fn variable(name: ngx_str_t, data: usize, flags: u32) -> ngx_http_variable_t {
     ngx_http_variable_t {
@@ -44,7 +47,7 @@ const fn variable(name: ngx_str_t, data: usize, flags: u32) -> ngx_http_variable
     }
 }
 
-static mut VARIABLES: [ngx_http_variable_t; 9] = [
+static mut VARIABLES: [ngx_http_variable_t; 10] = [
     variable(ngx_string!("fediguard_agent_class"), AGENT_CLASS, 0),
     variable(ngx_string!("fediguard_agent_host"), AGENT_HOST, 0),
     // The reason changes when the access phase decides.
@@ -81,6 +84,12 @@ static mut VARIABLES: [ngx_http_variable_t; 9] = [
     ),
     // The request line with tokens and secrets redacted, for access logs.
     variable(ngx_string!("fediguard_request"), REQUEST, 0),
+    // Known once the access phase has verified the claim.
+    variable(
+        ngx_string!("fediguard_agent_verified"),
+        AGENT_VERIFIED,
+        NGX_HTTP_VAR_NOCACHEABLE,
+    ),
 ];
 
 /// Registers the variables (preconfiguration).
@@ -116,6 +125,7 @@ pub unsafe fn add(cf: *mut ngx_conf_t) -> Status {
         match v.data {
             ACCOUNT => mcf.token.name_vars.account = var,
             APP_NAME => mcf.token.name_vars.app = var,
+            AGENT_VERIFIED => mcf.verify.var = var,
             _ => {}
         }
     }
@@ -136,8 +146,11 @@ unsafe extern "C" fn get(
     let (Some(ctx), Some(mcf)) = (request::get(r), conf::main_conf(r)) else {
         return Status::NGX_ERROR.0;
     };
-    if data == AGENT_CLASS || data == AGENT_HOST {
+    if data == AGENT_CLASS || data == AGENT_HOST || data == AGENT_VERIFIED {
         ctx.agent.ensure(r, &mcf.agent, mcf.metrics.stats());
+    }
+    if data == AGENT_VERIFIED {
+        verify_check::peek(r, &mut ctx.verify, &ctx.agent, &mcf.verify);
     }
     if (TOKEN_CLASS..=ACCOUNT).contains(&data) {
         token_read::peek(r, &mut ctx.token, mcf.token.zone.as_ref());
@@ -167,6 +180,7 @@ unsafe extern "C" fn get(
             .map(LimitStatus::as_str)
             .unwrap_or("")
             .as_bytes(),
+        AGENT_VERIFIED => ctx.verify.result.map_or("", Verified::as_str).as_bytes(),
         _ => b"",
     };
     var_value::write(v, value.as_ptr(), value.len());

@@ -1,6 +1,8 @@
 //! nginx-conf/website.conf as shipped, in front of the simulated site:
 //! who is cached, who is limited, who is untouched.
 
+use fediguard_tests::dns::{Dnsmasq, Record};
+use fediguard_tests::http::request_via;
 use fediguard_tests::stampede::origin::{Origin, SiteModel, IMAGE_PATH, POST_PATH};
 use fediguard_tests::stampede::setups;
 use fediguard_tests::{repo_conf, Nginx, Response};
@@ -206,4 +208,50 @@ fn website_conf_logs_no_token() {
     }
     assert!(logs.contains("access_token=[redacted]"), "{logs}");
     assert!(!logs.contains(token), "{logs}");
+}
+
+#[test]
+fn search_engines_are_served_when_they_are_who_they_claim() {
+    const GOOGLEBOT: &str =
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+    let dns = Dnsmasq::start(&[
+        Record::Ptr("127.0.0.2", "crawl-127-0-0-2.googlebot.com"),
+        Record::Host("crawl-127-0-0-2.googlebot.com", &["127.0.0.2"]),
+        Record::Ptr("127.0.0.3", "vps-3.hosting.example"),
+        Record::Host("vps-3.hosting.example", &["127.0.0.3"]),
+    ]);
+    let resolver = format!("resolver 127.0.0.1:{}", dns.port);
+    let (site, ngx) = start(|t| {
+        assert!(t.contains("resolver 127.0.0.53"));
+        t.replace("resolver 127.0.0.53", &resolver)
+    });
+    let from = |src: &str, path: &str| {
+        let raw = format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: {GOOGLEBOT}\r\nConnection: close\r\n\r\n"
+        );
+        request_via(
+            src.parse().unwrap(),
+            "127.0.0.1".parse().unwrap(),
+            ngx.port,
+            raw.as_bytes(),
+        )
+        .unwrap()
+    };
+    // The real one reaches the site; the impostor does not, but for
+    // robots.txt.
+    assert_eq!(from("127.0.0.2", POST_PATH).status, 200);
+    assert_eq!(from("127.0.0.3", POST_PATH).status, 403);
+    assert_eq!(
+        from("127.0.0.3", "/robots.txt").status,
+        404,
+        "site's answer"
+    );
+    assert_eq!(
+        site.count(POST_PATH, true).requests + site.count(POST_PATH, false).requests,
+        1
+    );
+    assert!(ngx
+        .fediguard_lines()
+        .iter()
+        .any(|l| l.contains("reason=agent-unverified class=search verified=no")));
 }

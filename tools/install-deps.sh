@@ -3,10 +3,10 @@
 # skipping what is already there. Safe to run again.
 #   tools/install-deps.sh build   - compiler, nginx build libraries, libclang
 #   tools/install-deps.sh test    - build + redis-server, redis-sentinel, curl, openssl,
-#                                   and for the status page's browser test Debian's
-#                                   chromium, a font, Node.js and npm (playwright-core
-#                                   comes from npm, pinned, installed by the test into
-#                                   tmp/browser)
+#                                   dnsmasq-base (a DNS server), and for the status
+#                                   page's browser test Debian's chromium, a font,
+#                                   Node.js and npm (playwright-core comes from npm,
+#                                   pinned, installed by the test into tmp/browser)
 #   tools/install-deps.sh bench   - test + wrk, valgrind
 #   tools/install-deps.sh debian  - build + Debian's nginx and nginx-dev (headers,
 #                                   configure flags, dh_nginx) and the tools to
@@ -17,13 +17,13 @@ want=(gcc make pkg-config libssl-dev zlib1g-dev libpcre2-dev libclang1-14 libcla
 case "${1:-build}" in
   build) ;;
   test)
-    want+=(redis-server redis-sentinel curl openssl chromium fonts-dejavu-core)
+    want+=(redis-server redis-sentinel curl openssl dnsmasq-base chromium fonts-dejavu-core)
     # Node.js and npm may come from elsewhere than Debian (NodeSource's
     # nodejs carries npm): Debian's only where there are none.
     command -v node >/dev/null || want+=(nodejs)
     command -v npm >/dev/null || want+=(npm)
     ;;
-  bench) want+=(redis-server redis-sentinel curl openssl wrk valgrind) ;;
+  bench) want+=(redis-server redis-sentinel curl openssl wrk valgrind dnsmasq-base) ;;
   debian) want+=(nginx nginx-dev dpkg-dev debhelper) ;;
   *) echo "usage: $0 [build|test|bench|debian]" >&2; exit 2 ;;
 esac

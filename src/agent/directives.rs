@@ -3,10 +3,8 @@
 use fediguard_core::agent::{list_rules, parse_list, Pattern, Rule};
 use fediguard_core::conf_value::parse_flag;
 
-use nginx_sys::{ngx_conf_full_name, ngx_conf_t, ngx_int_t, ngx_str_t, NGX_OK};
-
 use super::conf::{AgentLoc, AgentMain, ClassList};
-use crate::glue::directive::{once, Directive};
+use crate::glue::directive::{full_name, once, Directive};
 
 /// `fediguard_agent class pattern;` (http)
 pub fn set_agent(d: &Directive, main: &mut AgentMain) -> Result<(), String> {
@@ -48,18 +46,6 @@ pub fn set_agent_list(d: &Directive, main: &mut AgentMain) -> Result<(), String>
     let rules = list_rules(class, &names).map_err(|e| format!("{n}: \"{path}\", {e}"))?;
     main.rules.extend(rules);
     Ok(())
-}
-
-/// `name` made absolute from nginx's configuration prefix.
-///
-/// # Safety
-/// `cf` is the configuration being parsed.
-unsafe fn full_name(cf: *mut ngx_conf_t, name: &str) -> Option<String> {
-    let mut s = ngx_str_t::from_bytes((*cf).pool, name.as_bytes())?;
-    if ngx_conf_full_name((*cf).cycle, &mut s, 1) != NGX_OK as ngx_int_t {
-        return None;
-    }
-    Some(String::from_utf8_lossy(s.as_bytes()).into_owned())
 }
 
 /// `fediguard_agent_catalog on | off;` (http)

@@ -17,6 +17,9 @@ pub struct AgentState {
     /// The instance host named by a fediverse agent, lower-cased; empty
     /// otherwise. Points into the request's header or pool memory.
     pub host: ngx_str_t,
+    /// The agent rule that matched, if one did (the verification method
+    /// is chosen by rule).
+    pub rule: Option<u32>,
 }
 
 impl Default for AgentState {
@@ -25,6 +28,7 @@ impl Default for AgentState {
             done: false,
             class: ClassId::OTHER,
             host: ngx_str_t::default(),
+            rule: None,
         }
     }
 }
@@ -42,6 +46,7 @@ impl AgentState {
         let agent = r.user_agent().map(|a| a.as_bytes());
         let class = main.recent_agents.classify(matcher, agent);
         self.class = class.class;
+        self.rule = class.rule;
         count::agent(stats, class.class);
         if let (Some((start, end)), Some(agent)) = (class.host, agent) {
             self.host = lowercase_in_pool(r, &agent[start..end]);

@@ -5,8 +5,8 @@ use core::ffi::c_char;
 use core::mem;
 
 use nginx_sys::{
-    ngx_conf_t, ngx_http_compile_complex_value, ngx_http_compile_complex_value_t,
-    ngx_http_complex_value_t, ngx_int_t, ngx_str_t, NGX_OK,
+    ngx_conf_full_name, ngx_conf_t, ngx_http_compile_complex_value,
+    ngx_http_compile_complex_value_t, ngx_http_complex_value_t, ngx_int_t, ngx_str_t, NGX_OK,
 };
 use ngx::core::NGX_CONF_OK;
 
@@ -92,4 +92,16 @@ pub unsafe fn single_variable(cf: *mut ngx_conf_t, value: &str) -> Option<usize>
     let mut n = ngx_str_t::from_bytes((*cf).pool, name.as_bytes())?;
     let index = nginx_sys::ngx_http_get_variable_index(cf, &mut n);
     usize::try_from(index).ok()
+}
+
+/// `name` made absolute from nginx's configuration prefix.
+///
+/// # Safety
+/// `cf` is the configuration being parsed.
+pub unsafe fn full_name(cf: *mut ngx_conf_t, name: &str) -> Option<String> {
+    let mut s = ngx_str_t::from_bytes((*cf).pool, name.as_bytes())?;
+    if ngx_conf_full_name((*cf).cycle, &mut s, 1) != NGX_OK as ngx_int_t {
+        return None;
+    }
+    Some(String::from_utf8_lossy(s.as_bytes()).into_owned())
 }

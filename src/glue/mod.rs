@@ -4,6 +4,7 @@
 //! request's phases after a timer, directive arguments, pool copies, the
 //! clock). It uses nothing of the capabilities or of the entry.
 
+pub mod addr;
 pub mod ctx;
 pub mod directive;
 pub mod key;

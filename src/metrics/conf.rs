@@ -16,6 +16,14 @@ impl MetricsMain {
         self.stats.as_deref()
     }
 
+    /// Gives the zone the classes whose verified claims it counts (by
+    /// ClassId; empty names are not counted).
+    pub fn set_verify_classes(&mut self, names: Vec<String>) {
+        if let Some(stats) = self.stats.as_deref_mut() {
+            stats.verify_names = names;
+        }
+    }
+
     /// Gives the zone the names it counts (found again by name after a
     /// reload), or reports a page without a zone.
     pub fn finish(

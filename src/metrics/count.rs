@@ -6,6 +6,7 @@ use fediguard_core::agent::ClassId;
 use fediguard_core::reason::Reason;
 use fediguard_core::stats::{AppRef, StatsZone, DENY, DRY_RUN};
 use fediguard_core::token::TokenClass;
+use fediguard_core::verify::Verified;
 
 use super::zone::{StatsConf, NO_SLOT};
 
@@ -27,6 +28,37 @@ pub fn decision(stats: Option<&StatsConf>, reason: Reason, dry_run: bool) {
 
 pub fn agent(stats: Option<&StatsConf>, class: ClassId) {
     named(stats, |c| c.class_slots.get(class.index()), 0);
+}
+
+/// An agent claim verified (or not answered: None), by the agent's class.
+pub fn verified(stats: Option<&StatsConf>, class: ClassId, result: Option<Verified>) {
+    let counter = match result {
+        Some(Verified::Yes) => 0,
+        Some(Verified::No) => 1,
+        None => 2,
+    };
+    named(stats, |c| c.verify_slots.get(class.index()), counter);
+}
+
+/// A DNS lookup started to verify an agent.
+pub fn verify_lookup(stats: Option<&StatsConf>) {
+    if let Some(z) = zone(stats) {
+        StatsZone::bump_counter(&z.counters().verify_lookups);
+    }
+}
+
+/// A request that waited for a lookup of its address already under way.
+pub fn verify_coalesced(stats: Option<&StatsConf>) {
+    if let Some(z) = zone(stats) {
+        StatsZone::bump_counter(&z.counters().verify_coalesced);
+    }
+}
+
+/// A lookup not started: too many in flight in the worker.
+pub fn verify_capped(stats: Option<&StatsConf>) {
+    if let Some(z) = zone(stats) {
+        StatsZone::bump_counter(&z.counters().verify_capped);
+    }
 }
 
 pub fn limit(stats: Option<&StatsConf>, zone_index: usize, outcome: usize) {

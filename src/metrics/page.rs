@@ -40,6 +40,8 @@ pub struct Sources<'a> {
     pub verdict_cache: Option<CacheStats>,
     /// Each limit zone's name and (keys, capacity, evictions).
     pub limit_zones: Vec<(&'a str, (u64, u64, u64))>,
+    /// The zone of agent verification answers.
+    pub verify_zone: Option<CacheStats>,
 }
 
 /// Answers a `fediguard_metrics` request.
@@ -159,6 +161,21 @@ fn snapshot(stats: Option<&StatsConf>, sources: &Sources) -> Snapshot {
             evictions,
         })
         .collect();
+    let verify_slots = stats.map_or(&[][..], |c| &c.verify_slots[..]);
+    s.verify.claims = sources
+        .classes
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| verify_slots.get(i).is_some_and(|&s| s != NO_SLOT))
+        .map(|(i, name)| {
+            let n = |counter| slot_value(verify_slots, i, counter);
+            (name.clone(), [n(0), n(1), n(2)])
+        })
+        .collect();
+    s.verify.lookups = get(&|c| c.verify_lookups.load(Relaxed));
+    s.verify.coalesced = get(&|c| c.verify_coalesced.load(Relaxed));
+    s.verify.capped = get(&|c| c.verify_capped.load(Relaxed));
+    s.verify.zone = sources.verify_zone.clone();
     s.app_registrations = get(&|c| c.app_registrations.load(Relaxed));
     s.client_credentials_grants = get(&|c| c.client_credentials_grants.load(Relaxed));
     if let Some(stats) = stats {

@@ -9,7 +9,7 @@
 use core::ffi::c_void;
 use core::ptr;
 
-use fediguard_core::stats::{StatsZone, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT};
+use fediguard_core::stats::{StatsZone, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT, SLOT_VERIFY};
 use nginx_sys::{
     ngx_conf_t, ngx_int_t, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock, ngx_slab_alloc,
     ngx_slab_pool_t, NGX_LOG_EMERG, NGX_LOG_NOTICE, NGX_LOG_WARN,
@@ -30,10 +30,15 @@ pub struct StatsConf {
     /// Set by MainConf::finish: the names to find slots for.
     pub class_names: Vec<String>,
     pub limit_names: Vec<String>,
+    /// The classes whose verified claims are counted, by ClassId (an empty
+    /// name for a class without a verification method).
+    pub verify_names: Vec<String>,
     /// Set when the zone is initialised: the slot of each class (by
     /// ClassId) and of each limit zone (by index).
     pub class_slots: Vec<u16>,
     pub limit_slots: Vec<u16>,
+    /// By ClassId: the slot counting the class's verified claims.
+    pub verify_slots: Vec<u16>,
     mem: *mut u8,
 }
 
@@ -52,6 +57,8 @@ impl StatsConf {
             limit_names: Vec::new(),
             class_slots: Vec::new(),
             limit_slots: Vec::new(),
+            verify_names: Vec::new(),
+            verify_slots: Vec::new(),
             mem: ptr::null_mut(),
         });
         z.init = Some(init_zone);
@@ -155,6 +162,14 @@ unsafe extern "C" fn init_zone(shm_zone: *mut ngx_shm_zone_t, data: *mut c_void)
         .limit_names
         .iter()
         .map(|n| view.map_name(SLOT_LIMIT, n).unwrap_or(NO_SLOT))
+        .collect();
+    conf.verify_slots = conf
+        .verify_names
+        .iter()
+        .map(|n| match n.is_empty() {
+            true => NO_SLOT,
+            false => view.map_name(SLOT_VERIFY, n).unwrap_or(NO_SLOT),
+        })
         .collect();
     ngx_shmtx_unlock(&mut (*pool).mutex);
     // A name without a slot is listed at 0: say so once, at start, rather

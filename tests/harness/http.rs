@@ -2,7 +2,7 @@
 //! (duplicate headers, odd bytes) that a library client would refuse.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -35,10 +35,7 @@ pub fn request(port: u16, raw: &[u8]) -> std::io::Result<Response> {
 /// `request` from another loopback address (127.0.0.2, ...), so that
 /// nginx sees several clients (`$binary_remote_addr`).
 pub fn request_from(from: Ipv4Addr, port: u16, raw: &[u8]) -> std::io::Result<Response> {
-    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
-    sock.bind(&SocketAddrV4::new(from, 0).into())?;
-    sock.connect(&SocketAddrV4::new(Ipv4Addr::LOCALHOST, port).into())?;
-    exchange(sock.into(), raw)
+    request_via(IpAddr::V4(from), IpAddr::V4(Ipv4Addr::LOCALHOST), port, raw)
 }
 
 /// `get` from another loopback address.
@@ -58,6 +55,29 @@ fn exchange(mut s: TcpStream, raw: &[u8]) -> std::io::Result<Response> {
             format!("bad response: {:?}", String::from_utf8_lossy(&buf)),
         )
     })
+}
+
+/// A connection to `dst` from the local address `src` (any address of the
+/// loopback network, IPv4 or IPv6, so that one machine looks like several
+/// clients).
+pub fn connect_from(src: IpAddr, dst: SocketAddr) -> std::io::Result<TcpStream> {
+    if src == dst.ip() || src.is_unspecified() {
+        return TcpStream::connect(dst);
+    }
+    let domain = match dst {
+        SocketAddr::V4(_) => socket2::Domain::IPV4,
+        SocketAddr::V6(_) => socket2::Domain::IPV6,
+    };
+    let sock = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
+    sock.bind(&SocketAddr::new(src, 0).into())?;
+    sock.connect(&dst.into())?;
+    Ok(sock.into())
+}
+
+/// `request`, from the local address `src` to nginx on `dst`'s address
+/// and `port`.
+pub fn request_via(src: IpAddr, dst: IpAddr, port: u16, raw: &[u8]) -> std::io::Result<Response> {
+    exchange(connect_from(src, SocketAddr::new(dst, port))?, raw)
 }
 
 /// Sends `raw` and reads the answer as `request` does, waiting at most

@@ -14,6 +14,7 @@ pub use http::{get, get_from, request, request_from, Response};
 pub use nginx::{nginx_test, nginx_test_text, repo_conf, ConfTest, Nginx};
 pub mod browser;
 pub mod cluster;
+pub mod dns;
 pub mod mastodon;
 pub mod mastodon_conf;
 pub mod redis_server;

@@ -15,4 +15,5 @@ pub mod shm_table;
 pub mod stats;
 pub mod token;
 pub mod verdict_cache;
+pub mod verify;
 pub mod watch;

@@ -23,11 +23,15 @@ pub enum Reason {
     /// throttles this client or token (429). Never let through by
     /// `fediguard_token_fail open`.
     VerifyLimited,
+    /// The agent claims to be of a class whose claimants this location
+    /// denies when they fail verification, and it failed
+    /// (`fediguard_agent_deny_unverified`).
+    AgentUnverified,
 }
 
 impl Reason {
     /// Every reason, in declaration order (the order of metrics).
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 9] = [
         Reason::AgentDenied,
         Reason::NoAuth,
         Reason::TokenMalformed,
@@ -36,6 +40,7 @@ impl Reason {
         Reason::VerifyUnavailable,
         Reason::RateLimited,
         Reason::VerifyLimited,
+        Reason::AgentUnverified,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +53,7 @@ impl Reason {
             Reason::VerifyUnavailable => "mastoapi-verify-unavailable",
             Reason::RateLimited => "rate-limited",
             Reason::VerifyLimited => "mastoapi-verify-limited",
+            Reason::AgentUnverified => "agent-unverified",
         }
     }
 }

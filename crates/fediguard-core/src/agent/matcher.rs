@@ -26,10 +26,15 @@ pub struct Classification {
     /// Byte range of the instance host inside the agent, for the fediverse
     /// class.
     pub host: Option<(usize, usize)>,
+    /// The rule that matched (its index, admin rules first), if one did.
+    pub rule: Option<u32>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct RuleMeta {
+    /// The name as written (`GPTBot`, `~*^Foo/`), for the settings that
+    /// name rules (`fediguard_agent_ranges`).
+    name: Box<str>,
     class: ClassId,
     needs_instance_url: bool,
     bound: Bound,
@@ -84,7 +89,15 @@ impl AgentMatcher {
         let mut regexes = Vec::new();
         let mut regex_rules = Vec::new();
         for (i, (rule, bound)) in all.iter().enumerate() {
+            let name = match &rule.pattern {
+                Pattern::Word(w) => w.clone(),
+                Pattern::Regex {
+                    source,
+                    case_insensitive,
+                } => format!("~{}{source}", if *case_insensitive { "*" } else { "" }),
+            };
             rules.push(RuleMeta {
+                name: name.into_boxed_str(),
                 class: rule.class,
                 needs_instance_url: rule.needs_instance_url,
                 bound: *bound,
@@ -152,6 +165,11 @@ impl AgentMatcher {
         self.rules.is_empty()
     }
 
+    /// Every rule's name as written and class, in rule order.
+    pub fn rule_names(&self) -> impl Iterator<Item = (&str, ClassId)> {
+        self.rules.iter().map(|r| (&*r.name, r.class))
+    }
+
     /// Classifies an agent; `None` is a request without a User-Agent.
     pub fn classify(&self, agent: Option<&[u8]>) -> Classification {
         let agent = match agent {
@@ -160,6 +178,7 @@ impl AgentMatcher {
                 return Classification {
                     class: ClassId::EMPTY,
                     host: None,
+                    rule: None,
                 }
             }
         };
@@ -175,7 +194,7 @@ impl AgentMatcher {
                 if best.is_some_and(|(b, _)| b <= rule) {
                     continue;
                 }
-                let Some(&meta) = self.rules.get(rule as usize) else {
+                let Some(meta) = self.rules.get(rule as usize) else {
                     continue;
                 };
                 if !meta.bound.fits(scanned, m.start(), m.end()) {
@@ -210,7 +229,11 @@ impl AgentMatcher {
                 } else {
                     None
                 };
-                Classification { class, host }
+                Classification {
+                    class,
+                    host,
+                    rule: Some(rule),
+                }
             }
             None => Classification {
                 class: if self.bare_names_are_bots && is_bare_name(scanned) {
@@ -219,6 +242,7 @@ impl AgentMatcher {
                     ClassId::OTHER
                 },
                 host: None,
+                rule: None,
             },
         }
     }

@@ -10,7 +10,15 @@ use crate::token::TokenClass;
 /// are counted in `decisions_more`, carved out of the spare counters, so
 /// that a zone keeps its counts across a reload into a newer module.
 pub const REASONS: usize = 7;
-const REASONS_MORE: usize = crate::reason::Reason::ALL.len() - REASONS;
+/// Reasons of the second layout (the first plus `VerifyLimited`).
+const REASONS_V2: usize = 8;
+const REASONS_MORE: usize = REASONS_V2 - REASONS;
+/// Reasons added since, counted in `decisions_later`: carved from the
+/// front of `spare`, after the counters the second layout put there, so
+/// that those keep their place (growing `decisions_more` in place would
+/// move them, and a reload into this module would show each one's count
+/// under another's name).
+const REASONS_LATER: usize = crate::reason::Reason::ALL.len() - REASONS_V2;
 /// Token classes, in `TokenClass` order.
 pub const TOKEN_CLASSES: usize = 6;
 /// Index of a decision's action in `Counters::decisions`.
@@ -28,6 +36,9 @@ pub const SLOT_FREE: u8 = 0;
 pub const SLOT_CLASS: u8 = 1;
 /// A limit zone; counters 0, 1, 2: passed, delayed, rejected.
 pub const SLOT_LIMIT: u8 = 2;
+/// An agent class's verified claims; counters 0, 1, 2: `yes`, `no`, and
+/// no answer (empty).
+pub const SLOT_VERIFY: u8 = 3;
 
 #[repr(C)]
 pub struct Counters {
@@ -53,8 +64,16 @@ pub struct Counters {
     pub backend_paused: AtomicU64,
     /// Verification subrequests sent to the backend.
     pub backend_calls: AtomicU64,
+    /// Decisions of the reasons after the first `REASONS_V2`.
+    pub decisions_later: [[AtomicU64; 2]; REASONS_LATER],
+    /// Agent verification: DNS lookups started, requests that waited for
+    /// another's lookup of the same address, lookups not started because
+    /// too many were in flight in the worker.
+    pub verify_lookups: AtomicU64,
+    pub verify_coalesced: AtomicU64,
+    pub verify_capped: AtomicU64,
     /// Room for counters of later versions without a new layout.
-    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5],
+    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5 - 2 * REASONS_LATER - 3],
 }
 
 #[repr(C)]
@@ -86,9 +105,10 @@ impl NameSlot {
 impl Counters {
     fn decision_counter(&self, reason: crate::reason::Reason, action: usize) -> Option<&AtomicU64> {
         let i = reason as usize;
-        match i.checked_sub(REASONS) {
-            None => self.decisions.get(i)?.get(action),
-            Some(more) => self.decisions_more.get(more)?.get(action),
+        match (i.checked_sub(REASONS), i.checked_sub(REASONS_V2)) {
+            (None, _) => self.decisions.get(i)?.get(action),
+            (Some(more), None) => self.decisions_more.get(more)?.get(action),
+            (_, Some(later)) => self.decisions_later.get(later)?.get(action),
         }
     }
 
@@ -127,5 +147,38 @@ mod layout {
     #[test]
     fn counters_keep_their_size() {
         assert_eq!(core::mem::size_of::<super::Counters>(), 46 * 8);
+    }
+
+    /// Counters of an older layout keep their place: a zone taken over on
+    /// reload shows each count under its own name.
+    #[test]
+    fn older_counters_keep_their_place() {
+        use super::Counters;
+        use core::mem::offset_of;
+        assert_eq!(offset_of!(Counters, decisions_more), 240);
+        assert_eq!(offset_of!(Counters, verifications_limited), 256);
+        assert_eq!(offset_of!(Counters, backend_calls), 288);
+        assert_eq!(offset_of!(Counters, decisions_later), 296);
+    }
+
+    /// Each reason has its own pair of counters.
+    #[test]
+    fn every_reason_counts_apart() {
+        use crate::reason::Reason;
+        let c: super::Counters = unsafe { core::mem::zeroed() };
+        for (i, r) in Reason::ALL.iter().enumerate() {
+            for _ in 0..=i {
+                c.decision(*r, super::DENY);
+            }
+            c.decision(*r, super::DRY_RUN);
+        }
+        for (i, r) in Reason::ALL.iter().enumerate() {
+            assert_eq!(c.decision_count(*r, super::DENY), i as u64 + 1, "{r:?}");
+            assert_eq!(c.decision_count(*r, super::DRY_RUN), 1, "{r:?}");
+        }
+        assert!(c
+            .spare
+            .iter()
+            .all(|s| s.load(core::sync::atomic::Ordering::Relaxed) == 0));
     }
 }

@@ -49,6 +49,8 @@ pub struct Snapshot {
     pub backend_paused: u64,
     pub verdict_cache: Option<CacheStats>,
     pub limit_zones: Vec<LimitStats>,
+    /// Agent verification (`verify_metrics.rs`).
+    pub verify: super::verify_metrics::VerifyStats,
     pub app_registrations: u64,
     pub client_credentials_grants: u64,
     /// Records in the ring and how many it holds.
@@ -69,19 +71,24 @@ fn label(out: &mut String, v: &str) {
     }
 }
 
-struct Family<'a> {
+pub(super) struct Family<'a> {
     out: &'a mut String,
     name: &'static str,
 }
 
 impl<'a> Family<'a> {
-    fn new(out: &'a mut String, name: &'static str, kind: &str, help: &str) -> Family<'a> {
+    pub(super) fn new(
+        out: &'a mut String,
+        name: &'static str,
+        kind: &str,
+        help: &str,
+    ) -> Family<'a> {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} {kind}");
         Family { out, name }
     }
 
-    fn sample(&mut self, labels: &[(&str, &str)], value: u64) {
+    pub(super) fn sample(&mut self, labels: &[(&str, &str)], value: u64) {
         self.out.push_str(self.name);
         if !labels.is_empty() {
             self.out.push('{');
@@ -182,6 +189,7 @@ pub fn prometheus(s: &Snapshot) -> String {
         cache(o, c);
     }
     limits(o, &s.limit_zones);
+    super::verify_metrics::prometheus(o, &s.verify);
     let mut f = Family::new(
         o,
         "fediguard_app_registrations_total",
@@ -370,6 +378,7 @@ pub fn json(s: &Snapshot) -> String {
             "entries": c.entries, "capacity": c.capacity,
         })),
         "limit_zones": zones,
+        "agent_verification": super::verify_metrics::json(&s.verify),
         "app_registrations": s.app_registrations,
         "client_credentials_grants": s.client_credentials_grants,
         "apps_capacity": s.apps_capacity,

@@ -14,14 +14,16 @@ pub mod page;
 mod ring;
 mod text;
 mod time;
+mod verify_metrics;
 mod zone;
 
 pub use counters::{
-    Counters, NameSlot, DENY, DRY_RUN, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT,
+    Counters, NameSlot, DENY, DRY_RUN, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT, SLOT_VERIFY,
 };
 pub use exposition::{json, prometheus, wants_json, CacheStats, LimitStats, Snapshot};
 pub use ring::{AppEntry, AppRef, AppView, Seen, TOKENS_KEPT};
 pub use time::iso8601;
+pub use verify_metrics::VerifyStats;
 pub use zone::StatsZone;
 
 #[cfg(test)]

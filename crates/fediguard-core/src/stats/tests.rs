@@ -169,6 +169,17 @@ fn sample() -> Snapshot {
             capacity: 16256,
             evictions: 0,
         }],
+        verify: VerifyStats {
+            claims: vec![("search".into(), [5, 2, 1])],
+            lookups: 8,
+            coalesced: 49,
+            capped: 3,
+            zone: Some(CacheStats {
+                entries: 4,
+                capacity: 9000,
+                ..CacheStats::default()
+            }),
+        },
         app_registrations: 1,
         client_credentials_grants: 1,
         apps_capacity: 1364,
@@ -206,6 +217,12 @@ fn prometheus_text() {
         "fediguard_app_registrations_total 1",
         "fediguard_client_credentials_grants_total 1",
         "fediguard_apps_recent 1",
+        "fediguard_agent_verifications_total{class=\"search\",result=\"yes\"} 5",
+        "fediguard_agent_verifications_total{class=\"search\",result=\"none\"} 1",
+        "fediguard_verify_lookups_total 8",
+        "fediguard_verify_coalesced_total 49",
+        "fediguard_verify_capped_total 3",
+        "fediguard_verify_cache_capacity 9000",
     ] {
         assert!(text.lines().any(|l| l == want), "{want} not in\n{text}");
     }
@@ -236,6 +253,8 @@ fn json_listing() {
     assert_eq!(v["decisions"]["agent-denied"]["deny"], 3);
     assert_eq!(v["limit_zones"]["per_ip"]["rejected"], 2);
     assert_eq!(v["verdict_cache"]["entries"], 6);
+    assert_eq!(v["agent_verification"]["claims"]["search"]["no"], 2);
+    assert_eq!(v["agent_verification"]["lookups"], 8);
     let app = &v["apps"][0];
     assert_eq!(app["name"], "CDSC Reader");
     assert_eq!(app["time"], "2025-11-23T12:13:20Z");

@@ -1,0 +1,98 @@
+//! The metrics of agent verification: claims by class and result, DNS
+//! lookups, and the answers' zone.
+
+use serde_json::{json, Value};
+
+use super::exposition::{CacheStats, Family};
+
+#[derive(Clone, Debug, Default)]
+pub struct VerifyStats {
+    /// Per class with a verification method: (class, yes, no, no answer).
+    pub claims: Vec<(String, [u64; 3])>,
+    pub lookups: u64,
+    pub coalesced: u64,
+    pub capped: u64,
+    /// The zone of answers, when there is one.
+    pub zone: Option<CacheStats>,
+}
+
+const RESULTS: [&str; 3] = ["yes", "no", "none"];
+
+pub(super) fn prometheus(o: &mut String, v: &VerifyStats) {
+    let mut f = Family::new(
+        o,
+        "fediguard_agent_verifications_total",
+        "counter",
+        "Agent claims verified in the access phase, by agent class and result (none: no answer in time).",
+    );
+    for (class, counts) in &v.claims {
+        for (result, n) in RESULTS.iter().zip(counts) {
+            f.sample(&[("class", class), ("result", result)], *n);
+        }
+    }
+    let rows: [(&'static str, &str, u64); 3] = [
+        (
+            "fediguard_verify_lookups_total",
+            "DNS lookups started to verify agents (a PTR lookup and its forward confirmation, or an instance host).",
+            v.lookups,
+        ),
+        (
+            "fediguard_verify_coalesced_total",
+            "Requests that waited for a lookup of their address already under way.",
+            v.coalesced,
+        ),
+        (
+            "fediguard_verify_capped_total",
+            "Lookups not started: too many were in flight in the worker (the claim stays unverified).",
+            v.capped,
+        ),
+    ];
+    for (name, help, n) in rows {
+        Family::new(o, name, "counter", help).sample(&[], n);
+    }
+    if let Some(z) = &v.zone {
+        Family::new(
+            o,
+            "fediguard_verify_cache_entries",
+            "gauge",
+            "Addresses (and instance hosts) with an answer or a lookup in the verification zone.",
+        )
+        .sample(&[], z.entries);
+        Family::new(
+            o,
+            "fediguard_verify_cache_capacity",
+            "gauge",
+            "Entries the verification zone holds.",
+        )
+        .sample(&[], z.capacity);
+        Family::new(
+            o,
+            "fediguard_verify_cache_evictions_total",
+            "counter",
+            "Answers evicted to make room (the zone was full).",
+        )
+        .sample(&[], z.evictions);
+    }
+}
+
+pub(super) fn json(v: &VerifyStats) -> Value {
+    let claims: serde_json::Map<String, Value> = v
+        .claims
+        .iter()
+        .map(|(class, c)| {
+            (
+                class.clone(),
+                json!({"yes": c[0], "no": c[1], "none": c[2]}),
+            )
+        })
+        .collect();
+    json!({
+        "claims": claims,
+        "lookups": v.lookups,
+        "coalesced": v.coalesced,
+        "capped": v.capped,
+        "zone": v.zone.as_ref().map(|z| json!({
+            "entries": z.entries, "capacity": z.capacity, "evictions": z.evictions,
+        })),
+    })
+}

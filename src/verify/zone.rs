@@ -1,0 +1,73 @@
+//! The zone of DNS answers (`fediguard_verify_zone`): per client address,
+//! its PTR name and whether it resolves back; per address and instance
+//! host, whether the host resolves to the address. LRU, kept across
+//! reloads (`glue::zone`).
+
+use fediguard_core::shm_table::Table;
+use fediguard_core::stats::CacheStats;
+use fediguard_core::verify::Answer;
+use nginx_sys::ngx_conf_t;
+
+use crate::glue::zone::SharedZone;
+
+/// How long an answer is trusted unless `valid=` says otherwise.
+pub const DEFAULT_VALID_MS: u64 = 3_600_000;
+/// How long "no answer" (timeout, server failure) is kept, at most: the
+/// next request after it asks again.
+pub const FAILED_MS: u64 = 10_000;
+/// Lookups in flight per worker unless `lookups=` says otherwise.
+pub const DEFAULT_LOOKUPS: u32 = 64;
+
+#[derive(Debug)]
+pub struct VerifyZone {
+    /// `valid=`: how long an answer is trusted (msec).
+    pub valid_ms: u64,
+    /// `lookups=`: most lookups in flight per worker.
+    pub lookups: u32,
+    zone: SharedZone<Answer>,
+}
+
+impl VerifyZone {
+    /// # Safety
+    /// `cf` is the configuration being parsed.
+    pub unsafe fn add(
+        cf: *mut ngx_conf_t,
+        name: &str,
+        size: usize,
+        valid_ms: u64,
+        lookups: u32,
+    ) -> Result<VerifyZone, String> {
+        Ok(VerifyZone {
+            valid_ms,
+            lookups,
+            zone: SharedZone::add(cf, name, size)?,
+        })
+    }
+
+    pub fn with_table<R>(&self, f: impl FnOnce(&mut Table<Answer>) -> R) -> Option<R> {
+        self.zone.with_table(f)
+    }
+
+    /// How long a finished answer is kept.
+    pub fn ttl(&self, failed: bool) -> u64 {
+        if failed {
+            FAILED_MS.min(self.valid_ms)
+        } else {
+            self.valid_ms
+        }
+    }
+
+    /// The zone's occupancy, for the metrics.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.with_table(|t| {
+            let st = t.stats();
+            CacheStats {
+                hits: st.hits,
+                misses: st.misses,
+                evictions: st.evictions,
+                entries: t.len() as u64,
+                capacity: t.capacity() as u64,
+            }
+        })
+    }
+}
