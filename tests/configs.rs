@@ -109,34 +109,10 @@ fn mastodon_conf_passes_nginx_t() {
     assert!(t.ok, "{}", t.output);
 }
 
-/// mastodon.conf made runnable here: plain HTTP on the test's port for the
-/// instance, the metrics server on `metrics_port`, the stand-in Mastodon as
-/// backend, files under the test's directory.
+/// mastodon.conf made runnable here (the harness's, shared with
+/// tests/mastodon_conf.rs).
 fn runnable_mastodon_conf(backend_port: u16, metrics_port: u16) -> String {
-    let text = std::fs::read_to_string(repo_conf("mastodon.conf")).unwrap();
-    let body: String = text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("ssl_"))
-        .map(|l| {
-            l.replace("listen 443 ssl;", "listen 127.0.0.1:8080;")
-                .replace("listen [::]:443 ssl;", "")
-                .replace("listen 80;", "listen unix:{DIR}/http.sock;")
-                .replace("listen [::]:80;", "")
-                .replace(
-                    "listen 127.0.0.1:8081;",
-                    &format!("listen 127.0.0.1:{metrics_port};"),
-                )
-                .replace(
-                    "server 127.0.0.1:3000",
-                    &format!("server 127.0.0.1:{backend_port}"),
-                )
-                .replace("include mime.types;", "types { text/html html; }")
-                .replace("/var/cache/nginx", "{DIR}/cache")
-                .replace("/var/log/nginx", "{DIR}")
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    format!("pid {{DIR}}/nginx.pid;\nworker_processes 2;\n{body}")
+    fediguard_tests::mastodon_conf::runnable(backend_port, metrics_port)
 }
 
 /// What the README promises of mastodon.conf: registrations and grants are
