@@ -132,3 +132,15 @@ fmt:
 clean:
 	$(CARGO) clean
 	rm -rf $(OBJS) $(DEBIAN_OBJS) tmp
+
+# Reliability harness (README "Reliability harness: fuzzing, sanitizers,
+# soak"):
+#   make fuzz           every fuzz target of fuzz/ for FUZZ_SECONDS (60) each
+#                       (cargo fuzz, nightly); FUZZ_TARGETS="a b" for some
+.PHONY: fuzz
+
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	@tools/install-deps.sh fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh $(FUZZ_TARGETS)
