@@ -144,3 +144,14 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@tools/install-deps.sh fuzz
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh $(FUZZ_TARGETS)
+
+#   make test-sanitize  nginx and the module built with AddressSanitizer
+#                       (objs/sanitize/), then the integration suite against
+#                       them; any sanitizer report fails it
+.PHONY: build-sanitize test-sanitize
+
+build-sanitize:
+	tools/sanitize.sh build
+
+test-sanitize: deps-test build-sanitize
+	tools/sanitize.sh test

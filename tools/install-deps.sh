@@ -8,7 +8,7 @@
 #                                   configure flags, dh_nginx) and the tools to
 #                                   build a .deb
 #   tools/install-deps.sh fuzz    - build + g++ (libFuzzer, built by cargo fuzz)
-#   tools/install-deps.sh sanitize - test + gcc's AddressSanitizer runtime and valgrind
+#   tools/install-deps.sh sanitize - test + gcc's AddressSanitizer runtime
 set -euo pipefail
 
 want=(gcc make pkg-config libssl-dev zlib1g-dev libpcre2-dev libclang1-14 libclang-common-14-dev)
@@ -18,7 +18,7 @@ case "${1:-build}" in
   bench) want+=(redis-server curl wrk valgrind) ;;
   debian) want+=(nginx nginx-dev dpkg-dev debhelper) ;;
   fuzz) want+=(g++) ;;
-  sanitize) want+=(redis-server curl libasan8 valgrind) ;;
+  sanitize) want+=(redis-server curl libasan8) ;;
   *) echo "usage: $0 [build|test|bench|debian|fuzz|sanitize]" >&2; exit 2 ;;
 esac
 
