@@ -137,9 +137,13 @@ clean:
 # soak"):
 #   make fuzz           every fuzz target of fuzz/ for FUZZ_SECONDS (60) each
 #                       (cargo fuzz, nightly); FUZZ_TARGETS="a b" for some
-.PHONY: fuzz
+#   make soak           the fault soak for SOAK_SECONDS (600): every capability on,
+#                       under load, while nginx reloads, workers are killed, Redis
+#                       restarts and the backend fails (tests/soak/)
+.PHONY: fuzz soak
 
 FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 600
 
 fuzz:
 	@tools/install-deps.sh fuzz
@@ -155,3 +159,7 @@ build-sanitize:
 
 test-sanitize: deps-test build-sanitize
 	tools/sanitize.sh test
+
+soak: deps-test build
+	$(CARGO) build --release -p fediguard-tests --bin soak
+	nice -n 5 target/release/soak --seconds $(SOAK_SECONDS)
