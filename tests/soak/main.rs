@@ -115,7 +115,7 @@ http {{
     fediguard_redis redis://127.0.0.1:{redis} sync=100ms timeout=300ms;
     fediguard_token_zone zone=soak_tokens:1m user=2m app=2m invalid=30s unknown=1s
                          verify_rate=6000r/m verify_burst=50 verify_key=$http_x_client sync;
-    fediguard_metrics_zone zone=soak_stats:1m;
+    fediguard_metrics_zone zone=soak_stats:64k;
     fediguard_agent soakbot SoakBot;
     fediguard_agent_list listed {dir}/agents.txt;
     fediguard_limit_zone $http_x_client zone=per_client:1m rate=20r/s sync;
@@ -220,7 +220,7 @@ fn args() -> Args {
             _ => panic!("usage: soak [--seconds N] [--clients N] [--rate N]"),
         }
     }
-    assert!(a.seconds >= 20, "a soak takes at least 20 seconds");
+    assert!(a.seconds >= 45, "a soak takes at least 45 seconds");
     a
 }
 
@@ -249,16 +249,23 @@ fn main() {
     let a = args();
     raise_nofile();
     let total = Duration::from_secs(a.seconds);
-    // Fault phases: long enough for the faults to bite, short enough that
-    // a short soak sees each of them.
-    let phase = Duration::from_millis((a.seconds * 1000 / 20).clamp(2_000, 5_000));
     let reload_every = Duration::from_secs(4);
     let kill_every = Duration::from_secs(7);
     let redis_every = Duration::from_secs(20);
     let redis_down = Duration::from_secs(4);
-    // Warm-up: until reloads reach their steady state (nginx's master
-    // keeps old cycles until its 30 s cleaner runs), at least 40 s.
-    let warm = Duration::from_millis((a.seconds * 150).max(40_000).min(a.seconds * 1000 - 10_000));
+    // The last part is quiet: no fault, no reload, no kill; the same two
+    // workers serve the load throughout, and their memory must not grow.
+    let quiet = Duration::from_secs((a.seconds / 10).clamp(15, 60));
+    let faulted = total - quiet;
+    // Warm-up: the master holds its configurations in steady state (it
+    // frees an old one with its 30 s cleaner); 15 % of the faulted part,
+    // at least 20 s.
+    let warm = Duration::from_millis((a.seconds * 150).max(20_000));
+    // Fault phases: long enough for the faults to bite, short enough that
+    // a short soak sees each of them (each fault, then as long without).
+    let phase = Duration::from_millis(
+        (faulted.as_millis() as u64 / (2 * FAULTS.len() as u64)).clamp(2_000, 5_000),
+    );
 
     let mut redis = Redis::start(&[]);
     let backend = Backend::start(Profile::Mastodon);
@@ -297,6 +304,7 @@ fn main() {
 
     let start = Instant::now();
     let deadline = start + total;
+    let faults_end = start + faulted;
     let ms = |i: Instant| i.duration_since(start).as_millis() as u32;
     let load = Load::start(port, a.clients, a.rate, start, deadline);
 
@@ -312,15 +320,33 @@ fn main() {
     let mut samples: Vec<(u32, serde_json::Value)> = Vec::new();
     let mut next_reload = start + reload_every;
     let mut next_kill = start + Duration::from_secs(2) + kill_every;
-    let mut next_redis = start + Duration::from_secs(5) + redis_every;
+    let mut next_redis = start + Duration::from_secs(10);
     let mut next_phase = start + phase;
     let mut next_sample = start;
     let mut last_report = start;
+    let mut quiet_since: Option<u32> = None;
 
     // The schedule, until the deadline (each step is short).
     while Instant::now() < deadline {
         let now = Instant::now();
-        if now >= next_phase {
+        if now >= faults_end && quiet_since.is_none() {
+            // The quiet part: every fault healed; nothing more is done.
+            quiet_since = Some(ms(now));
+            if let Some((f, since)) = current.take() {
+                faults.push(FaultSpan {
+                    name: f.name(),
+                    start: since,
+                    end: ms(now),
+                });
+            }
+            heal(&backend, &gate);
+            if redis_back_at.take().is_some() {
+                redis.restart();
+            }
+            println!("soak: {:.0} s: quiet from here", ms(now) as f64 / 1000.0);
+        }
+        let faulty = quiet_since.is_none();
+        if faulty && now >= next_phase {
             next_phase += phase;
             match current.take() {
                 Some((f, since)) => {
@@ -339,12 +365,12 @@ fn main() {
                 }
             }
         }
-        if now >= next_reload {
+        if faulty && now >= next_reload {
             next_reload += reload_every;
             ngx.send_reload();
             reloads += 1;
         }
-        if now >= next_kill {
+        if faulty && now >= next_kill {
             next_kill += kill_every;
             let pids = ngx.worker_pids();
             if !pids.is_empty() {
@@ -355,13 +381,13 @@ fn main() {
                 }
             }
         }
-        if now >= next_redis && redis_back_at.is_none() {
+        if faulty && now >= next_redis && redis_back_at.is_none() {
             next_redis += redis_every;
             redis.kill();
             redis_kills += 1;
             redis_back_at = Some(now + redis_down);
         }
-        if redis_back_at.is_some_and(|t| now >= t) {
+        if faulty && redis_back_at.is_some_and(|t| now >= t) {
             redis.restart();
             redis_back_at = None;
         }
@@ -458,7 +484,14 @@ fn main() {
     }
     checks::statuses(&mut v, &records, &faults, &kills);
     checks::alerts(&mut v, &log, &kills);
-    checks::memory(&mut v, &workers_mem, &master_mem, ms(start + warm), end);
+    checks::memory(
+        &mut v,
+        &workers_mem,
+        &master_mem,
+        ms(start + warm),
+        ms(faults_end),
+        (quiet_since.unwrap_or(end), end),
+    );
     checks::metrics(&mut v, &samples, &records);
     let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
     let registered = backend.hits("/api/v1/apps");
@@ -472,16 +505,13 @@ fn main() {
     let _ = std::fs::write(dir.join("error.log"), &log);
     let csv: String = workers_mem
         .iter()
-        .map(|m| format!("worker,{},{},{}\n", m.at, m.rss, m.anon))
-        .chain(
-            master_mem
-                .iter()
-                .map(|m| format!("master,{},{},{}\n", m.at, m.rss, m.anon)),
-        )
+        .map(|m| ("worker", m))
+        .chain(master_mem.iter().map(|m| ("master", m)))
+        .map(|(p, m)| format!("{p},{},{},{},{}\n", m.at, m.rss, m.shmem, m.own))
         .collect();
     let _ = std::fs::write(
         dir.join("memory.csv"),
-        format!("process,ms,rss_kb,anon_kb\n{csv}"),
+        format!("process,ms,rss_kb,shmem_kb,own_kb\n{csv}"),
     );
     let mut report = v.lines.join("\n");
     report.push('\n');
