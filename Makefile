@@ -132,3 +132,34 @@ fmt:
 clean:
 	$(CARGO) clean
 	rm -rf $(OBJS) $(DEBIAN_OBJS) tmp
+
+# Reliability harness (README "Reliability harness: fuzzing, sanitizers,
+# soak"):
+#   make fuzz           every fuzz target of fuzz/ for FUZZ_SECONDS (60) each
+#                       (cargo fuzz, nightly); FUZZ_TARGETS="a b" for some
+#   make soak           the fault soak for SOAK_SECONDS (600): every capability on,
+#                       under load, while nginx reloads, workers are killed, Redis
+#                       restarts and the backend fails (tests/soak/)
+.PHONY: fuzz soak
+
+FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 600
+
+fuzz:
+	@tools/install-deps.sh fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh $(FUZZ_TARGETS)
+
+#   make test-sanitize  nginx and the module built with AddressSanitizer
+#                       (objs/sanitize/), then the integration suite against
+#                       them; any sanitizer report fails it
+.PHONY: build-sanitize test-sanitize
+
+build-sanitize:
+	tools/sanitize.sh build
+
+test-sanitize: deps-test build-sanitize
+	tools/sanitize.sh test
+
+soak: deps-test build
+	$(CARGO) build --release -p fediguard-tests --bin soak
+	nice -n 5 target/release/soak --seconds $(SOAK_SECONDS)

@@ -11,6 +11,8 @@
 #   tools/install-deps.sh debian  - build + Debian's nginx and nginx-dev (headers,
 #                                   configure flags, dh_nginx) and the tools to
 #                                   build a .deb
+#   tools/install-deps.sh fuzz    - build + g++ (libFuzzer, built by cargo fuzz)
+#   tools/install-deps.sh sanitize - test + gcc's AddressSanitizer runtime
 set -euo pipefail
 
 want=(gcc make pkg-config libssl-dev zlib1g-dev libpcre2-dev libclang1-14 libclang-common-14-dev)
@@ -25,7 +27,9 @@ case "${1:-build}" in
     ;;
   bench) want+=(redis-server redis-sentinel curl openssl wrk valgrind dnsmasq-base) ;;
   debian) want+=(nginx nginx-dev dpkg-dev debhelper) ;;
-  *) echo "usage: $0 [build|test|bench|debian]" >&2; exit 2 ;;
+  fuzz) want+=(g++) ;;
+  sanitize) want+=(redis-server curl libasan8) ;;
+  *) echo "usage: $0 [build|test|bench|debian|fuzz|sanitize]" >&2; exit 2 ;;
 esac
 
 missing=()
