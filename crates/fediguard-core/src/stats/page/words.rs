@@ -44,6 +44,11 @@ pub const REASONS: &[(&str, &str, &str)] = &[
         "Verification budget spent",
         "too many new tokens from one client, or Mastodon asked to slow down",
     ),
+    (
+        "agent-unverified",
+        "Claim not verified",
+        "an agent of a class that must prove who it is, from an address that is not its operator's",
+    ),
 ];
 
 /// (token class, label, what it means)
