@@ -7,7 +7,7 @@
 #![no_main]
 
 use fediguard_core::agent::{ClassRegistry, Pattern};
-use fediguard_core::cluster::{next_backoff, parse_redis, MAX_BACKOFF_MS};
+use fediguard_core::cluster::{next_backoff, parse_redis, Endpoint, MAX_BACKOFF_MS};
 use fediguard_core::conf_value::{
     parse_fail, parse_flag, parse_log_level, parse_mode, parse_msec, parse_require, parse_size,
     parse_status, parse_zone,
@@ -121,7 +121,12 @@ fuzz_target!(|data: &[u8]| {
     let args: Vec<&str> = v.split_whitespace().collect();
     match parse_redis(&args) {
         Ok(c) => {
-            assert!(!c.host.is_empty() && c.db >= 0);
+            let named = match &c.endpoint {
+                Endpoint::Tcp { host, .. } => !host.is_empty(),
+                Endpoint::Unix { path } => !path.is_empty(),
+                Endpoint::Sentinel(s) => !s.sentinels.is_empty(),
+            };
+            assert!(named && c.db >= 0);
             assert!((1..=3_600_000).contains(&c.sync_ms));
             assert!((1..=3_600_000).contains(&c.timeout_ms));
             assert!(!c.prefix.is_empty() && c.prefix.len() <= 64);
