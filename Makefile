@@ -150,8 +150,8 @@ fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh $(FUZZ_TARGETS)
 
 #   make test-sanitize  nginx and the module built with AddressSanitizer
-#                       (objs/sanitize/), then the integration suite against
-#                       them; any sanitizer report fails it
+#                       (objs/sanitize/), then the integration suite and a 60 s
+#                       fault soak against them; any sanitizer report fails it
 .PHONY: build-sanitize test-sanitize
 
 build-sanitize:

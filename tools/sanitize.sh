@@ -5,7 +5,9 @@
 #   tools/sanitize.sh build        objs/sanitize/nginx and its module
 #   tools/sanitize.sh test [ARGS]  the integration tests against them (ARGS go
 #                                  to `cargo test -p fediguard-tests`, e.g. a
-#                                  test binary: --test token)
+#                                  test binary: --test token), then, without
+#                                  ARGS, the fault soak against them for
+#                                  SANITIZE_SOAK_SECONDS (60; 0: none)
 #
 # How (see README, "Reliability harness"):
 # - nginx (the vendored 1.28.3, built by nginx-sys) is compiled by gcc with
@@ -123,14 +125,24 @@ test_suite() {
   rm -rf "$reports"
   mkdir -p "$reports"
   chmod 1777 "$reports"
-  local start=$SECONDS rc=0
-  FEDIGUARD_NGINX=$PWD/$objs/nginx \
-    FEDIGUARD_MODULE=$PWD/$objs/ngx_http_fediguard_module.so \
-    ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$reports/asan:detect_odr_violation=0" \
-    nice -n 5 cargo test -p fediguard-tests "$@" -- --test-threads=4 || rc=$?
+  local start=$SECONDS rc=0 soak_rc=skipped
+  export FEDIGUARD_NGINX=$PWD/$objs/nginx
+  export FEDIGUARD_MODULE=$PWD/$objs/ngx_http_fediguard_module.so
+  export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$reports/asan:detect_odr_violation=0"
+  nice -n 5 cargo test -p fediguard-tests "$@" -- --test-threads=4 || rc=$?
+  echo "== sanitize: tests exit $rc in $((SECONDS - start)) s"
+  # The fault soak reaches what the suite does not: reloads, killed
+  # workers, Redis restarts, a failing backend, under load.
+  local soak_seconds=${SANITIZE_SOAK_SECONDS:-60}
+  if (($# == 0 && soak_seconds > 0)); then
+    cargo build --release -p fediguard-tests --bin soak
+    soak_rc=0
+    nice -n 5 target/release/soak --seconds "$soak_seconds" || soak_rc=$?
+    ((soak_rc == 0)) || rc=$soak_rc
+  fi
   local found
   found=$(find "$reports" -type f | wc -l)
-  echo "== sanitize: tests exit $rc in $((SECONDS - start)) s; $found sanitizer report(s)"
+  echo "== sanitize: tests and soak (exit $soak_rc) in $((SECONDS - start)) s; $found sanitizer report(s)"
   if ((found)); then
     for f in "$reports"/*; do
       echo "---- $f"
