@@ -214,7 +214,9 @@ fn query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, String> {
 fn database(s: &str) -> Result<i64, String> {
     match s.parse::<u32>() {
         Ok(n) if s.bytes().all(|b| b.is_ascii_digit()) => Ok(i64::from(n)),
-        _ => Err(format!("invalid database \"{s}\"")),
+        // Not echoed: a mistyped URL can put the password here
+        // (`redis://host//user:password@...`), and nginx -t prints it.
+        _ => Err("invalid database: a number is expected after the host's \"/\"".into()),
     }
 }
 

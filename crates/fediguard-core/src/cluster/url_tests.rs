@@ -233,3 +233,13 @@ fn sentinel_and_hello_replies() {
         "*3\r\n$8\r\nSENTINEL\r\n$23\r\nget-master-addr-by-name\r\n$1\r\nm\r\n"
     );
 }
+
+/// Found by the conf_value fuzz target: a doubled slash put the password
+/// in the database part, whose error message echoed it.
+#[test]
+fn a_password_in_the_database_part_is_not_echoed() {
+    let url = "redis://fediguard//fediguard:s3cretp@10ok_..n0e0.1-a:6379/2";
+    let e = crate::cluster::parse_redis(&[url]).unwrap_err();
+    assert!(!e.contains("s3cretp"), "{e}");
+    assert!(e.contains("invalid database"), "{e}");
+}
