@@ -92,6 +92,22 @@ impl<V: Copy> SharedZone<V> {
     }
 }
 
+impl<V: Copy> SharedZone<V> {
+    /// The table's counters and occupancy, for the metrics.
+    pub fn cache_stats(&self) -> Option<fediguard_core::stats::CacheStats> {
+        self.with_table(|t| {
+            let st = t.stats();
+            fediguard_core::stats::CacheStats {
+                hits: st.hits,
+                misses: st.misses,
+                evictions: st.evictions,
+                entries: t.len() as u64,
+                capacity: t.capacity() as u64,
+            }
+        })
+    }
+}
+
 /// Lays out the table in a new zone, or takes over the previous cycle's.
 unsafe extern "C" fn init_zone<V: Copy>(
     shm_zone: *mut ngx_shm_zone_t,
