@@ -3,16 +3,15 @@
 //! need the whole `http` block.
 
 use fediguard_core::conf_value::{LogLevel, Mode};
-use nginx_sys::{ngx_conf_t, ngx_cycle_t, ngx_http_conf_ctx_t, ngx_http_request_t};
 use ngx::http::Request;
 
 use crate::agent::conf::{AgentLoc, AgentMain};
+use crate::claim::conf::{ClaimLoc, ClaimMain};
 use crate::cluster::conf::ClusterMain;
-use crate::glue::module::ctx_index;
+use crate::glue::lifecycle;
 use crate::limit::conf::{LimitLoc, LimitMain};
 use crate::metrics::conf::MetricsMain;
 use crate::token::conf::{TokenLoc, TokenMain};
-use crate::verify::conf::{VerifyLoc, VerifyMain};
 use crate::watch::conf::{WatchLoc, WatchMain};
 
 /// `http`-level configuration.
@@ -24,7 +23,7 @@ pub struct MainConf {
     pub metrics: MetricsMain,
     pub watch: WatchMain,
     pub cluster: ClusterMain,
-    pub verify: VerifyMain,
+    pub claim: ClaimMain,
 }
 
 /// `server`- and `location`-level configuration.
@@ -35,7 +34,7 @@ pub struct LocConf {
     pub token: TokenLoc,
     pub limit: LimitLoc,
     pub watch: WatchLoc,
-    pub verify: VerifyLoc,
+    pub claim: ClaimLoc,
 }
 
 /// What every decision shares: `fediguard`, `fediguard_deny_status`,
@@ -80,7 +79,7 @@ impl LocConf {
         self.token.merge(&prev.token);
         self.limit.merge(&prev.limit, &mcf.limit);
         self.watch.merge(&prev.watch);
-        self.verify.merge(&prev.verify, &mcf.agent);
+        self.claim.merge(&prev.claim, &mcf.agent);
     }
 }
 
@@ -89,7 +88,7 @@ impl MainConf {
     /// locations use and compiles the agent rules.
     pub fn finish(&mut self) -> Result<(), String> {
         self.agent.check_refs()?;
-        self.verify.check_refs(&self.agent.classes)?;
+        self.claim.check_refs(&self.agent.classes)?;
         self.limit.check_refs()?;
         self.token.check()?;
         let classes = self.agent.class_names();
@@ -115,8 +114,8 @@ impl MainConf {
             }
         }
         self.agent.build()?;
-        self.verify.build(&self.agent)?;
-        let counted = self.verify.counted_classes(&self.agent.class_names());
+        self.claim.build(&self.agent)?;
+        let counted = self.claim.counted_classes(&self.agent.class_names());
         self.metrics.set_verify_classes(counted);
         Ok(())
     }
@@ -124,48 +123,10 @@ impl MainConf {
 
 /// The request's `http`-level configuration.
 pub fn main_conf(r: &Request) -> Option<&'static MainConf> {
-    let raw: *const ngx_http_request_t = (r as *const Request).cast();
-    // SAFETY: a live request's main_conf has a slot for every http module;
-    // ours holds the MainConf that create_main_conf allocated.
-    unsafe {
-        (*(*raw).main_conf.add(ctx_index()))
-            .cast::<MainConf>()
-            .as_ref()
-    }
+    lifecycle::main_conf::<MainConf>(r)
 }
 
 /// The configuration of the request's location.
 pub fn loc_conf(r: &Request) -> Option<&'static LocConf> {
-    let raw: *const ngx_http_request_t = (r as *const Request).cast();
-    // SAFETY: as in main_conf, for loc_conf.
-    unsafe {
-        (*(*raw).loc_conf.add(ctx_index()))
-            .cast::<LocConf>()
-            .as_ref()
-    }
-}
-
-/// The `http`-level configuration while the configuration is parsed.
-///
-/// # Safety
-/// `cf` is the configuration being parsed, inside an `http` block.
-pub unsafe fn main_conf_of(cf: *mut ngx_conf_t) -> Option<&'static mut MainConf> {
-    let ctx = (*cf).ctx.cast::<ngx_http_conf_ctx_t>().as_ref()?;
-    (*ctx.main_conf.add(ctx_index()))
-        .cast::<MainConf>()
-        .as_mut()
-}
-
-/// The `http`-level configuration of a running cycle.
-///
-/// # Safety
-/// `cycle` is nginx's current cycle, configured.
-pub unsafe fn main_conf_of_cycle(cycle: *mut ngx_cycle_t) -> Option<&'static MainConf> {
-    let http = nginx_sys::ngx_http_module.index;
-    let ctx = (*(*cycle).conf_ctx.add(http))
-        .cast::<ngx_http_conf_ctx_t>()
-        .as_ref()?;
-    (*ctx.main_conf.add(ctx_index()))
-        .cast::<MainConf>()
-        .as_ref()
+    lifecycle::loc_conf::<LocConf>(r)
 }

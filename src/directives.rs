@@ -3,7 +3,6 @@
 //! settings (`fediguard`, `fediguard_deny_status`, `fediguard_log_level`)
 //! are handled here.
 
-use core::ffi::{c_char, c_void};
 use core::ptr;
 
 use fediguard_core::conf_value::{parse_log_level, parse_mode, parse_status};
@@ -15,15 +14,19 @@ use nginx_sys::{
 };
 use ngx::ngx_string;
 
-use crate::conf::{main_conf_of, Common, LocConf, MainConf};
-use crate::glue::directive::{once, run, Directive};
-use crate::{agent, cluster, limit, metrics, token, verify, watch};
+use crate::conf::{LocConf, MainConf};
+use crate::glue::directive::{once, set_loc, set_main, Directive, SetLoc, SetMain};
+use crate::{agent, claim, cluster, limit, metrics, token, watch};
 
 const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 const HTTP: u32 = NGX_HTTP_MAIN_CONF;
 const LOC: u32 = NGX_HTTP_LOC_CONF;
 
-type Set = unsafe extern "C" fn(*mut ngx_conf_t, *mut ngx_command_t, *mut c_void) -> *mut c_char;
+type Set = unsafe extern "C" fn(
+    *mut ngx_conf_t,
+    *mut ngx_command_t,
+    *mut core::ffi::c_void,
+) -> *mut core::ffi::c_char;
 
 const fn command(name: ngx_str_t, type_: u32, set: Set, conf: usize) -> ngx_command_t {
     ngx_command_t {
@@ -39,20 +42,17 @@ const fn command(name: ngx_str_t, type_: u32, set: Set, conf: usize) -> ngx_comm
 /// An `http`-level directive whose handler takes `MainConf.$part`.
 macro_rules! main_cmd {
     ($name:literal, $args:expr, $part:ident, $handler:path) => {{
-        unsafe extern "C" fn set(
-            cf: *mut ngx_conf_t,
-            _cmd: *mut ngx_command_t,
-            conf: *mut c_void,
-        ) -> *mut c_char {
-            run(cf, |d| match conf.cast::<MainConf>().as_mut() {
-                Some(mcf) => $handler(d, &mut mcf.$part),
-                None => Err("no fediguard configuration here".into()),
-            })
+        struct Cmd;
+        impl SetMain for Cmd {
+            type Main = MainConf;
+            fn set(d: &Directive, mcf: &mut MainConf) -> Result<(), String> {
+                $handler(d, &mut mcf.$part)
+            }
         }
         command(
             ngx_string!($name),
             HTTP | $args,
-            set,
+            set_main::<Cmd>,
             NGX_HTTP_MAIN_CONF_OFFSET,
         )
     }};
@@ -62,67 +62,55 @@ macro_rules! main_cmd {
 /// `MainConf.$part` and `LocConf.$part`.
 macro_rules! loc_cmd {
     ($name:literal, $levels:expr, $part:ident, $handler:path) => {{
-        unsafe extern "C" fn set(
-            cf: *mut ngx_conf_t,
-            _cmd: *mut ngx_command_t,
-            conf: *mut c_void,
-        ) -> *mut c_char {
-            run(cf, |d| {
-                match (main_conf_of(cf), conf.cast::<LocConf>().as_mut()) {
-                    (Some(mcf), Some(lcf)) => $handler(d, &mut mcf.$part, &mut lcf.$part),
-                    _ => Err("no fediguard configuration here".into()),
-                }
-            })
+        struct Cmd;
+        impl SetLoc for Cmd {
+            type Main = MainConf;
+            type Loc = LocConf;
+            fn set(d: &Directive, mcf: &mut MainConf, lcf: &mut LocConf) -> Result<(), String> {
+                $handler(d, &mut mcf.$part, &mut lcf.$part)
+            }
         }
-        command(ngx_string!($name), $levels, set, NGX_HTTP_LOC_CONF_OFFSET)
+        command(
+            ngx_string!($name),
+            $levels,
+            set_loc::<Cmd>,
+            NGX_HTTP_LOC_CONF_OFFSET,
+        )
     }};
 }
 
 /// A shared setting, once per level.
 macro_rules! common_cmd {
     ($name:literal, $field:ident, $parse:expr) => {{
-        fn set_common(d: &Directive, _m: &mut (), c: &mut Common) -> Result<(), String> {
-            once(&mut c.$field, $name, $parse(d.args[0]))
-        }
-        unsafe extern "C" fn set(
-            cf: *mut ngx_conf_t,
-            _cmd: *mut ngx_command_t,
-            conf: *mut c_void,
-        ) -> *mut c_char {
-            run(cf, |d| match conf.cast::<LocConf>().as_mut() {
-                Some(lcf) => set_common(d, &mut (), &mut lcf.common),
-                None => Err("no fediguard configuration here".into()),
-            })
+        struct Cmd;
+        impl SetLoc for Cmd {
+            type Main = MainConf;
+            type Loc = LocConf;
+            fn set(d: &Directive, _mcf: &mut MainConf, lcf: &mut LocConf) -> Result<(), String> {
+                once(&mut lcf.common.$field, $name, $parse(d.args[0]))
+            }
         }
         command(
             ngx_string!($name),
             ANY_LEVEL | NGX_CONF_TAKE1,
-            set,
+            set_loc::<Cmd>,
             NGX_HTTP_LOC_CONF_OFFSET,
         )
     }};
 }
 
 /// `fediguard_metrics` sets the location's content handler: the one that
-/// hands the page what it shows of every capability.
-fn set_metrics(
-    d: &Directive,
-    main: &mut metrics::conf::MetricsMain,
-    _loc: &mut (),
-) -> Result<(), String> {
-    metrics::directives::set_metrics(d, main, Some(crate::metrics_handler::handler))
-}
+/// hands the page what it shows of every capability. It has no location
+/// part of its own.
+struct MetricsCmd;
 
-/// `fediguard_metrics` has no location part of its own.
-unsafe extern "C" fn set_metrics_cmd(
-    cf: *mut ngx_conf_t,
-    _cmd: *mut ngx_command_t,
-    _conf: *mut c_void,
-) -> *mut c_char {
-    run(cf, |d| match main_conf_of(cf) {
-        Some(mcf) => set_metrics(d, &mut mcf.metrics, &mut ()),
-        None => Err("no fediguard main configuration".into()),
-    })
+impl SetLoc for MetricsCmd {
+    type Main = MainConf;
+    type Loc = LocConf;
+    fn set(d: &Directive, mcf: &mut MainConf, _lcf: &mut LocConf) -> Result<(), String> {
+        let page = crate::glue::lifecycle::content::<crate::metrics_handler::Page>;
+        metrics::directives::set_metrics(d, &mut mcf.metrics, Some(page))
+    }
 }
 
 pub static mut COMMANDS: [ngx_command_t; 25] = [
@@ -210,7 +198,7 @@ pub static mut COMMANDS: [ngx_command_t; 25] = [
     command(
         ngx_string!("fediguard_metrics"),
         LOC | NGX_CONF_NOARGS,
-        set_metrics_cmd,
+        set_loc::<MetricsCmd>,
         NGX_HTTP_LOC_CONF_OFFSET,
     ),
     loc_cmd!(
@@ -228,32 +216,32 @@ pub static mut COMMANDS: [ngx_command_t; 25] = [
     main_cmd!(
         "fediguard_verify_zone",
         NGX_CONF_TAKE1 | NGX_CONF_TAKE2 | NGX_CONF_TAKE3,
-        verify,
-        verify::directives::set_verify_zone
+        claim,
+        claim::directives::set_verify_zone
     ),
     loc_cmd!(
         "fediguard_verify_timeout",
         ANY_LEVEL | NGX_CONF_TAKE1,
-        verify,
-        verify::directives::set_verify_timeout
+        claim,
+        claim::directives::set_verify_timeout
     ),
     main_cmd!(
         "fediguard_agent_ranges",
         NGX_CONF_TAKE2,
-        verify,
-        verify::directives::set_agent_ranges
+        claim,
+        claim::directives::set_agent_ranges
     ),
     main_cmd!(
         "fediguard_agent_verify",
         NGX_CONF_2MORE,
-        verify,
-        verify::directives::set_agent_verify
+        claim,
+        claim::directives::set_agent_verify
     ),
     loc_cmd!(
         "fediguard_agent_deny_unverified",
         ANY_LEVEL | NGX_CONF_1MORE,
-        verify,
-        verify::directives::set_deny_unverified
+        claim,
+        claim::directives::set_deny_unverified
     ),
     ngx_command_t::empty(),
 ];

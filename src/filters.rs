@@ -1,37 +1,44 @@
 //! What the app-watch filters need of a request, from the configuration
-//! and the request context the entry owns (`watch::filter::Hooks`).
+//! and the request context the entry owns (`glue::answer_copy::Hooks`).
+
+use core::cell::RefCell;
 
 use ngx::http::Request;
 
 use crate::conf;
+use crate::glue::answer_copy::{install, Hooks, Watch};
 use crate::request;
-use crate::watch::filter::{install, Hooks, Watch};
-use crate::watch::record::Sinks;
+use crate::watch::record::{self, Sinks};
 
-fn watched(r: &Request) -> Option<Sinks<'static>> {
-    if !conf::loc_conf(r)?.watch.watches() {
-        return None;
-    }
-    let mcf = conf::main_conf(r)?;
-    Some(Sinks {
-        token_zone: mcf.token.zone.as_ref(),
-        stats: mcf.metrics.stats(),
-    })
+fn watched(r: &Request) -> bool {
+    conf::loc_conf(r).is_some_and(|l| l.watch.watches())
 }
 
-fn state(r: &Request, create: bool) -> Option<&'static mut Watch> {
+fn answer(r: &Request, body: &[u8]) {
+    let Some(mcf) = conf::main_conf(r) else {
+        return;
+    };
+    let sinks = Sinks {
+        token_zone: mcf.token.zone.as_ref(),
+        stats: mcf.metrics.stats(),
+    };
+    record::answer(r, body, &sinks);
+}
+
+fn state(r: &Request, create: bool) -> Option<&RefCell<Watch>> {
     let ctx = if create {
         request::get(r)
     } else {
         request::find(r)
     };
-    ctx.map(|c| &mut c.watch)
+    ctx.map(|c| &c.watch)
 }
 
-/// Puts the filters into nginx's output chains.
-///
-/// # Safety
-/// Called once per configuration (postconfiguration), single-threaded.
-pub unsafe fn install_app_watch() {
-    install(Hooks { watched, state });
+/// Puts the filters into nginx's output chains (postconfiguration).
+pub fn install_app_watch() {
+    install(Hooks {
+        watched,
+        answer,
+        state,
+    });
 }

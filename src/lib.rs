@@ -5,11 +5,11 @@
 //! Layout (the README's "Layout" says more):
 //! - the entry: this file (the module's nginx symbol), `module` (life cycle,
 //!   phase handlers), `conf` (the configuration, composed), `directives`,
-//!   `access`, `deny`, `log_phase`, `variables`, `request` (per-request
+//!   `access` (the access phase's steps), `log_phase`, `variables`, `request` (per-request
 //!   context), `filters` and `metrics_handler` (what the app-watch filters
 //!   and the metrics page are handed);
 //! - one folder per capability, named as in the core: `agent`, `token`,
-//!   `limit`, `watch`, `metrics`, `cluster`, `verify`;
+//!   `limit`, `watch`, `metrics`, `cluster`, `claim`;
 //! - `glue`: shared nginx glue.
 //!
 //! Dependencies run one way: entry -> capabilities -> glue and
@@ -19,9 +19,9 @@
 
 mod access;
 mod agent;
+mod claim;
 mod cluster;
 mod conf;
-mod deny;
 mod directives;
 mod filters;
 mod glue;
@@ -33,7 +33,6 @@ mod module;
 mod request;
 mod token;
 mod variables;
-mod verify;
 mod watch;
 
 use core::ptr::{addr_of, addr_of_mut};
@@ -42,13 +41,15 @@ use nginx_sys::{ngx_module_t, NGX_HTTP_MODULE};
 
 ngx::ngx_modules!(ngx_http_fediguard_module);
 
+static CTX: nginx_sys::ngx_http_module_t = glue::lifecycle::http_module::<module::Fediguard>();
+
 #[used]
 #[allow(non_upper_case_globals)]
 #[no_mangle]
 pub static mut ngx_http_fediguard_module: ngx_module_t = ngx_module_t {
-    ctx: addr_of!(module::CTX) as _,
+    ctx: addr_of!(CTX) as _,
     commands: addr_of_mut!(directives::COMMANDS) as *mut _,
     type_: NGX_HTTP_MODULE as _,
-    init_process: Some(module::init_process),
+    init_process: Some(glue::lifecycle::init_process::<module::Fediguard>),
     ..ngx_module_t::default()
 };

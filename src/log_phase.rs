@@ -2,7 +2,7 @@
 //! made with a watched app's token counts for the app.
 
 use fediguard_core::conf_value::Mode;
-use nginx_sys::{ngx_http_request_t, ngx_int_t, NGX_OK};
+use ngx::core::Status;
 use ngx::http::Request;
 
 use crate::conf;
@@ -10,22 +10,22 @@ use crate::limit::after;
 use crate::metrics::count;
 use crate::request;
 
-pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
-    let req = Request::from_ngx_http_request(r);
-    if !req.is_main() {
-        return NGX_OK as ngx_int_t;
+pub fn handler(r: &mut Request) -> Status {
+    if !r.is_main() {
+        return Status::NGX_OK;
     }
     // Where fediguard is off in the final location, nothing is charged or
     // counted (the location that checked the token may be another one,
     // after try_files or error_page, but it is on there too).
-    let (Some(mcf), Some(lcf)) = (conf::main_conf(req), conf::loc_conf(req)) else {
-        return NGX_OK as ngx_int_t;
+    let (Some(mcf), Some(lcf)) = (conf::main_conf(r), conf::loc_conf(r)) else {
+        return Status::NGX_OK;
     };
     if lcf.mode() != Mode::Off {
-        after::charge(req, &mcf.limit, &lcf.limit);
-        if let Some(ctx) = request::find(req) {
-            count::app_request(mcf.metrics.stats(), ctx.token.app, ctx.decision.denied);
+        after::charge(r, &mcf.limit, &lcf.limit);
+        if let Some(ctx) = request::find(r) {
+            let app = ctx.token.try_borrow().map(|t| t.app).unwrap_or_default();
+            count::app_request(mcf.metrics.stats(), app, ctx.decision.get().denied);
         }
     }
-    NGX_OK as ngx_int_t
+    Status::NGX_OK
 }

@@ -1,32 +1,56 @@
 //! The per-request context: each capability's own state, plus the
-//! decision. Stored in the request's pool by `glue::ctx`.
+//! decision and where the access handler resumes. Stored in the request's
+//! pool by `glue::ctx`, which hands it out only as a shared reference tied
+//! to the request's borrow: the state changes through cells, so that a
+//! variable handler that nginx calls while a step evaluates a limit's key
+//! reads the same context without a second `&mut` to it.
+
+use core::cell::{Cell, RefCell};
 
 use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 use ngx::http::Request;
 
 use crate::agent::state::AgentState;
+use crate::claim::state::ClaimState;
+use crate::conf::MainConf;
+use crate::glue::answer_copy::Watch;
 use crate::glue::ctx;
+use crate::limit::conf::LimitLoc;
 use crate::token::state::TokenState;
-use crate::verify::state::VerifyState;
-use crate::watch::filter::Watch;
 
-#[derive(Clone, Copy, Default)]
+#[derive(Default)]
 pub struct RequestCtx {
-    pub agent: AgentState,
-    pub token: TokenState,
+    /// The agent's class, once classified.
+    pub agent: Cell<AgentState>,
     /// Whether the agent's claim is borne out.
-    pub verify: VerifyState,
+    pub claim: Cell<ClaimState>,
+    /// What is known of the token; the verification subrequests write
+    /// their answers into it.
+    pub token: RefCell<TokenState>,
+    /// A token variable was read while the token was not classified yet
+    /// (a limit checked before the token finds that its key reads one).
+    pub token_read: Cell<bool>,
+    pub limits: Cell<LimitsState>,
+    /// `fediguard_app_watch`: the copy of the answer being read.
+    pub watch: RefCell<Watch>,
+    pub decision: Cell<Decision>,
+    /// The access step to run next: where a request that waited (a
+    /// subrequest, a DNS answer, a delay) resumes.
+    pub cursor: Cell<u8>,
+}
+
+/// What the limits did for the request.
+#[derive(Clone, Copy, Default)]
+pub struct LimitsState {
     /// The limits' outcome, for `$fediguard_limit_status`.
-    pub limit_status: Option<LimitStatus>,
+    pub status: Option<LimitStatus>,
     /// The limits still to apply (bits of the location's list), once
     /// started; they charge once, whatever internal redirects follow.
-    pub limits_pending: Option<u16>,
-    /// Which location's list the bits name.
-    pub limits_of: usize,
-    /// `fediguard_app_watch`: the copy of the answer being read.
-    pub watch: Watch,
-    pub decision: Decision,
+    pub pending: Option<u16>,
+    /// Whose list the bits name: after an internal redirect to another
+    /// location, that location's limits are not started.
+    pub of: Option<&'static LimitLoc>,
 }
 
 /// What fediguard decided for the request.
@@ -35,21 +59,37 @@ pub struct Decision {
     /// The reason; set in dry_run too, so access logs show what would have
     /// been denied.
     pub reason: Option<Reason>,
-    /// A decision line was written for the agent / the token: the access
-    /// phase can run several times for one request (internal redirects,
-    /// resumption after a verification), the line is written once.
-    pub logged_agent: bool,
-    pub logged_token: bool,
+    /// The kinds of denial already logged (`Reason::group` bits): the
+    /// access phase can run several times for one request (internal
+    /// redirects), a line is written once.
+    pub logged: u8,
     /// The request was denied (not in dry_run).
     pub denied: bool,
 }
 
+impl RequestCtx {
+    /// The request's agent, classified on first use.
+    pub fn agent(&self, r: &Request, mcf: &MainConf) -> AgentState {
+        let mut a = self.agent.get();
+        if !a.is_classified() {
+            a.ensure(r, &mcf.agent, mcf.metrics.stats());
+            self.agent.set(a);
+        }
+        a
+    }
+}
+
 /// The request's context, created on first use.
-pub fn get(r: &Request) -> Option<&'static mut RequestCtx> {
+pub fn get(r: &Request) -> Option<&RequestCtx> {
     ctx::get::<RequestCtx>(r)
 }
 
+/// The request's context beside the request, for the access handler.
+pub fn split(r: &mut Request) -> Option<(&mut Request, &RequestCtx)> {
+    ctx::split::<RequestCtx>(r)
+}
+
 /// The request's context if it has one.
-pub fn find(r: &Request) -> Option<&'static mut RequestCtx> {
+pub fn find(r: &Request) -> Option<&RequestCtx> {
     ctx::find::<RequestCtx>(r)
 }

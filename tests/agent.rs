@@ -48,12 +48,12 @@ fn denies_listed_classes_and_serves_the_rest_with_1_and_2_workers() {
         assert!(gpt.contains("[warn]"), "default level is warn: {gpt}");
         assert!(
             gpt.contains(&format!(
-                "fediguard: deny reason=agent-denied class=ai agent=\"{GPTBOT}\", client: 127.0.0.1"
+                "fediguard: deny reason=agent-denied agent_class=ai agent=\"{GPTBOT}\", client: 127.0.0.1"
             )),
             "{gpt}"
         );
         assert!(gpt.contains("request: \"GET / HTTP/1.1\""), "{gpt}");
-        assert!(lines[1].contains("class=tool agent=\"Python/3.6 aiohttp/3.6.2\""));
+        assert!(lines[1].contains("agent_class=tool agent=\"Python/3.6 aiohttp/3.6.2\""));
         assert!(lines[2].contains("request: \"GET /x HTTP/1.1\""));
     }
 }
@@ -97,7 +97,7 @@ fn dry_run_serves_and_logs_once() {
     assert_eq!((r.status, r.text().as_str()), (200, "index"));
     let lines = ngx.fediguard_lines();
     assert_eq!(lines.len(), 1, "{lines:#?}");
-    assert!(lines[0].contains("fediguard: would deny reason=agent-denied class=ai"));
+    assert!(lines[0].contains("fediguard: would deny reason=agent-denied agent_class=ai"));
 }
 
 #[test]
@@ -225,7 +225,7 @@ fn admin_rules_custom_classes_and_catalog_off() {
     );
     let lines = ngx.fediguard_lines();
     assert!(
-        lines[0].contains("class=fediverse instance=example.social agent="),
+        lines[0].contains("agent_class=fediverse instance=example.social agent="),
         "{lines:#?}"
     );
 

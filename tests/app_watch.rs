@@ -93,7 +93,7 @@ fn registrations_and_grants_are_logged_listed_and_counted() {
     assert_eq!(lines.len(), 2, "{lines:#?}");
     assert!(
         lines[0].contains(&format!(
-            "fediguard: app token granted grant_type=client_credentials client_id={} app=\"CDSC Reader\" token=",
+            "fediguard: app token granted grant_type=client_credentials client_id={} app=\"CDSC Reader\" token_id=",
             cdsc.client_id
         )),
         "{}",
@@ -128,7 +128,8 @@ fn registrations_and_grants_are_logged_listed_and_counted() {
     assert_eq!(deny.len(), 1, "{deny:#?}");
     assert!(
         deny[0].contains("reason=mastoapi-token-app-only")
-            && deny[0].contains("class=app app=\"CDSC Reader\" website=\"https://cdsc.example\""),
+            && deny[0]
+                .contains("token_class=app app=\"CDSC Reader\" website=\"https://cdsc.example\""),
         "{}",
         deny[0]
     );

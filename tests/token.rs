@@ -127,7 +127,7 @@ fn seed_story(profile: Profile) {
     assert_eq!(lines.len(), 2, "{lines:#?}");
     assert!(
         lines[0].contains(&format!(
-            "fediguard: deny reason=mastoapi-token-app-only token={token_id} class=app app=\"CDSC Reader\" website=\"https://cdsc.example\""
+            "fediguard: deny reason=mastoapi-token-app-only token_id={token_id} token_class=app app=\"CDSC Reader\" website=\"https://cdsc.example\""
         )),
         "{}",
         lines[0]

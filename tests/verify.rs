@@ -131,7 +131,7 @@ fn a_real_googlebot_passes_and_fakes_are_denied() {
     let lines = ngx.fediguard_lines();
     assert_eq!(lines.len(), 4, "{lines:#?}");
     assert!(lines.iter().all(|l| l.contains(
-        "fediguard: deny reason=agent-unverified class=search verified=no via=rdns agent=\""
+        "fediguard: deny reason=agent-unverified agent_class=search verified=no via=rdns agent=\""
     )));
     assert!(lines.iter().any(|l| l.contains("client: 127.0.0.4,")));
     // Every address was looked up once, the second claim of 127.0.0.2
@@ -215,7 +215,7 @@ fn published_ranges_match_and_miss_over_ipv4_and_ipv6() {
         .find(|l| l.contains("client: 127.0.0.12,"))
         .expect("a deny line");
     assert!(
-        line.contains("reason=agent-unverified class=ai verified=no via=ranges agent=\""),
+        line.contains("reason=agent-unverified agent_class=ai verified=no via=ranges agent=\""),
         "{line}"
     );
 }
@@ -375,9 +375,8 @@ fn dry_run_logs_what_it_would_deny() {
     assert_eq!((r.status, verified(&r)), (200, "no"));
     let lines = ngx.fediguard_lines();
     assert_eq!(lines.len(), 1);
-    assert!(
-        lines[0].contains("fediguard: would deny reason=agent-unverified class=search verified=no")
-    );
+    assert!(lines[0]
+        .contains("fediguard: would deny reason=agent-unverified agent_class=search verified=no"));
 }
 
 #[test]

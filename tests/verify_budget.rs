@@ -291,7 +291,7 @@ fn over_the_budget_a_new_token_gets_429() {
         .filter(|l| l.contains("reason=mastoapi-verify-limited"))
         .collect();
     assert_eq!(limited.len(), 1, "{lines:#?}");
-    assert!(limited[0].contains("class=limited"), "{}", limited[0]);
+    assert!(limited[0].contains("token_class=limited"), "{}", limited[0]);
     assert!(!limited[0].contains(&random_token(3)), "{}", limited[0]);
 }
 

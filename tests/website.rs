@@ -253,5 +253,5 @@ fn search_engines_are_served_when_they_are_who_they_claim() {
     assert!(ngx
         .fediguard_lines()
         .iter()
-        .any(|l| l.contains("reason=agent-unverified class=search verified=no")));
+        .any(|l| l.contains("reason=agent-unverified agent_class=search verified=no")));
 }

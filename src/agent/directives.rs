@@ -4,7 +4,7 @@ use fediguard_core::agent::{list_rules, parse_list, Pattern, Rule};
 use fediguard_core::conf_value::parse_flag;
 
 use super::conf::{AgentLoc, AgentMain, ClassList};
-use crate::glue::directive::{full_name, once, Directive};
+use crate::glue::directive::{once, Directive};
 
 /// `fediguard_agent class pattern;` (http)
 pub fn set_agent(d: &Directive, main: &mut AgentMain) -> Result<(), String> {
@@ -35,8 +35,9 @@ pub fn set_agent_list(d: &Directive, main: &mut AgentMain) -> Result<(), String>
     if class_name == "off" {
         return Err(format!("{n}: \"off\" is not a class name"));
     }
-    // SAFETY: d.cf is the configuration being parsed.
-    let path = unsafe { full_name(d.cf, file) }.ok_or_else(|| format!("{n}: out of memory"))?;
+    let path = d
+        .full_name(file)
+        .ok_or_else(|| format!("{n}: out of memory"))?;
     let bytes = std::fs::read(&path).map_err(|e| format!("{n}: cannot read \"{path}\": {e}"))?;
     let names = parse_list(&bytes).map_err(|e| format!("{n}: \"{path}\", {e}"))?;
     let class = main

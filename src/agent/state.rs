@@ -7,8 +7,8 @@ use nginx_sys::ngx_str_t;
 use ngx::http::Request;
 
 use super::conf::AgentMain;
+use crate::glue::stats_zone::StatsConf;
 use crate::metrics::count;
-use crate::metrics::zone::StatsConf;
 
 #[derive(Clone, Copy)]
 pub struct AgentState {
@@ -34,6 +34,10 @@ impl Default for AgentState {
 }
 
 impl AgentState {
+    pub fn is_classified(&self) -> bool {
+        self.done
+    }
+
     /// Classifies the request's agent, once.
     pub fn ensure(&mut self, r: &Request, main: &AgentMain, stats: Option<&StatsConf>) {
         if self.done {

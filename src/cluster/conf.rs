@@ -53,13 +53,13 @@ pub fn set_redis(dir: &Directive, main: &mut ClusterMain) -> Result<(), String> 
     let mut addrs = Vec::with_capacity(names.len());
     for name in &names {
         // SAFETY: dir.cf is the configuration being parsed.
-        addrs.push(unsafe { resolve(dir.cf, name) }.map_err(|e| format!("{d}: {e}"))?);
+        addrs.push(unsafe { resolve(dir.conf_ptr(), name) }.map_err(|e| format!("{d}: {e}"))?);
     }
     let tls = match (&conf.tls, conf.tls_name()) {
         (Some(t), Some(name)) => {
             // SAFETY: as above.
             Some(
-                unsafe { super::tls::configure(dir.cf, t, name) }
+                unsafe { super::tls::configure(dir.conf_ptr(), t, name) }
                     .map_err(|e| format!("{d}: {e}"))?,
             )
         }

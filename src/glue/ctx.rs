@@ -3,6 +3,12 @@
 //! cleared the slot (an internal redirect) through the pool's cleanup list,
 //! the way the realip module keeps its context. The module keeps one type
 //! of context (the entry's `RequestCtx`).
+//!
+//! The context is handed out only as a shared reference whose lifetime is
+//! the borrow of the request it belongs to: what changes in it changes
+//! through `Cell`/`RefCell` inside, so that a variable handler nginx calls
+//! while the access handler works (a limit's key) sees the same context
+//! without a second `&mut` to it.
 
 use core::ffi::c_void;
 use core::mem;
@@ -26,7 +32,8 @@ struct Stored<T> {
 /// (the pool owns the memory). Its body is unique so that the linker cannot
 /// fold it with another empty function.
 unsafe extern "C" fn marker<T>(data: *mut c_void) {
-    if let Some(s) = data.cast::<Stored<T>>().as_mut() {
+    // SAFETY: data is the Stored<T> this cleanup was added with.
+    if let Some(s) = unsafe { data.cast::<Stored<T>>().as_mut() } {
         s.magic = 0;
     }
 }
@@ -37,12 +44,40 @@ unsafe extern "C" fn marker<T>(data: *mut c_void) {
 /// `try_files`, `rewrite ... last`); the context is then found again, so
 /// that `$fediguard_reason` still names the decision when the deny page is
 /// logged.
-pub fn get<T: Default>(r: &Request) -> Option<&'static mut T> {
-    if let Some(ctx) = find::<T>(r) {
-        return Some(ctx);
-    }
+pub fn get<T: Default>(r: &Request) -> Option<&T> {
     let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
-    // SAFETY: as in find; the new context is allocated from r->pool.
+    // SAFETY: r is live for the returned borrow; see `get_raw`.
+    unsafe { get_raw::<T>(raw).map(|p| &*p) }
+}
+
+/// The request's context (created on first use) beside the request itself,
+/// for a handler that also changes the request (headers, timers,
+/// subrequests). The context lives in the request's pool, not in the
+/// request structure, so the two references do not overlap.
+pub fn split<T: Default>(r: &mut Request) -> Option<(&mut Request, &T)> {
+    let raw: *mut ngx_http_request_t = (r as *mut Request).cast();
+    // SAFETY: as in `get`; the context is separate memory from *r.
+    let ctx = unsafe { get_raw::<T>(raw).map(|p| &*p)? };
+    Some((r, ctx))
+}
+
+/// The request's context if it has one (never creates it).
+pub fn find<T>(r: &Request) -> Option<&T> {
+    let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
+    // SAFETY: r is live for the returned borrow; see `find_raw`.
+    unsafe { find_raw::<T>(raw).map(|p| &*p) }
+}
+
+/// # Safety
+/// `raw` is a live request. The pointer stays valid as long as its pool.
+unsafe fn get_raw<T: Default>(raw: *mut ngx_http_request_t) -> Option<*const T> {
+    // SAFETY: the caller's promise.
+    if let Some(found) = unsafe { find_raw::<T>(raw) } {
+        return Some(found);
+    }
+    // SAFETY: a live request has a pool and a ctx slot for every module;
+    // the new context is allocated from r->pool and initialised before its
+    // address is stored.
     unsafe {
         let slot = (*raw).ctx.add(ctx_index());
         let cln = ngx_pool_cleanup_add((*raw).pool, mem::size_of::<Stored<T>>());
@@ -59,20 +94,20 @@ pub fn get<T: Default>(r: &Request) -> Option<&'static mut T> {
         );
         (*cln).handler = Some(marker::<T>);
         *slot = stored.cast();
-        Some(&mut (*stored).value)
+        Some(ptr::addr_of!((*stored).value))
     }
 }
 
-/// The request's context if it has one (never creates it).
-pub fn find<T>(r: &Request) -> Option<&'static mut T> {
-    let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
+/// # Safety
+/// `raw` is a live request.
+unsafe fn find_raw<T>(raw: *mut ngx_http_request_t) -> Option<*const T> {
     // SAFETY: r is a live request; ctx has a slot for every module, and our
-    // slot holds either NULL or a Stored<T> allocated by `get` from
-    // r->pool, which outlives every use of the reference during the request.
+    // slot holds either NULL or a Stored<T> allocated by `get_raw` from
+    // r->pool, which outlives every use of the pointer during the request.
     unsafe {
         let slot = (*raw).ctx.add(ctx_index());
-        if let Some(s) = (*slot).cast::<Stored<T>>().as_mut() {
-            return Some(&mut s.value);
+        if let Some(s) = (*slot).cast::<Stored<T>>().as_ref() {
+            return Some(&s.value);
         }
         let mut c = (*(*raw).pool).cleanup;
         while let Some(cln) = c.as_ref() {
@@ -82,7 +117,7 @@ pub fn find<T>(r: &Request) -> Option<&'static mut T> {
                 let s = cln.data.cast::<Stored<T>>();
                 if (*s).magic == MAGIC {
                     *slot = s.cast();
-                    return Some(&mut (*s).value);
+                    return Some(ptr::addr_of!((*s).value));
                 }
             }
             c = cln.next;

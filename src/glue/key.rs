@@ -1,20 +1,29 @@
 //! A key computed per request from a value with variables (`$var`, or any
 //! complex value): limit zones and the verification budget key by it.
 
-use nginx_sys::{ngx_http_complex_value_t, ngx_http_request_t};
+use nginx_sys::ngx_http_request_t;
 use ngx::http::Request;
 
+use super::directive::{ComplexValue, Directive};
 use super::var_value;
 
 /// A key as configured: compiled, and its variable's index when the key is
 /// one variable (the usual case, read without the script engine).
 #[derive(Clone, Copy, Debug)]
 pub struct Key {
-    pub value: *mut ngx_http_complex_value_t,
+    pub value: ComplexValue,
     pub var: Option<usize>,
 }
 
 impl Key {
+    /// Compiles `value` as a key.
+    pub fn new(d: &Directive, value: &str) -> Result<Key, String> {
+        Ok(Key {
+            value: d.complex_value(value)?,
+            var: d.single_variable(value),
+        })
+    }
+
     /// The key's bytes for this request; None when it cannot be computed.
     pub fn of<'a>(&self, r: &'a Request) -> Option<&'a [u8]> {
         if let Some(index) = self.var {
@@ -24,9 +33,7 @@ impl Key {
             let v = unsafe { nginx_sys::ngx_http_get_flushed_variable(raw, index).as_ref()? };
             return Some(var_value::read(v).unwrap_or(&[]));
         }
-        // SAFETY: the key was compiled into the cycle's pool.
-        let cv = unsafe { self.value.as_ref()? };
-        r.get_complex_value(cv).map(|k| k.as_bytes())
+        self.value.of(r)
     }
 
     /// Drops the request's cached value of the key's variable, so that the

@@ -73,3 +73,34 @@ fn set_flags(v: &mut ngx_variable_value_t, w: u32) {
     v.set_not_found(0);
     v.set_escape(0);
 }
+
+/// A variable's value being written by its handler: bytes that live as
+/// long as the program, or bytes copied into the request's pool. No other
+/// memory can reach nginx through it.
+pub struct VarOut<'v> {
+    v: &'v mut ngx_variable_value_t,
+}
+
+impl<'v> VarOut<'v> {
+    pub fn new(v: &'v mut ngx_variable_value_t) -> VarOut<'v> {
+        VarOut { v }
+    }
+
+    pub fn set_static(&mut self, bytes: &'static [u8]) {
+        write(self.v, bytes.as_ptr(), bytes.len());
+    }
+
+    /// The request line as nginx read it (in the request's header buffer).
+    pub fn set_request_line(&mut self, r: &ngx::http::Request) {
+        let line = r.as_ref().request_line;
+        write(self.v, line.data, line.len);
+    }
+
+    /// `bytes` copied into `r`'s pool (nothing copied when empty); None
+    /// when the pool is out of memory.
+    pub fn set_copy(&mut self, r: &ngx::http::Request, bytes: &[u8]) -> Option<()> {
+        let s = super::pool::copy(r, bytes)?;
+        write(self.v, s.data, s.len);
+        Some(())
+    }
+}

@@ -16,20 +16,19 @@ use nginx_sys::{
 };
 use ngx::core::Status;
 
+use super::directive::Directive;
+
 /// Smallest zone: a few slab pages plus a useful table.
 pub const MIN_ZONE: usize = 32 * 1024;
 
 /// Registers a shared zone of this module with nginx, checking its size
 /// and that the name is not taken; the caller sets `init` and `data`.
-///
-/// # Safety
-/// `cf` is the configuration being parsed.
-pub unsafe fn register(
-    cf: *mut ngx_conf_t,
+pub(super) fn register(
+    cf: &mut ngx_conf_t,
     name: &str,
     size: usize,
     min: usize,
-) -> Result<*mut ngx_shm_zone_t, String> {
+) -> Result<&'static mut ngx_shm_zone_t, String> {
     if size < min {
         return Err(format!(
             "zone \"{name}\" is too small (at least {}k)",
@@ -37,17 +36,22 @@ pub unsafe fn register(
         ));
     }
     // nginx keeps the name for the cycle's life: copy it into cf's pool.
-    let Some(mut zone_name) = ngx_str_t::from_bytes((*cf).pool, name.as_bytes()) else {
+    // SAFETY: cf is the configuration being parsed.
+    let Some(mut zone_name) = (unsafe { ngx_str_t::from_bytes(cf.pool, name.as_bytes()) }) else {
         return Err("out of memory".into());
     };
-    let shm_zone = ngx_shared_memory_add(cf, &mut zone_name, size, super::module::module().cast());
-    let Some(z) = shm_zone.as_mut() else {
+    // SAFETY: as above; nginx allocates the zone in the cycle's pool, alive
+    // as long as the cycle (and its configuration).
+    let shm_zone =
+        unsafe { ngx_shared_memory_add(cf, &mut zone_name, size, super::module::module().cast()) };
+    // SAFETY: NULL or the zone nginx made.
+    let Some(z) = (unsafe { shm_zone.as_mut() }) else {
         return Err("cannot add shared memory zone".into());
     };
     if !z.data.is_null() {
         return Err(format!("duplicate zone \"{name}\""));
     }
-    Ok(shm_zone)
+    Ok(z)
 }
 
 #[derive(Debug)]
@@ -58,11 +62,8 @@ pub struct SharedZone<V> {
 
 impl<V: Copy> SharedZone<V> {
     /// Registers the zone with nginx (at configuration time).
-    ///
-    /// # Safety
-    /// `cf` is the configuration being parsed.
-    pub unsafe fn add(cf: *mut ngx_conf_t, name: &str, size: usize) -> Result<Self, String> {
-        let z = &mut *register(cf, name, size, MIN_ZONE)?;
+    pub fn add(d: &Directive, name: &str, size: usize) -> Result<Self, String> {
+        let z = d.shared_zone(name, size, MIN_ZONE)?;
         z.init = Some(init_zone::<V>);
         // Any non-NULL value marks the zone as taken until init replaces it.
         z.data = ptr::NonNull::<u8>::dangling().as_ptr().cast();

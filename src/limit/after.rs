@@ -4,7 +4,7 @@
 use fediguard_core::limit::{charge_after, drained_at};
 use ngx::http::Request;
 
-use super::check::items;
+use super::apply::items;
 use super::conf::{LimitLoc, LimitMain};
 use crate::glue::time::now_ms;
 

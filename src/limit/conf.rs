@@ -1,7 +1,7 @@
 //! The limits of an `http` block and of a location.
 
+use crate::glue::directive::ComplexValue;
 use fediguard_core::limit::Limit;
-use nginx_sys::ngx_http_complex_value_t;
 
 use super::zone::LimitZone;
 use crate::glue::log::ConfPlace;
@@ -50,7 +50,7 @@ impl LimitMain {
 #[derive(Clone, Copy, Debug)]
 pub enum Cost {
     Fixed(u64),
-    Computed(*mut ngx_http_complex_value_t),
+    Computed(ComplexValue),
 }
 
 /// One `fediguard_limit` (or, with `after`, `fediguard_limit_after`).

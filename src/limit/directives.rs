@@ -3,17 +3,16 @@
 
 use fediguard_core::conf_value::{parse_status, parse_zone};
 use fediguard_core::limit::{parse_cost, parse_rate};
-use nginx_sys::ngx_conf_t;
 
 use super::conf::{Cost, LimitLoc, LimitMain, LimitRef, MAX_LIMITS};
 use super::zone::{LimitTable, LimitZone};
-use crate::glue::directive::{complex_value, once, single_variable, Directive};
+use crate::glue::directive::{once, Directive};
 use crate::glue::key::Key;
 use crate::glue::zone::SharedZone;
 
 /// `fediguard_limit_zone key zone=name:size rate=rate [sync];` (http)
 pub fn set_limit_zone(dir: &Directive, main: &mut LimitMain) -> Result<(), String> {
-    let (cf, a) = (dir.cf, &dir.args);
+    let a = &dir.args;
     let d = "\"fediguard_limit_zone\"";
     let (mut zone, mut rate, mut sync) = (None, None, false);
     for p in &a[1..] {
@@ -33,15 +32,11 @@ pub fn set_limit_zone(dir: &Directive, main: &mut LimitMain) -> Result<(), Strin
     if main.zones.iter().any(|z| z.name == name) {
         return Err(format!("{d}: duplicate zone \"{name}\""));
     }
-    // SAFETY: cf is the configuration being parsed.
-    let key = Key {
-        value: unsafe { complex_value(cf, a[0]) }.map_err(|e| format!("{d}: {e}"))?,
-        var: unsafe { single_variable(cf, a[0]) },
-    };
+    let key = Key::new(dir, a[0]).map_err(|e| format!("{d}: {e}"))?;
     let shared = if sync {
-        unsafe { SharedZone::add(cf, &name, size) }.map(LimitTable::Cluster)
+        SharedZone::add(dir, &name, size).map(LimitTable::Cluster)
     } else {
-        unsafe { SharedZone::add(cf, &name, size) }.map(LimitTable::Local)
+        SharedZone::add(dir, &name, size).map(LimitTable::Local)
     }
     .map_err(|e| format!("{d}: {e}"))?;
     main.zones.push(LimitZone {
@@ -75,15 +70,7 @@ fn uses_token(value: &str) -> bool {
 }
 
 /// Parses `zone=name [burst=n] [nodelay | delay=n] [cost=value]`.
-///
-/// # Safety
-/// `cf` is the configuration being parsed.
-unsafe fn parse_limit(
-    cf: *mut ngx_conf_t,
-    d: &str,
-    args: &[&str],
-    after: bool,
-) -> Result<LimitRef, String> {
+fn parse_limit(dir: &Directive, d: &str, args: &[&str], after: bool) -> Result<LimitRef, String> {
     let mut r = LimitRef {
         zone_name: String::new(),
         zone: 0,
@@ -111,7 +98,7 @@ unsafe fn parse_limit(
         } else if let Some(c) = p.strip_prefix("cost=") {
             r.cost_uses_token = uses_token(c);
             r.cost = if c.contains('$') {
-                Cost::Computed(complex_value(cf, c).map_err(|e| format!("{d}: {e}"))?)
+                Cost::Computed(dir.complex_value(c).map_err(|e| format!("{d}: {e}"))?)
             } else {
                 Cost::Fixed(
                     parse_cost(c.as_bytes()).ok_or_else(|| format!("{d}: invalid cost \"{c}\""))?,
@@ -152,8 +139,7 @@ fn add_limit(
     } else {
         "\"fediguard_limit\""
     };
-    // SAFETY: dir.cf is the configuration being parsed.
-    let r = unsafe { parse_limit(dir.cf, d, &dir.args, after) }?;
+    let r = parse_limit(dir, d, &dir.args, after)?;
     main.refs.push((r.zone_name.clone(), dir.place.clone()));
     let list = if after {
         &mut loc.after

@@ -4,7 +4,7 @@
 //! the log phase. The leaky bucket itself is `fediguard_core::limit`.
 
 pub mod after;
-pub mod check;
+pub mod apply;
 pub mod conf;
 pub mod directives;
 pub mod zone;

@@ -1,7 +1,7 @@
 //! The metrics configuration of an `http` block.
 
-use super::zone::StatsConf;
 use crate::glue::log::ConfPlace;
+use crate::glue::stats_zone::StatsConf;
 
 #[derive(Debug, Default)]
 pub struct MetricsMain {

@@ -8,7 +8,7 @@ use fediguard_core::stats::{AppRef, StatsZone, DENY, DRY_RUN};
 use fediguard_core::token::TokenClass;
 use fediguard_core::verify::Verified;
 
-use super::zone::{StatsConf, NO_SLOT};
+use crate::glue::stats_zone::{StatsConf, NO_SLOT};
 
 /// Outcomes of a limit, as counted (the slot's counter index).
 pub const LIMIT_PASSED: usize = 0;

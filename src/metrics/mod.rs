@@ -8,4 +8,3 @@ pub mod conf;
 pub mod count;
 pub mod directives;
 pub mod page;
-pub mod zone;

@@ -9,14 +9,15 @@ use fediguard_core::stats::page::{self, Format};
 use fediguard_core::stats::{json, prometheus, CacheStats, LimitStats, Snapshot, DENY, DRY_RUN};
 use fediguard_core::token::TokenClass;
 use nginx_sys::{
-    ngx_chain_t, ngx_http_discard_request_body, ngx_http_output_filter, ngx_http_request_t,
-    ngx_http_send_header, ngx_int_t, NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_INTERNAL_SERVER_ERROR,
-    NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK, NGX_OK,
+    ngx_int_t, NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_NOT_ALLOWED,
+    NGX_OK,
 };
 use ngx::http::Request;
 
+use crate::glue::respond::{self, send};
+
 use super::count::{LIMIT_DELAYED, LIMIT_PASSED, LIMIT_REJECTED};
-use super::zone::{StatsConf, NO_SLOT};
+use crate::glue::stats_zone::{StatsConf, NO_SLOT};
 
 const TOKEN_CLASSES: [TokenClass; 6] = [
     TokenClass::None,
@@ -50,9 +51,7 @@ pub fn serve(req: &mut Request, stats: Option<&StatsConf>, sources: &Sources) ->
     if method != NGX_HTTP_GET as usize && method != NGX_HTTP_HEAD as usize {
         return NGX_HTTP_NOT_ALLOWED as ngx_int_t;
     }
-    let raw: *mut ngx_http_request_t = (req as *mut Request).cast();
-    // SAFETY: a live request, in its content phase.
-    let rc = unsafe { ngx_http_discard_request_body(raw) };
+    let rc = respond::discard_body(req);
     if rc != NGX_OK as ngx_int_t {
         return rc;
     }
@@ -185,38 +184,4 @@ fn snapshot(stats: Option<&StatsConf>, sources: &Sources) -> Snapshot {
         }
     }
     s
-}
-
-fn send(r: &mut Request, ctype: &'static str, body: &[u8]) -> ngx_int_t {
-    let raw: *mut ngx_http_request_t = (r as *mut Request).cast();
-    // SAFETY: r is the live request this content handler serves; the
-    // buffer and chain come from its pool.
-    unsafe {
-        let h = &mut (*raw).headers_out;
-        h.status = NGX_HTTP_OK as usize;
-        h.content_length_n = body.len() as i64;
-        h.content_type.len = ctype.len();
-        h.content_type.data = ctype.as_ptr().cast_mut();
-        h.content_type_len = ctype.len();
-        let rc = ngx_http_send_header(raw);
-        if rc == nginx_sys::NGX_ERROR as ngx_int_t
-            || rc > NGX_OK as ngx_int_t
-            || (*raw).header_only() != 0
-        {
-            return rc;
-        }
-        let b = nginx_sys::ngx_create_temp_buf((*raw).pool, body.len().max(1));
-        let Some(buf) = b.as_mut() else {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
-        };
-        core::ptr::copy_nonoverlapping(body.as_ptr(), buf.last, body.len());
-        buf.last = buf.last.add(body.len());
-        buf.set_last_buf(1);
-        buf.set_last_in_chain(1);
-        let mut out = ngx_chain_t {
-            buf: b,
-            next: core::ptr::null_mut(),
-        };
-        ngx_http_output_filter(raw, &mut out)
-    }
 }

@@ -1,38 +1,26 @@
 //! Starting a new token's verification: within the client's budget and
-//! the worker's cap, unless the backend asked for a pause; or giving it up
-//! when a limit refused the request first.
+//! the worker's cap, unless the backend asked for a pause.
 
 use fediguard_core::token::{well_formed, Presented, TokenClass};
 use ngx::http::Request;
 
 use super::budget::Spend;
-use super::progress::{Progress, Verify};
+use super::progress::{Classify, Verify};
 use super::read::presented;
 use super::state::{TokenPhase, TokenState};
-use super::zone::TokenZone;
 use super::{backend, inflight, verify};
 use crate::glue::pool::copy as pool_copy;
 use crate::glue::time::now_ms;
 use crate::metrics::count;
 
-/// A new token whose request was refused before its verification: other
-/// requests with it need not wait for a verdict that will not come.
-pub fn abandon(st: &mut TokenState, zone: &TokenZone) {
-    if st.phase == TokenPhase::Ready {
-        let fp = st.fingerprint();
-        zone.with_table(|t| t.forget(&fp));
-        st.phase = TokenPhase::Done;
-    }
-}
-
-/// Starts verifying a new token (`Progress::Verify`).
-pub fn verify(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
+/// Starts verifying a new token (`Classify::Verify`).
+pub fn verify(r: &mut Request, st: &mut TokenState, v: &Verify) -> Classify {
     verify_now(r, st, v)
 }
 
 /// Starts verifying, within the client's budget and the worker's cap; the
 /// zone already marks the token as pending.
-pub(super) fn verify_now(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
+pub(super) fn verify_now(r: &mut Request, st: &mut TokenState, v: &Verify) -> Classify {
     let fp = st.fingerprint();
     let forget = |st: &mut TokenState, class| {
         v.zone.with_table(|t| t.forget(&fp));
@@ -67,7 +55,7 @@ pub(super) fn verify_now(r: &mut Request, st: &mut TokenState, v: &Verify) -> Pr
         };
         match pool_copy(r, &t) {
             Some(raw) => st.raw = raw,
-            None => return Progress::Error,
+            None => return Classify::Error,
         }
     }
     st.phase = if backend::has_info(v.prefix, now) {
@@ -75,11 +63,11 @@ pub(super) fn verify_now(r: &mut Request, st: &mut TokenState, v: &Verify) -> Pr
     } else {
         TokenPhase::Accounts
     };
-    match verify::start(r, st, v.prefix) {
+    match verify::start(r, st, v.slot, v.prefix) {
         Ok(()) => {
             count::verification_started(v.stats);
             count::backend_call(v.stats);
-            Progress::Again
+            Classify::Again
         }
         Err(()) => {
             inflight::leave(&mut st.place);

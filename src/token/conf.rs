@@ -1,7 +1,7 @@
 //! The token configuration of an `http` block and of a location.
 
+use crate::glue::variable::VarRef;
 use fediguard_core::conf_value::{FailPolicy, Require};
-use nginx_sys::{ngx_http_variable_t, NGX_HTTP_VAR_INDEXED};
 
 use super::zone::TokenZone;
 use crate::glue::log::ConfPlace;
@@ -19,35 +19,19 @@ pub struct TokenMain {
 }
 
 /// The name variables as nginx keeps them (in the cycle's pool).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct NameVars {
-    pub account: *mut ngx_http_variable_t,
-    pub app: *mut ngx_http_variable_t,
-}
-
-impl Default for NameVars {
-    fn default() -> Self {
-        NameVars {
-            account: core::ptr::null_mut(),
-            app: core::ptr::null_mut(),
-        }
-    }
-}
-
-/// nginx marks a variable indexed when anything in the configuration
-/// uses it (a log_format, a map, a header, a limit key).
-fn used(v: *mut ngx_http_variable_t) -> bool {
-    // SAFETY: null or a variable of this cycle, read after configuration.
-    unsafe { v.as_ref() }.is_some_and(|v| v.flags & NGX_HTTP_VAR_INDEXED as usize != 0)
+    pub account: VarRef,
+    pub app: VarRef,
 }
 
 impl NameVars {
     pub fn account_used(&self) -> bool {
-        used(self.account)
+        self.account.used()
     }
 
     pub fn app_used(&self) -> bool {
-        used(self.app)
+        self.app.used()
     }
 }
 

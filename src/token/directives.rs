@@ -7,7 +7,7 @@ use fediguard_core::limit::{parse_rate, Limit};
 use super::budget::{Budget, ClientKey, DEFAULT_BURST, DEFAULT_IN_FLIGHT, DEFAULT_RATE};
 use super::conf::{TokenLoc, TokenMain};
 use super::zone::{Lifetimes, TokenZone};
-use crate::glue::directive::{complex_value, once, single_variable, Directive};
+use crate::glue::directive::{once, Directive};
 use crate::glue::key::Key;
 use crate::glue::zone::{SharedZone, MIN_ZONE};
 
@@ -67,24 +67,16 @@ pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String>
         };
         *slot = parse_msec(value).map_err(|e| format!("{n}: {e}"))?;
     }
-    // SAFETY: d.cf is the configuration being parsed.
     let key = match budget_key {
         None => ClientKey::Address,
-        Some(k) => unsafe {
-            ClientKey::Custom(Key {
-                value: complex_value(d.cf, k).map_err(|e| format!("{n}: {e}"))?,
-                var: single_variable(d.cf, k),
-            })
-        },
+        Some(k) => ClientKey::Custom(Key::new(d, k).map_err(|e| format!("{n}: {e}"))?),
     };
     // The budget's buckets: a zone of their own, an eighth of the verdicts'.
-    let budget_zone = unsafe {
-        SharedZone::add(
-            d.cf,
-            &format!("{name}_verify_budget"),
-            (size / 8).max(MIN_ZONE),
-        )
-    }
+    let budget_zone = SharedZone::add(
+        d,
+        &format!("{name}_verify_budget"),
+        (size / 8).max(MIN_ZONE),
+    )
     .map_err(|e| format!("{n}: {e}"))?;
     let limit = Limit {
         rate,
@@ -93,8 +85,7 @@ pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String>
     };
     let budget = Budget::new(limit, key, in_flight, budget_zone);
     let zone =
-        unsafe { TokenZone::add(d.cf, &name, size, lifetimes, sync, d.place.clone(), budget) }
-            .map_err(|e| format!("{n}: {e}"))?;
+        TokenZone::add(d, &name, size, lifetimes, sync, budget).map_err(|e| format!("{n}: {e}"))?;
     main.zone = Some(zone);
     Ok(())
 }

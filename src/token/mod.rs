@@ -7,7 +7,7 @@
 pub mod backend;
 pub mod begin;
 pub mod budget;
-pub mod check;
+pub mod classify;
 pub mod conf;
 pub mod directives;
 pub mod inflight;

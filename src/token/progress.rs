@@ -1,13 +1,15 @@
 //! What a step of token classification tells the access handler, and what
 //! the access handler hands it.
 
-use super::zone::TokenZone;
-use crate::metrics::zone::StatsConf;
+use core::cell::RefCell;
 
-pub enum Progress {
+use super::state::TokenState;
+use super::zone::TokenZone;
+use crate::glue::stats_zone::StatsConf;
+
+pub enum Classify {
     Classified,
-    /// A new token: verification may start (`verify`) once the limits
-    /// that need no token have let the request through.
+    /// A new token: verification may start (`begin::verify`).
     Verify,
     /// A subrequest or a wait is under way; the access phase runs again.
     Again,
@@ -25,4 +27,7 @@ pub struct Verify<'a> {
     /// The app's name is shown (`$fediguard_app_name` is used, or the
     /// location refuses app tokens and logs the app).
     pub need_app: bool,
+    /// Where the request keeps its token state: a subrequest's answer is
+    /// written there when it arrives, after the step has let go of it.
+    pub slot: &'a RefCell<TokenState>,
 }

@@ -14,7 +14,7 @@ use crate::glue::time::now_ms;
 /// What can be told of the token without a round trip, for variables read
 /// where the token is not checked (or before the access phase): `none`,
 /// `malformed`, or a verdict already in the zone. Starts nothing.
-pub fn peek(r: &mut Request, st: &mut TokenState, zone: Option<&TokenZone>) {
+pub fn peek(r: &Request, st: &mut TokenState, zone: Option<&TokenZone>) {
     if st.phase != TokenPhase::Start || st.peeked {
         return;
     }

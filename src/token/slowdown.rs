@@ -15,9 +15,9 @@ use ngx::http::Request;
 use super::backend;
 use super::zone::TokenZone;
 use crate::glue::log::{write, write_for_request};
+use crate::glue::stats_zone::StatsConf;
 use crate::glue::time::now_ms;
 use crate::metrics::count;
-use crate::metrics::zone::StatsConf;
 
 /// A 429 without a readable pause: Mastodon's throttles reset within 5
 /// minutes; a minute is a fair guess.

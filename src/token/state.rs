@@ -4,7 +4,7 @@ use fediguard_core::fingerprint::token_id;
 use fediguard_core::token::TokenClass;
 use nginx_sys::ngx_str_t;
 
-use super::progress::Progress;
+use super::progress::Classify;
 
 /// One answer of a verification subrequest.
 #[derive(Clone, Copy, Default)]
@@ -69,9 +69,6 @@ pub struct TokenState {
     pub wait_until: u64,
     /// A variable looked at the token before the access phase did.
     pub peeked: bool,
-    /// A token variable was read while the token was not classified yet
-    /// (a limit checked before verification finds its key reads one).
-    pub read_early: bool,
     /// The token's class was counted in the metrics.
     pub counted: bool,
     /// The app the token was granted to, when fediguard saw the grant.
@@ -80,10 +77,10 @@ pub struct TokenState {
 
 impl TokenState {
     /// The token's class is known: classification is over.
-    pub fn classified(&mut self, class: TokenClass) -> Progress {
+    pub fn classified(&mut self, class: TokenClass) -> Classify {
         self.class = Some(class);
         self.phase = TokenPhase::Done;
-        Progress::Classified
+        Classify::Classified
     }
 
     pub fn fingerprint(&self) -> [u8; 16] {

@@ -10,6 +10,7 @@
 //! anew: no cookie, no forwarded-for chain the client wrote, nothing else of
 //! the client's reaches the backend, and it has no body.
 
+use core::cell::RefCell;
 use core::ffi::c_void;
 use core::mem;
 use core::ptr;
@@ -34,8 +35,14 @@ const USER_AGENT: &str = concat!(
     " (token verification)"
 );
 
-/// Starts the subrequest for `ctx.phase`.
-pub fn start(r: &mut Request, ctx: &mut TokenState, prefix: &str) -> Result<(), ()> {
+/// Starts the subrequest for `ctx.phase`; its answer is written into
+/// `slot` (the request context's token state) when it arrives.
+pub fn start(
+    r: &mut Request,
+    ctx: &mut TokenState,
+    slot: &RefCell<TokenState>,
+    prefix: &str,
+) -> Result<(), ()> {
     let path = match ctx.phase {
         TokenPhase::Info => INFO_PATH,
         TokenPhase::Accounts | TokenPhase::AccountName => ACCOUNTS_PATH,
@@ -54,7 +61,7 @@ pub fn start(r: &mut Request, ctx: &mut TokenState, prefix: &str) -> Result<(), 
             .as_mut()
             .ok_or(())?;
         psr.handler = Some(done);
-        psr.data = (ctx as *mut TokenState).cast();
+        psr.data = (slot as *const RefCell<TokenState>).cast_mut().cast();
         let mut sr: *mut ngx_http_request_t = ptr::null_mut();
         let rc = ngx_http_subrequest(
             raw_r,
@@ -80,7 +87,14 @@ unsafe extern "C" fn done(
     data: *mut c_void,
     rc: ngx_int_t,
 ) -> ngx_int_t {
-    let (Some(sr_ref), Some(ctx)) = (sr.as_ref(), data.cast::<TokenState>().as_mut()) else {
+    // SAFETY: data is the request context's token slot (`start`), in the
+    // main request's pool, which outlives its subrequests.
+    let (Some(sr_ref), Some(slot)) = (sr.as_ref(), data.cast::<RefCell<TokenState>>().as_ref())
+    else {
+        return rc;
+    };
+    // Nothing holds the state between two runs of the access phase.
+    let Ok(mut ctx) = slot.try_borrow_mut() else {
         return rc;
     };
     // NGX_ERROR: the subrequest failed (too big an answer, no memory): no

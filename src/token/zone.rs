@@ -1,8 +1,8 @@
 //! The token verdict zone (`fediguard_token_zone`).
 
+use crate::glue::directive::Directive;
 use fediguard_core::stats::CacheStats;
 use fediguard_core::verdict_cache::{Cached, Table};
-use nginx_sys::ngx_conf_t;
 
 use super::budget::Budget;
 use crate::glue::log::ConfPlace;
@@ -41,23 +41,20 @@ pub struct TokenZone {
 }
 
 impl TokenZone {
-    /// # Safety
-    /// `cf` is the configuration being parsed.
-    pub unsafe fn add(
-        cf: *mut ngx_conf_t,
+    pub fn add(
+        d: &Directive,
         name: &str,
         size: usize,
         lifetimes: Lifetimes,
         sync: bool,
-        place: ConfPlace,
         budget: Budget,
     ) -> Result<TokenZone, String> {
         Ok(TokenZone {
             lifetimes,
             sync,
-            place,
+            place: d.place.clone(),
             budget,
-            zone: SharedZone::add(cf, name, size)?,
+            zone: SharedZone::add(d, name, size)?,
         })
     }
 

@@ -5,5 +5,5 @@
 //! `fediguard_core::watch`.
 
 pub mod conf;
-pub mod filter;
+
 pub mod record;

@@ -15,8 +15,8 @@ use nginx_sys::NGX_LOG_NOTICE;
 use ngx::http::Request;
 
 use crate::glue::log::write_for_request;
+use crate::glue::stats_zone::StatsConf;
 use crate::glue::time::now_ms;
-use crate::metrics::zone::StatsConf;
 use crate::token::zone::TokenZone;
 
 /// Where a watched answer is recorded.
@@ -190,7 +190,7 @@ fn grant(r: &Request, token: &str, client_id: &str, sinks: &Sinks) {
         field(&mut msg, "app", app_name.as_bytes());
     }
     if let Some(fp) = fp {
-        msg.push_str(" token=");
+        msg.push_str(" token_id=");
         msg.push_str(core::str::from_utf8(&token_id(&fp)).unwrap_or(""));
     }
     field(&mut msg, "agent", agent.as_bytes());

@@ -11,12 +11,13 @@ use core::ptr;
 
 use fediguard_core::stats::{StatsZone, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT, SLOT_VERIFY};
 use nginx_sys::{
-    ngx_conf_t, ngx_int_t, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock, ngx_slab_alloc,
-    ngx_slab_pool_t, NGX_LOG_EMERG, NGX_LOG_NOTICE, NGX_LOG_WARN,
+    ngx_int_t, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock, ngx_slab_alloc, ngx_slab_pool_t,
+    NGX_LOG_EMERG, NGX_LOG_NOTICE, NGX_LOG_WARN,
 };
 use ngx::core::Status;
 
-use crate::glue::zone::{log_zone, register};
+use super::directive::Directive;
+use super::zone::log_zone;
 
 /// Smallest stats zone: the counters take about 25 KB.
 pub const MIN_STATS_ZONE: usize = 64 * 1024;
@@ -45,12 +46,9 @@ pub struct StatsConf {
 impl StatsConf {
     /// Registers the zone (at configuration time). Boxed: nginx keeps a
     /// pointer to it until the zone is initialised.
-    ///
-    /// # Safety
-    /// `cf` is the configuration being parsed.
-    pub unsafe fn add(cf: *mut ngx_conf_t, name: &str, size: usize) -> Result<Box<Self>, String> {
-        let shm_zone = register(cf, name, size, MIN_STATS_ZONE)?;
-        let z = &mut *shm_zone;
+    pub fn add(d: &Directive, name: &str, size: usize) -> Result<Box<Self>, String> {
+        let z = d.shared_zone(name, size, MIN_STATS_ZONE)?;
+        let shm_zone: *mut ngx_shm_zone_t = z;
         let mut conf = Box::new(StatsConf {
             shm_zone,
             class_names: Vec::new(),

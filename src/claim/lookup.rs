@@ -30,7 +30,7 @@ use nginx_sys::{
     NGX_OK, NGX_RESOLVE_NXDOMAIN,
 };
 
-use super::zone::VerifyZone;
+use super::zone::ClaimZone;
 use crate::glue::addr::{ip_of, SockAddr};
 use crate::glue::time::now_ms;
 
@@ -55,7 +55,7 @@ pub enum Query<'a> {
 
 /// Where a lookup runs and where its answer goes.
 pub struct Target {
-    pub zone: &'static VerifyZone,
+    pub zone: &'static ClaimZone,
     pub resolver: *mut ngx_resolver_t,
     /// The location's `resolver_timeout`, for each of the (one or two)
     /// queries.
@@ -66,7 +66,7 @@ pub struct Target {
 
 /// One lookup's state, owned by its resolver handler.
 struct Lookup {
-    zone: &'static VerifyZone,
+    zone: &'static ClaimZone,
     resolver: *mut ngx_resolver_t,
     timeout: ngx_msec_t,
     key: [u8; KEY_LEN],

@@ -3,10 +3,10 @@
 //! host, whether the host resolves to the address. LRU, kept across
 //! reloads (`glue::zone`).
 
+use crate::glue::directive::Directive;
 use fediguard_core::shm_table::Table;
 use fediguard_core::stats::CacheStats;
 use fediguard_core::verify::Answer;
-use nginx_sys::ngx_conf_t;
 
 use crate::glue::zone::SharedZone;
 
@@ -19,7 +19,7 @@ pub const FAILED_MS: u64 = 10_000;
 pub const DEFAULT_LOOKUPS: u32 = 64;
 
 #[derive(Debug)]
-pub struct VerifyZone {
+pub struct ClaimZone {
     /// `valid=`: how long an answer is trusted (msec).
     pub valid_ms: u64,
     /// `lookups=`: most lookups in flight per worker.
@@ -27,20 +27,18 @@ pub struct VerifyZone {
     zone: SharedZone<Answer>,
 }
 
-impl VerifyZone {
-    /// # Safety
-    /// `cf` is the configuration being parsed.
-    pub unsafe fn add(
-        cf: *mut ngx_conf_t,
+impl ClaimZone {
+    pub fn add(
+        d: &Directive,
         name: &str,
         size: usize,
         valid_ms: u64,
         lookups: u32,
-    ) -> Result<VerifyZone, String> {
-        Ok(VerifyZone {
+    ) -> Result<ClaimZone, String> {
+        Ok(ClaimZone {
             valid_ms,
             lookups,
-            zone: SharedZone::add(cf, name, size)?,
+            zone: SharedZone::add(d, name, size)?,
         })
     }
 

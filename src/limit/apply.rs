@@ -13,9 +13,9 @@ use ngx::http::Request;
 
 use super::conf::{Cost, LimitMain, LimitRef, MAX_LIMITS};
 use super::zone::LimitZone;
+use crate::glue::stats_zone::StatsConf;
 use crate::glue::time::now_ms;
 use crate::metrics::count;
-use crate::metrics::zone::StatsConf;
 
 pub enum Decision {
     Pass,
@@ -39,11 +39,7 @@ pub(super) struct Item<'a> {
 fn cost_of(r: &Request, cost: Cost, default: u64) -> u64 {
     match cost {
         Cost::Fixed(c) => c,
-        // SAFETY: the complex value was compiled into the cycle's pool.
-        Cost::Computed(cv) => unsafe { cv.as_ref() }
-            .and_then(|cv| r.get_complex_value(cv))
-            .and_then(|v| parse_cost(v.as_bytes()))
-            .unwrap_or(default),
+        Cost::Computed(cv) => cv.of(r).and_then(parse_cost).unwrap_or(default),
     }
 }
 

@@ -6,17 +6,17 @@ use fediguard_core::conf_value::{parse_msec, parse_zone};
 use fediguard_core::verify::domains::parse_domain;
 use fediguard_core::verify::{parse_ranges, Setting};
 
-use super::conf::{VerifyLoc, VerifyMain};
-use super::zone::{VerifyZone, DEFAULT_LOOKUPS, DEFAULT_VALID_MS};
+use super::conf::{ClaimLoc, ClaimMain};
+use super::zone::{ClaimZone, DEFAULT_LOOKUPS, DEFAULT_VALID_MS};
 use crate::agent::conf::ClassList;
-use crate::glue::directive::{full_name, once, Directive};
+use crate::glue::directive::{once, Directive};
 
 /// Most lookups in flight per worker one may ask for.
 const MAX_LOOKUPS: u32 = 100_000;
 
 /// `fediguard_verify_zone zone=name:size [valid=time] [lookups=number];`
 /// (http)
-pub fn set_verify_zone(d: &Directive, main: &mut VerifyMain) -> Result<(), String> {
+pub fn set_verify_zone(d: &Directive, main: &mut ClaimMain) -> Result<(), String> {
     let n = "\"fediguard_verify_zone\"";
     if main.zone.is_some() {
         return Err(format!("{n} directive is duplicate"));
@@ -41,16 +41,15 @@ pub fn set_verify_zone(d: &Directive, main: &mut VerifyMain) -> Result<(), Strin
             _ => return Err(format!("{n}: invalid parameter \"{p}\"")),
         }
     }
-    // SAFETY: d.cf is the configuration being parsed.
-    main.zone = Some(unsafe { VerifyZone::add(d.cf, &name, size, valid, lookups) }?);
+    main.zone = Some(ClaimZone::add(d, &name, size, valid, lookups)?);
     Ok(())
 }
 
 /// `fediguard_verify_timeout time;` (http, server, location)
 pub fn set_verify_timeout(
     d: &Directive,
-    _main: &mut VerifyMain,
-    loc: &mut VerifyLoc,
+    _main: &mut ClaimMain,
+    loc: &mut ClaimLoc,
 ) -> Result<(), String> {
     let t = parse_msec(d.args[0]).and_then(|t| match t {
         1..=60_000 => Ok(t),
@@ -62,11 +61,12 @@ pub fn set_verify_timeout(
 /// `fediguard_agent_ranges name file;` (http): the file is read now (and
 /// again at each reload); a relative path is taken from nginx's
 /// configuration prefix, as `include` does.
-pub fn set_agent_ranges(d: &Directive, main: &mut VerifyMain) -> Result<(), String> {
+pub fn set_agent_ranges(d: &Directive, main: &mut ClaimMain) -> Result<(), String> {
     let n = "\"fediguard_agent_ranges\"";
     let (name, file) = (d.args[0], d.args[1]);
-    // SAFETY: d.cf is the configuration being parsed.
-    let path = unsafe { full_name(d.cf, file) }.ok_or_else(|| format!("{n}: out of memory"))?;
+    let path = d
+        .full_name(file)
+        .ok_or_else(|| format!("{n}: out of memory"))?;
     let bytes = std::fs::read(&path).map_err(|e| format!("{n}: cannot read \"{path}\": {e}"))?;
     let ranges = parse_ranges(&bytes).map_err(|e| format!("{n}: \"{path}\", {e}"))?;
     main.settings
@@ -75,7 +75,7 @@ pub fn set_agent_ranges(d: &Directive, main: &mut VerifyMain) -> Result<(), Stri
 }
 
 /// `fediguard_agent_verify name rdns domain ... | host | off;` (http)
-pub fn set_agent_verify(d: &Directive, main: &mut VerifyMain) -> Result<(), String> {
+pub fn set_agent_verify(d: &Directive, main: &mut ClaimMain) -> Result<(), String> {
     let n = "\"fediguard_agent_verify\"";
     let a = &d.args;
     let setting = match (a[1], a.len()) {
@@ -104,8 +104,8 @@ pub fn set_agent_verify(d: &Directive, main: &mut VerifyMain) -> Result<(), Stri
 /// it inherits; `off` clears the inherited list.
 pub fn set_deny_unverified(
     d: &Directive,
-    main: &mut VerifyMain,
-    loc: &mut VerifyLoc,
+    main: &mut ClaimMain,
+    loc: &mut ClaimLoc,
 ) -> Result<(), String> {
     let a = &d.args;
     let list = loc.deny.get_or_insert_with(ClassList::default);

@@ -17,7 +17,7 @@ use fediguard_core::verdict_cache::{Cached, Lookup};
 use ngx::http::Request;
 
 use super::begin::verify_now;
-use super::progress::{Progress, Verify};
+use super::progress::{Classify, Verify};
 use super::read::presented;
 use super::state::{TokenPhase, TokenState};
 use super::{backend, inflight, slowdown, verify};
@@ -33,11 +33,11 @@ const PENDING_MS: u64 = 15_000;
 const POLL_MS: u64 = 5;
 
 /// Moves the request's token classification forward.
-pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
+pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Classify {
     match st.phase {
-        TokenPhase::Done => Progress::Classified,
+        TokenPhase::Done => Classify::Classified,
         TokenPhase::Start => start(r, st, v),
-        TokenPhase::Ready => Progress::Verify,
+        TokenPhase::Ready => Classify::Verify,
         TokenPhase::Waiting => {
             let fp = st.fingerprint();
             let now = now_ms();
@@ -57,13 +57,13 @@ pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
             }
         }
         TokenPhase::Info => match st.info.done {
-            false => Progress::Again,
+            false => Classify::Again,
             true => after_info(r, st, v),
         },
         TokenPhase::Accounts => {
             let a = st.accounts;
             if !a.done {
-                return Progress::Again;
+                return Classify::Again;
             }
             if let Some(p) = slowed_down(r, st, v, a.status, a.retry_ms) {
                 return p;
@@ -87,7 +87,7 @@ pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
         TokenPhase::Apps => {
             let (a, b) = (st.accounts, st.apps);
             if !b.done {
-                return Progress::Again;
+                return Classify::Again;
             }
             if let Some(p) = slowed_down(r, st, v, b.status, b.retry_ms) {
                 return p;
@@ -98,7 +98,7 @@ pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
         TokenPhase::AccountName => {
             let a = st.accounts;
             if !a.done {
-                return Progress::Again;
+                return Classify::Again;
             }
             // The class is known; a name that cannot be had stays empty.
             let name = match after_accounts(&answer_of(&a)) {
@@ -116,7 +116,7 @@ pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
         TokenPhase::AppName => {
             let b = st.apps;
             if !b.done {
-                return Progress::Again;
+                return Classify::Again;
             }
             let (name, website) = app_name(&answer_of(&b));
             finish(
@@ -150,7 +150,7 @@ fn unknown() -> Verdict {
 }
 
 /// After `/oauth/token/info`.
-fn after_info(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
+fn after_info(r: &mut Request, st: &mut TokenState, v: &Verify) -> Classify {
     let a = st.info;
     if let Some(p) = slowed_down(r, st, v, a.status, a.retry_ms) {
         return p;
@@ -207,7 +207,7 @@ fn slowed_down(
     v: &Verify,
     status: u16,
     retry_ms: u64,
-) -> Option<Progress> {
+) -> Option<Classify> {
     if status == 429 {
         let ms = slowdown::throttled(r, v.zone, st.fingerprint(), retry_ms, v.stats);
         inflight::leave(&mut st.place);
@@ -221,12 +221,12 @@ fn slowed_down(
 }
 
 /// Starts the next subrequest, or settles for what is known.
-fn ask(r: &mut Request, st: &mut TokenState, v: &Verify, phase: TokenPhase) -> Progress {
+fn ask(r: &mut Request, st: &mut TokenState, v: &Verify, phase: TokenPhase) -> Classify {
     st.phase = phase;
-    match verify::start(r, st, v.prefix) {
+    match verify::start(r, st, v.slot, v.prefix) {
         Ok(()) => {
             count::backend_call(v.stats);
-            Progress::Again
+            Classify::Again
         }
         Err(()) => {
             let verdict = match phase {
@@ -242,7 +242,7 @@ fn ask(r: &mut Request, st: &mut TokenState, v: &Verify, phase: TokenPhase) -> P
 
 /// Reads the token where Mastodon reads it from and finds what the zone
 /// knows of it.
-fn start(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
+fn start(r: &mut Request, st: &mut TokenState, v: &Verify) -> Classify {
     let token = match presented(r) {
         Presented::None => return st.classified(TokenClass::None),
         Presented::Malformed(_) => return st.classified(TokenClass::Malformed),
@@ -281,11 +281,11 @@ fn start(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
         Lookup::Miss => {
             let Some(raw) = pool_copy(r, &token) else {
                 v.zone.with_table(|t| t.forget(&fp));
-                return Progress::Error;
+                return Classify::Error;
             };
             st.raw = raw;
             st.phase = TokenPhase::Ready;
-            Progress::Verify
+            Classify::Verify
         }
     }
 }
@@ -297,7 +297,7 @@ fn finish(
     v: &Verify,
     verdict: Verdict,
     app: AppRef,
-) -> Progress {
+) -> Classify {
     inflight::leave(&mut st.place);
     let l = v.zone.lifetimes;
     let ttl = match verdict.class {
@@ -348,7 +348,7 @@ fn adopt(
     c: &Cached,
     until: Option<u64>,
     now: u64,
-) -> Progress {
+) -> Classify {
     let class = TokenClass::from_u8(c.class).unwrap_or(TokenClass::Unknown);
     if class == TokenClass::Limited {
         let left = until.unwrap_or(now).saturating_sub(now);
@@ -361,10 +361,10 @@ fn adopt(
 }
 
 /// Waits (without blocking the worker) for another request's verdict.
-fn wait(r: &mut Request) -> Progress {
+fn wait(r: &mut Request) -> Classify {
     if rerun_after(r, POLL_MS) {
-        Progress::Again
+        Classify::Again
     } else {
-        Progress::Error
+        Classify::Error
     }
 }

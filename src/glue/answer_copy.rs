@@ -1,5 +1,6 @@
-//! `fediguard_app_watch`: header and body filters that read Mastodon's
-//! answers to app registrations and client_credentials grants.
+//! Output filters that copy an answer's body for the module to read
+//! (`fediguard_app_watch`: Mastodon's answers to app registrations and
+//! client_credentials grants).
 //!
 //! The answer is never altered or held back: every buffer is passed on as
 //! it came, after a copy of its bytes (at most `MAX_ANSWER`) was taken.
@@ -7,6 +8,7 @@
 //! answer that is too long, in a file, compressed, truncated or not the
 //! JSON expected is simply not recorded.
 
+use core::cell::RefCell;
 use core::ptr;
 
 use fediguard_core::watch::MAX_ANSWER;
@@ -16,8 +18,6 @@ use nginx_sys::{
 };
 use ngx::http::Request;
 
-use super::record::{self, Sinks};
-
 static mut NEXT_HEADER: ngx_http_output_header_filter_pt = None;
 static mut NEXT_BODY: ngx_http_output_body_filter_pt = None;
 static mut HOOKS: Option<Hooks> = None;
@@ -26,11 +26,12 @@ static mut HOOKS: Option<Hooks> = None;
 /// knows the configuration and the request context).
 #[derive(Clone, Copy)]
 pub struct Hooks {
-    /// Where the answer's record goes, when the request's location
-    /// watches; None elsewhere.
-    pub watched: fn(&Request) -> Option<Sinks<'static>>,
+    /// Whether the request's location watches answers.
+    pub watched: fn(&Request) -> bool,
+    /// Reads a whole answer's copy; the copy is wiped after.
+    pub answer: fn(&Request, &[u8]),
     /// The request's watch state, created on demand when `create`.
-    pub state: fn(&Request, bool) -> Option<&'static mut Watch>,
+    pub state: for<'r> fn(&'r Request, bool) -> Option<&'r RefCell<Watch>>,
 }
 
 /// The copy of a watched answer, in the request's pool.
@@ -55,15 +56,16 @@ impl Default for Watch {
 
 /// Puts the filters on top of nginx's chains (postconfiguration, only
 /// when some location has `fediguard_app_watch on`).
-///
-/// # Safety
-/// Called once per configuration, single-threaded.
-pub unsafe fn install(hooks: Hooks) {
-    HOOKS = Some(hooks);
-    NEXT_HEADER = nginx_sys::ngx_http_top_header_filter;
-    nginx_sys::ngx_http_top_header_filter = Some(header_filter);
-    NEXT_BODY = nginx_sys::ngx_http_top_body_filter;
-    nginx_sys::ngx_http_top_body_filter = Some(body_filter);
+pub fn install(hooks: Hooks) {
+    // SAFETY: nginx reads its configuration in one thread, and the filter
+    // chain's top is set by each filter module in turn, as here.
+    unsafe {
+        HOOKS = Some(hooks);
+        NEXT_HEADER = nginx_sys::ngx_http_top_header_filter;
+        nginx_sys::ngx_http_top_header_filter = Some(header_filter);
+        NEXT_BODY = nginx_sys::ngx_http_top_body_filter;
+        nginx_sys::ngx_http_top_body_filter = Some(body_filter);
+    }
 }
 
 fn hooks() -> Option<Hooks> {
@@ -74,7 +76,7 @@ fn hooks() -> Option<Hooks> {
 unsafe extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
     let req = Request::from_ngx_http_request(r);
     if let Some(h) = hooks().filter(|_| req.is_main()) {
-        if (h.watched)(req).is_some() {
+        if (h.watched)(req) {
             start(req, h);
         }
     }
@@ -101,7 +103,7 @@ fn start(r: &Request, hooks: Hooks) {
             return;
         }
     }
-    let Some(watch) = (hooks.state)(r, true) else {
+    let Some(mut watch) = (hooks.state)(r, true).and_then(|w| w.try_borrow_mut().ok()) else {
         return;
     };
     let cap = if h.content_length_n >= 0 {
@@ -123,13 +125,15 @@ fn start(r: &Request, hooks: Hooks) {
 
 unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_chain_t) -> ngx_int_t {
     let req = Request::from_ngx_http_request(r);
-    let mut done = false;
     let mut watching = None;
     if let Some(h) = hooks().filter(|_| !chain.is_null() && req.is_main()) {
-        if let Some(sinks) = (h.watched)(req) {
-            if let Some(w) = (h.state)(req, false).filter(|w| w.active) {
-                done = copy(req, w, chain);
-                watching = Some((w, sinks));
+        if (h.watched)(req) {
+            let w = (h.state)(req, false).and_then(|w| w.try_borrow_mut().ok());
+            if let Some(mut w) = w.filter(|w| w.active) {
+                if copy(req, &mut w, chain) {
+                    watching = Some((*w, h));
+                    w.active = false;
+                }
             }
         }
     }
@@ -137,15 +141,12 @@ unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_cha
         Some(next) => next(r, chain),
         None => NGX_ERROR as ngx_int_t,
     };
-    if let Some((w, sinks)) = watching {
-        if done {
-            w.active = false;
-            if w.len > 0 && !w.data.is_null() {
-                let body = core::slice::from_raw_parts_mut(w.data, w.len);
-                record::answer(req, body, &sinks);
-                // The copy may hold a token: wipe it.
-                body.fill(0);
-            }
+    if let Some((w, h)) = watching {
+        if w.len > 0 && !w.data.is_null() {
+            let body = core::slice::from_raw_parts_mut(w.data, w.len);
+            (h.answer)(req, body);
+            // The copy may hold a token: wipe it.
+            body.fill(0);
         }
     }
     rc

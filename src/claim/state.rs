@@ -4,7 +4,7 @@
 use fediguard_core::verify::Verified;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum VerifyPhase {
+pub enum ClaimPhase {
     #[default]
     Start,
     /// A lookup of the client's address is under way (this request's or
@@ -35,8 +35,8 @@ impl Via {
 }
 
 #[derive(Clone, Copy, Debug, Default)]
-pub struct VerifyState {
-    pub phase: VerifyPhase,
+pub struct ClaimState {
+    pub phase: ClaimPhase,
     /// `$fediguard_agent_verified`: None is empty (no method, or no answer
     /// in time).
     pub result: Option<Verified>,

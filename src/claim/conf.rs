@@ -1,10 +1,10 @@
 //! The verification configuration of an `http` block and of a location.
 
+use crate::glue::variable::VarRef;
 use fediguard_core::agent::{AgentMatcher, ClassId, ClassRegistry};
 use fediguard_core::verify::{Plan, Setting};
-use nginx_sys::{ngx_http_variable_t, NGX_HTTP_VAR_INDEXED};
 
-use super::zone::VerifyZone;
+use super::zone::ClaimZone;
 use crate::agent::conf::{AgentMain, ClassList};
 use crate::glue::log::ConfPlace;
 
@@ -14,37 +14,36 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 1000;
 
 /// `http`-level.
 #[derive(Debug)]
-pub struct VerifyMain {
+pub struct ClaimMain {
     /// `fediguard_verify_zone`.
-    pub zone: Option<VerifyZone>,
+    pub zone: Option<ClaimZone>,
     /// `fediguard_agent_ranges` and `fediguard_agent_verify`, in order.
     pub settings: Vec<(String, Setting, ConfPlace)>,
     /// Each rule's method, built once the `http` block has been read.
     pub plan: Plan,
     /// `$fediguard_agent_verified` as nginx keeps it: when the
     /// configuration uses it, claims are verified wherever fediguard is on.
-    pub var: *mut ngx_http_variable_t,
+    pub var: VarRef,
     /// Every class `fediguard_agent_deny_unverified` names, with its place.
     pub class_refs: Vec<(String, ConfPlace)>,
 }
 
-impl Default for VerifyMain {
+impl Default for ClaimMain {
     fn default() -> Self {
-        VerifyMain {
+        ClaimMain {
             zone: None,
             settings: Vec::new(),
             plan: Plan::default(),
-            var: core::ptr::null_mut(),
+            var: VarRef::default(),
             class_refs: Vec::new(),
         }
     }
 }
 
-impl VerifyMain {
+impl ClaimMain {
     /// Whether anything in the configuration reads `$fediguard_agent_verified`.
     pub fn var_used(&self) -> bool {
-        // SAFETY: null or a variable of this cycle, read after configuration.
-        unsafe { self.var.as_ref() }.is_some_and(|v| v.flags & NGX_HTTP_VAR_INDEXED as usize != 0)
+        self.var.used()
     }
 
     /// Checks the class names `fediguard_agent_deny_unverified` uses.
@@ -123,7 +122,7 @@ fn matcher_rules(m: &AgentMatcher) -> Vec<(&str, ClassId)> {
 
 /// `server`- and `location`-level.
 #[derive(Debug, Default)]
-pub struct VerifyLoc {
+pub struct ClaimLoc {
     /// `fediguard_agent_deny_unverified`, as written.
     pub deny: Option<ClassList>,
     /// Resolved at merge time from `deny`.
@@ -132,7 +131,7 @@ pub struct VerifyLoc {
     pub timeout: Option<u64>,
 }
 
-impl VerifyLoc {
+impl ClaimLoc {
     pub fn denies(&self, class: ClassId) -> bool {
         self.deny_ids.contains(&class)
     }
@@ -146,7 +145,7 @@ impl VerifyLoc {
     }
 
     /// nginx's inheritance, as for `fediguard_agent_deny`.
-    pub fn merge(&mut self, prev: &VerifyLoc, agent: &AgentMain) {
+    pub fn merge(&mut self, prev: &ClaimLoc, agent: &AgentMain) {
         if self.deny.is_none() {
             self.deny = prev.deny.clone();
         }

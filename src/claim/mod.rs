@@ -6,8 +6,8 @@
 //! per client address in a shared zone. What a method is and how answers
 //! are read is `fediguard_core::verify`.
 
-pub mod check;
 pub mod conf;
+pub mod confirm;
 pub mod directives;
 pub mod lookup;
 pub mod state;

@@ -17,17 +17,17 @@ use fediguard_core::verify::{Answer, Dns, Found, Method, Outcome, Verified};
 use nginx_sys::NGX_LOG_WARN;
 use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule, Request};
 
-use super::conf::VerifyMain;
+use super::conf::ClaimMain;
 use super::lookup::{self, NotStarted, Query, Target};
-use super::state::{VerifyPhase, VerifyState, Via};
-use super::zone::VerifyZone;
+use super::state::{ClaimPhase, ClaimState, Via};
+use super::zone::ClaimZone;
 use crate::agent::state::AgentState;
 use crate::glue::addr::client_ip;
 use crate::glue::log::write;
 use crate::glue::rerun::rerun_after;
+use crate::glue::stats_zone::StatsConf;
 use crate::glue::time::now_ms;
 use crate::metrics::count;
-use crate::metrics::zone::StatsConf;
 
 /// The first look again after a lookup started, and the longest wait
 /// between two looks (msec): a loopback DNS server answers within the
@@ -40,7 +40,7 @@ thread_local! {
     static WARNED: Cell<bool> = const { Cell::new(false) };
 }
 
-pub enum Progress {
+pub enum Confirm {
     Done,
     /// Waiting for a lookup; the access phase runs again.
     Again,
@@ -48,8 +48,8 @@ pub enum Progress {
 }
 
 /// What a verification step needs, handed in by the access handler.
-pub struct Verify<'a> {
-    pub main: &'static VerifyMain,
+pub struct ClaimCheck<'a> {
+    pub main: &'static ClaimMain,
     pub stats: Option<&'a StatsConf>,
     /// `fediguard_verify_timeout` of the location (msec).
     pub timeout_ms: u64,
@@ -69,9 +69,14 @@ struct Plan<'a> {
 }
 
 /// Moves the request's verification forward.
-pub fn advance(r: &mut Request, st: &mut VerifyState, agent: &AgentState, v: &Verify) -> Progress {
-    if st.phase == VerifyPhase::Done {
-        return Progress::Done;
+pub fn advance(
+    r: &mut Request,
+    st: &mut ClaimState,
+    agent: &AgentState,
+    v: &ClaimCheck,
+) -> Confirm {
+    if st.phase == ClaimPhase::Done {
+        return Confirm::Done;
     }
     let Some(method) = v.main.plan.method(agent.rule) else {
         return settle(st, None, Via::Nothing);
@@ -137,16 +142,16 @@ enum Look {
 #[allow(clippy::too_many_arguments)]
 fn dns(
     r: &mut Request,
-    st: &mut VerifyState,
-    v: &Verify,
+    st: &mut ClaimState,
+    v: &ClaimCheck,
     agent: &AgentState,
-    zone: &'static VerifyZone,
+    zone: &'static ClaimZone,
     p: &Plan,
     claim: Claim,
     via: Via,
-) -> Progress {
+) -> Confirm {
     let now = now_ms();
-    if st.phase == VerifyPhase::Start {
+    if st.phase == ClaimPhase::Start {
         st.deadline = now.saturating_add(v.timeout_ms);
         st.poll_ms = FIRST_POLL_MS;
     }
@@ -204,7 +209,7 @@ fn dns(
             }
         }
     };
-    if st.phase == VerifyPhase::Start && !fresh {
+    if st.phase == ClaimPhase::Start && !fresh {
         st.coalesced = true;
         count::verify_coalesced(v.stats);
     }
@@ -214,7 +219,7 @@ fn dns(
 /// Looks the claim up in the zone; with `mark` (how long a new lookup may
 /// take), a missing answer is marked pending for this request to start.
 fn find(
-    zone: &VerifyZone,
+    zone: &ClaimZone,
     addr: IpAddr,
     claim: Claim,
     now: u64,
@@ -262,12 +267,12 @@ fn outcome(a: &Answer, claim: Claim) -> Outcome {
 /// began (a lookup that has run that long already is not waited for).
 fn wait(
     r: &mut Request,
-    st: &mut VerifyState,
-    v: &Verify,
+    st: &mut ClaimState,
+    v: &ClaimCheck,
     agent: &AgentState,
     started: u64,
     via: Via,
-) -> Progress {
+) -> Confirm {
     let now = now_ms();
     let until = st.deadline.min(started.saturating_add(v.timeout_ms));
     if now >= until {
@@ -275,29 +280,29 @@ fn wait(
     }
     let ms = st.poll_ms.clamp(1, until - now);
     st.poll_ms = (st.poll_ms * 2).min(MAX_POLL_MS);
-    st.phase = VerifyPhase::Waiting;
+    st.phase = ClaimPhase::Waiting;
     if rerun_after(r, ms) {
-        Progress::Again
+        Confirm::Again
     } else {
-        Progress::Error
+        Confirm::Error
     }
 }
 
-fn settle(st: &mut VerifyState, result: Option<Verified>, via: Via) -> Progress {
+fn settle(st: &mut ClaimState, result: Option<Verified>, via: Via) -> Confirm {
     st.result = result;
     st.via = via;
-    st.phase = VerifyPhase::Done;
-    Progress::Done
+    st.phase = ClaimPhase::Done;
+    Confirm::Done
 }
 
 /// Settles a claim that had a method, counting it once.
 fn counted(
-    st: &mut VerifyState,
-    v: &Verify,
+    st: &mut ClaimState,
+    v: &ClaimCheck,
     agent: &AgentState,
     result: Option<Verified>,
     via: Via,
-) -> Progress {
+) -> Confirm {
     if !st.counted {
         st.counted = true;
         count::verified(v.stats, agent.class, result);
@@ -308,8 +313,8 @@ fn counted(
 /// What is known without a lookup or a wait, for `$fediguard_agent_verified`
 /// read where claims are not verified (or before the access phase): ranges,
 /// and an answer already in the zone. Starts nothing.
-pub fn peek(r: &Request, st: &mut VerifyState, agent: &AgentState, main: &VerifyMain) {
-    if st.phase != VerifyPhase::Start || st.peeked {
+pub fn peek(r: &Request, st: &mut ClaimState, agent: &AgentState, main: &ClaimMain) {
+    if st.phase != ClaimPhase::Start || st.peeked {
         return;
     }
     st.peeked = true;

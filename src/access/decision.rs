@@ -1,0 +1,143 @@
+//! The decision on a denied request, made in one place: the status to
+//! answer with and its headers, one error_log line, one count, and what
+//! `$fediguard_reason` says.
+
+use core::fmt::Write;
+
+use fediguard_core::conf_value::Mode;
+use fediguard_core::escape::quote_into;
+use fediguard_core::reason::Reason;
+use fediguard_core::token::TokenClass;
+use nginx_sys::{ngx_int_t, NGX_HTTP_SERVICE_UNAVAILABLE};
+use ngx::core::Status;
+use ngx::http::Request;
+
+use super::{Denial, Pass};
+use crate::glue::log::write_for_request;
+use crate::limit::apply::add_reject_headers;
+use crate::metrics::count;
+use crate::request::RequestCtx;
+
+/// 429, as Mastodon answers its own throttles.
+const NGX_HTTP_TOO_MANY_REQUESTS: u32 = 429;
+
+/// Longest piece of an agent or app name quoted in a log line.
+const MAX_LOGGED: usize = 256;
+
+/// Records a denial, logs and counts it once per kind, and returns the
+/// status to answer with (None in dry_run: the steps go on).
+pub fn deny(p: &mut Pass, d: &Denial) -> Option<Status> {
+    let ctx = p.ctx;
+    let mut decision = ctx.decision.get();
+    decision.reason = Some(d.reason);
+    let dry_run = p.lcf.mode() == Mode::DryRun;
+    let kind = kind(d.reason);
+    if decision.logged & kind == 0 {
+        decision.logged |= kind;
+        ctx.decision.set(decision);
+        log_denial(p, d, dry_run);
+        count::decision(p.mcf.metrics.stats(), d.reason, dry_run);
+    }
+    if dry_run {
+        ctx.decision.set(decision);
+        return None;
+    }
+    decision.denied = true;
+    ctx.decision.set(decision);
+    let status = match d.reason {
+        Reason::VerifyUnavailable => NGX_HTTP_SERVICE_UNAVAILABLE,
+        Reason::RateLimited => u32::from(p.lcf.limit.status()),
+        Reason::VerifyLimited => NGX_HTTP_TOO_MANY_REQUESTS,
+        _ => u32::from(p.lcf.deny_status()),
+    };
+    if let Some(secs) = d.retry_after {
+        p.r.add_header_out("Retry-After", &secs.to_string());
+    }
+    if let Some((zone, limit, excess)) = d.limit {
+        if let Some(z) = p.mcf.limit.zones.get(zone) {
+            add_reject_headers(p.r, z, &limit, excess);
+        }
+    }
+    Some(Status(status as ngx_int_t))
+}
+
+/// Denials of one kind are logged once per request, however often the
+/// access phase runs for it (internal redirects).
+fn kind(reason: Reason) -> u8 {
+    match reason {
+        Reason::AgentDenied | Reason::AgentUnverified => 1,
+        Reason::RateLimited => 4,
+        _ => 2,
+    }
+}
+
+/// One line per denial: `fediguard: deny reason=... ...`; nginx appends the
+/// client, server, request and host.
+fn log_denial(p: &Pass, d: &Denial, dry_run: bool) {
+    let (r, ctx, mcf) = (&*p.r, p.ctx, p.mcf);
+    let mut msg = String::with_capacity(192);
+    msg.push_str(if dry_run {
+        "fediguard: would deny"
+    } else {
+        "fediguard: deny"
+    });
+    let _ = write!(msg, " reason={}", d.reason.as_str());
+    if let Some(zone) = d.limit.and_then(|(z, _, _)| mcf.limit.zones.get(z)) {
+        let _ = write!(msg, " zone={}", zone.name);
+    }
+    if matches!(
+        d.reason,
+        Reason::AgentDenied | Reason::RateLimited | Reason::AgentUnverified
+    ) {
+        agent_part(&mut msg, r, ctx, p);
+    } else {
+        token_part(&mut msg, ctx);
+    }
+    msg.push_str(" agent=\"");
+    if let Some(agent) = r.user_agent() {
+        quote_into(&mut msg, agent.as_bytes(), MAX_LOGGED);
+    }
+    msg.push('"');
+    write_for_request(r, p.lcf.log_level() as usize, &msg);
+}
+
+fn agent_part(msg: &mut String, r: &Request, ctx: &RequestCtx, p: &Pass) {
+    let agent = ctx.agent(r, p.mcf);
+    let _ = write!(msg, " agent_class={}", p.mcf.agent.class_name(agent.class));
+    if agent.host.len > 0 {
+        msg.push_str(" instance=");
+        quote_into(msg, agent.host.as_bytes(), MAX_LOGGED);
+    }
+    let claim = ctx.claim.get();
+    if let Some(v) = claim.result {
+        let _ = write!(msg, " verified={} via={}", v.as_str(), claim.via.as_str());
+    }
+}
+
+fn token_part(msg: &mut String, ctx: &RequestCtx) {
+    let Ok(mut t) = ctx.token.try_borrow_mut() else {
+        return;
+    };
+    t.ensure_id();
+    if !t.id().is_empty() {
+        msg.push_str(" token_id=");
+        quote_into(msg, t.id(), MAX_LOGGED);
+    }
+    let class = t.class.unwrap_or(TokenClass::Unknown);
+    let _ = write!(msg, " token_class={}", class.as_str());
+    let label = match class {
+        TokenClass::App => Some(("app", true)),
+        TokenClass::User => Some(("account", false)),
+        _ => None,
+    };
+    if let Some((label, with_website)) = label {
+        let _ = write!(msg, " {label}=\"");
+        quote_into(msg, t.name.as_bytes(), MAX_LOGGED);
+        msg.push('"');
+        if with_website && t.website.len > 0 {
+            msg.push_str(" website=\"");
+            quote_into(msg, t.website.as_bytes(), MAX_LOGGED);
+            msg.push('"');
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The access phase: the location's decisions as a list of steps, in the
+//! order an admin reads the configuration. Each step works on its own
+//! capability's state and says go on, wait, or deny; the decision (status,
+//! error_log line, variables, counters) is made in one place, `decision`.
+//!
+//! A step that waits (a subrequest, a DNS answer, a zone neighbour's
+//! verification, a delay) has armed what wakes the request; nginx runs the
+//! access phase again and the list resumes at that step (the context's
+//! cursor). After a whole pass, or a denial, the cursor goes back to the
+//! first step: an internal redirect (`try_files`, `error_page`) runs the
+//! new location's list, each step going on from its own state (a token is
+//! classified once, a limit charged once).
+
+mod agent_claim;
+mod agent_class;
+mod decision;
+mod limits;
+mod token;
+
+use fediguard_core::conf_value::Mode;
+use fediguard_core::limit::Limit;
+use fediguard_core::reason::Reason;
+use nginx_sys::{ngx_int_t, NGX_HTTP_INTERNAL_SERVER_ERROR};
+use ngx::core::Status;
+use ngx::http::Request;
+
+use crate::conf::{self, LocConf, MainConf};
+use crate::request::{self, RequestCtx};
+
+/// What a step hands the next.
+pub enum Outcome {
+    /// Nothing against the request here: the next step.
+    Next,
+    /// Waiting; what wakes the request is armed. The step runs again.
+    Wait,
+    /// Denied (in dry_run: logged, and the list goes on).
+    Deny(Denial),
+    /// nginx could not do what the step asked of it (no memory).
+    Error,
+}
+
+/// Why a request is denied, and what its answer carries.
+pub struct Denial {
+    pub reason: Reason,
+    /// `Retry-After` (seconds), for a client that may come back.
+    pub retry_after: Option<u64>,
+    /// For a limit: the zone (index into `LimitMain::zones`), the limit and
+    /// the excess, for the log line and the RateLimit headers.
+    pub limit: Option<(usize, Limit, u64)>,
+}
+
+impl Denial {
+    pub fn new(reason: Reason) -> Outcome {
+        Outcome::Deny(Denial {
+            reason,
+            retry_after: None,
+            limit: None,
+        })
+    }
+}
+
+/// One request, as the steps see it.
+pub struct Pass<'a> {
+    pub r: &'a mut Request,
+    pub ctx: &'a RequestCtx,
+    pub mcf: &'static MainConf,
+    pub lcf: &'static LocConf,
+}
+
+type Step = fn(&mut Pass) -> Outcome;
+
+/// The steps, in order.
+const STEPS: [Step; 5] = [
+    agent_class::step,
+    agent_claim::step,
+    limits::before_token,
+    token::step,
+    limits::the_rest,
+];
+
+pub fn handler(r: &mut Request) -> Status {
+    // Subrequests (auth_request, SSI, fediguard's own verifications) belong
+    // to a main request that has been decided already.
+    if !r.is_main() {
+        return Status::NGX_DECLINED;
+    }
+    let (Some(mcf), Some(lcf)) = (conf::main_conf(r), conf::loc_conf(r)) else {
+        return Status::NGX_DECLINED;
+    };
+    if lcf.mode() == Mode::Off || !has_work(mcf, lcf) {
+        return Status::NGX_DECLINED;
+    }
+    let Some((r, ctx)) = request::split(r) else {
+        return internal_error();
+    };
+    let mut pass = Pass { r, ctx, mcf, lcf };
+    let mut i = usize::from(ctx.cursor.get());
+    while let Some(step) = STEPS.get(i) {
+        match step(&mut pass) {
+            Outcome::Next => i += 1,
+            Outcome::Wait => {
+                ctx.cursor.set(i as u8);
+                return Status::NGX_AGAIN;
+            }
+            Outcome::Deny(d) => match decision::deny(&mut pass, &d) {
+                Some(status) => {
+                    ctx.cursor.set(0);
+                    return status;
+                }
+                None => i += 1,
+            },
+            Outcome::Error => {
+                ctx.cursor.set(0);
+                return internal_error();
+            }
+        }
+    }
+    ctx.cursor.set(0);
+    Status::NGX_DECLINED
+}
+
+/// Whether the location asks anything of the access phase.
+fn has_work(mcf: &MainConf, lcf: &LocConf) -> bool {
+    lcf.agent.checks()
+        || token::verifies(mcf, lcf)
+        || agent_claim::verifies(mcf, lcf)
+        || !lcf.limit.limits().is_empty()
+}
+
+fn internal_error() -> Status {
+    Status(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t)
+}
