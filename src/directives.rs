@@ -7,28 +7,22 @@ use core::ptr;
 
 use fediguard_core::conf_value::{parse_log_level, parse_mode, parse_status};
 use nginx_sys::{
-    ngx_command_t, ngx_conf_t, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE,
-    NGX_CONF_FLAG, NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_CONF_TAKE3, NGX_CONF_TAKE4,
+    ngx_command_t, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE, NGX_CONF_FLAG,
+    NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_CONF_TAKE3, NGX_CONF_TAKE4,
     NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET,
     NGX_HTTP_SRV_CONF,
 };
 use ngx::ngx_string;
 
 use crate::conf::{LocConf, MainConf};
-use crate::glue::directive::{once, set_loc, set_main, Directive, SetLoc, SetMain};
+use crate::glue::directive::{once, set_loc, set_main, Directive, SetFn, SetLoc, SetMain};
 use crate::{agent, claim, cluster, limit, metrics, token, watch};
 
 const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 const HTTP: u32 = NGX_HTTP_MAIN_CONF;
 const LOC: u32 = NGX_HTTP_LOC_CONF;
 
-type Set = unsafe extern "C" fn(
-    *mut ngx_conf_t,
-    *mut ngx_command_t,
-    *mut core::ffi::c_void,
-) -> *mut core::ffi::c_char;
-
-const fn command(name: ngx_str_t, type_: u32, set: Set, conf: usize) -> ngx_command_t {
+const fn command(name: ngx_str_t, type_: u32, set: SetFn, conf: usize) -> ngx_command_t {
     ngx_command_t {
         name,
         type_: type_ as ngx_uint_t,

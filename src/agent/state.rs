@@ -7,6 +7,7 @@ use nginx_sys::ngx_str_t;
 use ngx::http::Request;
 
 use super::conf::AgentMain;
+use crate::glue::pool;
 use crate::glue::stats_zone::StatsConf;
 use crate::metrics::count;
 
@@ -67,17 +68,5 @@ fn lowercase_in_pool(r: &Request, host: &[u8]) -> ngx_str_t {
             data: host.as_ptr().cast_mut(),
         };
     }
-    let p = r.pool().alloc_unaligned(host.len()).cast::<u8>();
-    if p.is_null() {
-        return ngx_str_t::default();
-    }
-    // SAFETY: p has room for host.len() bytes.
-    let out = unsafe { core::slice::from_raw_parts_mut(p, host.len()) };
-    for (o, b) in out.iter_mut().zip(host) {
-        *o = b.to_ascii_lowercase();
-    }
-    ngx_str_t {
-        len: host.len(),
-        data: p,
-    }
+    pool::copy_with(r, host, |out| out.make_ascii_lowercase()).unwrap_or_default()
 }

@@ -29,6 +29,10 @@ pub struct Directive<'a> {
     _args: core::marker::PhantomData<&'a ngx_str_t>,
 }
 
+/// nginx's directive handler, as `ngx_command_t.set` holds it.
+pub type SetFn =
+    unsafe extern "C" fn(*mut ngx_conf_t, *mut ngx_command_t, *mut c_void) -> *mut c_char;
+
 /// A directive of the `http` level, handed the main configuration.
 pub trait SetMain {
     type Main: 'static;

@@ -13,6 +13,13 @@ pub fn write(log: *mut ngx_log_t, level: usize, msg: &str) {
     ngx::ngx_log_error!(level, log, "{}", msg);
 }
 
+/// The worker's own log (its current cycle's), for lines about no request.
+pub fn cycle_log() -> *mut ngx_log_t {
+    // SAFETY: ngx_cycle is the worker's current cycle, set before any
+    // module code runs.
+    unsafe { nginx_sys::ngx_cycle.as_ref() }.map_or(core::ptr::null_mut(), |c| c.log)
+}
+
 /// Reports a configuration error at the directive being parsed (nginx adds
 /// "in file:line") and returns the value a directive handler returns for it.
 pub fn conf_error(cf: *mut ngx_conf_t, msg: &str) -> *mut c_char {

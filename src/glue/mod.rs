@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod log;
 pub mod module;
 pub mod pool;
+pub mod request_data;
 pub mod rerun;
 pub mod respond;
 pub mod stats_zone;

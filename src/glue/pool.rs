@@ -20,3 +20,14 @@ pub fn copy(r: &Request, bytes: &[u8]) -> Option<ngx_str_t> {
         data: p,
     })
 }
+
+/// `bytes` copied into the request's pool and changed there by `f` (before
+/// anyone else sees them); None when the pool is out of memory.
+pub fn copy_with(r: &Request, bytes: &[u8], f: impl FnOnce(&mut [u8])) -> Option<ngx_str_t> {
+    let s = copy(r, bytes)?;
+    if s.len > 0 {
+        // SAFETY: the copy was just made, len bytes, and is not shared yet.
+        f(unsafe { core::slice::from_raw_parts_mut(s.data, s.len) });
+    }
+    Some(s)
+}

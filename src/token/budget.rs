@@ -9,7 +9,11 @@
 
 use fediguard_core::fingerprint::fingerprint;
 use fediguard_core::limit::{charge, drained_at, retry_after_secs, Bucket, Limit, Outcome};
+use std::net::IpAddr;
+
 use ngx::http::Request;
+
+use crate::glue::addr::client_ip;
 
 use crate::glue::key::Key;
 use crate::glue::time::now_ms;
@@ -115,23 +119,14 @@ impl Budget {
 /// The connection's address as bytes: 4 for IPv4, the first 8 (the /64)
 /// for IPv6; None for a Unix socket.
 fn address_key<'a>(r: &Request, buf: &'a mut [u8; 16]) -> Option<&'a [u8]> {
-    // SAFETY: a live request's connection; sockaddr points at an address
-    // of the family it says, as nginx (and realip) set it.
-    unsafe {
-        let c = r.connection().as_ref()?;
-        let sa = c.sockaddr.as_ref()?;
-        match sa.sa_family as u32 {
-            nginx_sys::AF_INET => {
-                let sin = &*c.sockaddr.cast::<nginx_sys::sockaddr_in>();
-                buf[..4].copy_from_slice(&sin.sin_addr.s_addr.to_ne_bytes());
-                Some(&buf[..4])
-            }
-            nginx_sys::AF_INET6 => {
-                let sin6 = &*c.sockaddr.cast::<nginx_sys::sockaddr_in6>();
-                buf[..8].copy_from_slice(&sin6.sin6_addr.__in6_u.__u6_addr8[..8]);
-                Some(&buf[..8])
-            }
-            _ => None,
+    match client_ip(r)? {
+        IpAddr::V4(a) => {
+            buf[..4].copy_from_slice(&a.octets());
+            Some(&buf[..4])
+        }
+        IpAddr::V6(a) => {
+            buf.copy_from_slice(&a.octets());
+            Some(&buf[..8])
         }
     }
 }

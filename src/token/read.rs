@@ -9,6 +9,7 @@ use ngx::http::Request;
 use super::state::{TokenPhase, TokenState};
 use super::zone::TokenZone;
 use crate::glue::pool::copy as pool_copy;
+use crate::glue::request_data;
 use crate::glue::time::now_ms;
 
 /// What can be told of the token without a round trip, for variables read
@@ -50,9 +51,7 @@ pub fn peek(r: &Request, st: &mut TokenState, zone: Option<&TokenZone>) {
 /// a request with two) and the query string. The alphabet of a header
 /// token is checked by the caller, only when the zone does not know it.
 pub fn presented(r: &Request) -> Presented<'_> {
-    // SAFETY: headers_in.authorization is NULL or a header of the request.
-    let header = unsafe { r.as_ref().headers_in.authorization.as_ref() };
-    let value = header.map(|h| h.value.as_bytes());
+    let value = request_data::authorization(r);
     let auth: &[&[u8]] = match &value {
         Some(v) => core::slice::from_ref(v),
         None => &[],

@@ -14,7 +14,7 @@ use ngx::http::Request;
 
 use super::backend;
 use super::zone::TokenZone;
-use crate::glue::log::{write, write_for_request};
+use crate::glue::log::{cycle_log, write, write_for_request};
 use crate::glue::stats_zone::StatsConf;
 use crate::glue::time::now_ms;
 use crate::metrics::count;
@@ -60,10 +60,8 @@ pub fn paused(prefix: &str, ms: u64, status: u16, stats: Option<&StatsConf>) {
         return;
     }
     count::backend_paused(stats);
-    // SAFETY: ngx_cycle is the worker's current cycle.
-    let log = unsafe { (*nginx_sys::ngx_cycle).log };
     write(
-        log,
+        cycle_log(),
         NGX_LOG_WARN as usize,
         &format!(
             "fediguard: backend {prefix} asked for a pause ({status}): new tokens are not \

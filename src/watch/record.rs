@@ -15,6 +15,7 @@ use nginx_sys::NGX_LOG_NOTICE;
 use ngx::http::Request;
 
 use crate::glue::log::write_for_request;
+use crate::glue::request_data;
 use crate::glue::stats_zone::StatsConf;
 use crate::glue::time::now_ms;
 use crate::token::zone::TokenZone;
@@ -45,10 +46,7 @@ fn unix_now() -> u64 {
 
 /// The client's address and agent.
 fn who(r: &Request) -> (String, String) {
-    // SAFETY: a live request has a connection.
-    let addr = unsafe { r.connection().as_ref() }
-        .map(|c| String::from_utf8_lossy(c.addr_text.as_bytes()).into_owned())
-        .unwrap_or_default();
+    let addr = String::from_utf8_lossy(request_data::client_text(r)).into_owned();
     let agent = r
         .user_agent()
         .map(|a| String::from_utf8_lossy(a.as_bytes()).into_owned())
@@ -85,51 +83,13 @@ fn registered(r: &Request, reg: &Registration, stats: Option<&StatsConf>) {
     write_for_request(r, NGX_LOG_NOTICE as usize, &msg);
 }
 
-/// The grant request's body, when nginx kept it in memory.
-fn request_body(r: &Request) -> Option<Vec<u8>> {
-    // SAFETY: request_body is NULL or the request's body, its chain in the
-    // request's pool.
-    unsafe {
-        let rb = r.as_ref().request_body.as_ref()?;
-        let mut out = Vec::new();
-        let mut cl = rb.bufs;
-        while let Some(link) = cl.as_ref() {
-            if let Some(b) = link.buf.as_ref() {
-                let in_memory = b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0;
-                if !in_memory {
-                    if b.in_file() != 0 {
-                        return None;
-                    }
-                } else if !b.pos.is_null() && b.last > b.pos {
-                    let n = b.last.offset_from(b.pos) as usize;
-                    if out.len() + n > fediguard_core::watch::MAX_ANSWER {
-                        return None;
-                    }
-                    out.extend_from_slice(core::slice::from_raw_parts(b.pos, n));
-                }
-            }
-            cl = link.next;
-        }
-        Some(out)
-    }
-}
-
-fn granted(r: &Request, mut token: String, sinks: &Sinks) {
+fn granted(r: &Request, token: String, sinks: &Sinks) {
     let raw = r.as_ref();
-    // SAFETY: header pointers are NULL or headers of the request.
-    let (ctype, auth) = unsafe {
-        (
-            raw.headers_in
-                .content_type
-                .as_ref()
-                .map(|h| h.value.as_bytes()),
-            raw.headers_in
-                .authorization
-                .as_ref()
-                .map(|h| h.value.as_bytes()),
-        )
-    };
-    let mut body = request_body(r);
+    let (ctype, auth) = (
+        request_data::content_type(r),
+        request_data::authorization(r),
+    );
+    let mut body = request_data::body_in_memory(r, fediguard_core::watch::MAX_ANSWER);
     let req = token_request(ctype, body.as_deref(), raw.args.as_bytes(), auth);
     if let Some(b) = body.as_mut() {
         b.fill(0); // it holds the client secret
@@ -137,8 +97,7 @@ fn granted(r: &Request, mut token: String, sinks: &Sinks) {
     if req.is_client_credentials() {
         grant(r, &token, req.client_id.as_deref().unwrap_or(""), sinks);
     }
-    // SAFETY: zero bytes are valid UTF-8.
-    unsafe { token.as_bytes_mut().fill(0) };
+    wipe(token);
 }
 
 fn grant(r: &Request, token: &str, client_id: &str, sinks: &Sinks) {
@@ -195,4 +154,12 @@ fn grant(r: &Request, token: &str, client_id: &str, sinks: &Sinks) {
     }
     field(&mut msg, "agent", agent.as_bytes());
     write_for_request(r, NGX_LOG_NOTICE as usize, &msg);
+}
+
+/// Overwrites a token before its memory is freed.
+fn wipe(token: String) {
+    let mut bytes = token.into_bytes();
+    bytes.fill(0);
+    // The zeros must be written, though the buffer is freed next.
+    core::hint::black_box(&bytes);
 }
