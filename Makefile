@@ -133,8 +133,7 @@ clean:
 	$(CARGO) clean
 	rm -rf $(OBJS) $(DEBIAN_OBJS) tmp
 
-# Reliability harness (README "Reliability harness: fuzzing, sanitizers,
-# soak"):
+# Reliability harness (docs/reliability.md):
 #   make fuzz           every fuzz target of fuzz/ for FUZZ_SECONDS (60) each
 #                       (cargo fuzz, nightly); FUZZ_TARGETS="a b" for some
 #   make soak           the fault soak for SOAK_SECONDS (600): every capability on,

@@ -5,8 +5,8 @@
 #   packaging/build-deb.sh MODULE OUT_DIR
 #
 # Lays out a source tree in tmp/deb/ (packaging/debian/ as debian/, a
-# changelog with Cargo.toml's workspace version, the module, nginx-conf/ and
-# README.md), builds the binary package there with dpkg-buildpackage (dh with
+# changelog with Cargo.toml's workspace version, the module, nginx-conf/,
+# README.md and docs/), builds the binary package there with dpkg-buildpackage (dh with
 # nginx-dev's nginx sequence) and leaves
 # OUT_DIR/libnginx-mod-http-fediguard_<version>_<arch>.deb.
 set -euo pipefail
@@ -31,7 +31,7 @@ rm -rf "$stage"
 mkdir -p "$tree"
 cp -r packaging/debian "$tree/debian"
 cp "$module" "$tree/ngx_http_fediguard_module.so"
-cp -r nginx-conf README.md "$tree/"
+cp -r nginx-conf README.md docs "$tree/"
 cat > "$tree/debian/changelog" <<CHANGELOG
 $pkg ($version) unstable; urgency=medium
 

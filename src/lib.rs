@@ -2,7 +2,7 @@
 //! they hammer, from abusive automated traffic.
 //!
 //! This crate is the nginx layer; the logic lives in `fediguard-core`.
-//! Layout (the README's "Layout" says more):
+//! Layout (docs/layout.md says more):
 //! - the entry: this file (the module's nginx symbol), `module` (life cycle,
 //!   phase handlers), `conf` (the configuration, composed), `directives`,
 //!   `access` (the access phase's steps), `log_phase`, `variables`, `request` (per-request

@@ -208,8 +208,8 @@ fn registrations_and_grants_are_logged_listed_and_counted() {
         for s in secrets {
             assert!(!s.is_empty());
             // The access log's $request shows a query string as sent: the
-            // token of ?access_token= is nginx's to log (README: "Raw
-            // tokens"); fediguard's own lines never hold it.
+            // token of ?access_token= is nginx's to log (docs/security.md:
+            // "Raw tokens go nowhere"); fediguard's own lines never hold it.
             let text: String = text
                 .lines()
                 .filter(|l| !(what == "access log" && l.contains("access_token=")))

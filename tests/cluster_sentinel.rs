@@ -11,7 +11,7 @@ use fediguard_tests::redis_server::sentinel::{FakeSentinel, SentinelSet};
 use fediguard_tests::redis_server::Redis;
 use fediguard_tests::Nginx;
 
-/// The README's bound (see tests/cluster.rs): in a window of W seconds, a
+/// docs/cluster.md's bound (see tests/cluster.rs): in a window of W seconds, a
 /// key with rate r and burst B through H hosts syncing every S seconds.
 fn bound(rate: f64, burst: f64, hosts: f64, sync: f64, window: f64) -> f64 {
     (burst + 1.0) + rate * window + (hosts - 1.0) * (burst + 1.0 + 2.0 * rate * sync)

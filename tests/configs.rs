@@ -1,5 +1,5 @@
-//! The configurations shipped in nginx-conf/ load and do what the README
-//! says they do.
+//! The configurations shipped in nginx-conf/ load and do what the README and
+//! docs/ say they do.
 
 use std::path::Path;
 
@@ -115,7 +115,7 @@ fn runnable_mastodon_conf(backend_port: u16, metrics_port: u16) -> String {
     fediguard_tests::mastodon_conf::runnable(backend_port, metrics_port)
 }
 
-/// What the README promises of mastodon.conf: registrations and grants are
+/// What docs/mastodon.md promises of mastodon.conf: registrations and grants are
 /// watched, the watched token needs no verification, and the metrics server
 /// lists the app.
 #[test]

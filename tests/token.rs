@@ -139,7 +139,8 @@ fn seed_story(profile: Profile) {
 
 /// No raw token in the logs. nginx's own info-level "client sent duplicate
 /// header line" quotes the headers it refuses; that line is nginx's, written
-/// before any module runs, and left out here (README: "Raw tokens").
+/// before any module runs, and left out here (docs/security.md: "Raw tokens
+/// go nowhere").
 fn assert_no_raw_token(ngx: &Nginx, secrets: &[&str]) {
     for file in ["error.log", "tok.log"] {
         let text = ngx.read(file);

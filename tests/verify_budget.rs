@@ -222,7 +222,7 @@ fn costs(backend: &Backend, ngx: &Nginx) -> (usize, usize, usize) {
     )
 }
 
-/// What the README says a new token costs, with and without
+/// What docs/mastodon.md says a new token costs, with and without
 /// /oauth/token/info, with and without names shown.
 #[test]
 fn a_new_token_costs_the_calls_the_readme_states() {

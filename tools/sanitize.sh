@@ -9,7 +9,7 @@
 #                                  ARGS, the fault soak against them for
 #                                  SANITIZE_SOAK_SECONDS (60; 0: none)
 #
-# How (see README, "Reliability harness"):
+# How (see docs/reliability.md):
 # - nginx (the vendored 1.28.3, built by nginx-sys) is compiled by gcc with
 #   -fsanitize=address and NGX_DEBUG_PALLOC (every pool allocation its own
 #   malloc, so that ASan sees pool overruns), and linked to gcc's ASan

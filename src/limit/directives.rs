@@ -61,7 +61,8 @@ const TOKEN_VARIABLES: [&str; 4] = [
 
 /// A key or cost that names a token variable (`$fediguard_token_class`,
 /// `${fediguard_account}`, ...): its limits are checked after the token's
-/// verification. One seen through a `map` is not recognised (README).
+/// verification. One read through a `map` is not seen here: the access
+/// phase notices it when it computes the key (docs/security.md, "Budgets").
 fn uses_token(value: &str) -> bool {
     value.split('$').skip(1).any(|v| {
         let name = v.trim_start_matches('{');

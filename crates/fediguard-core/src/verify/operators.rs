@@ -8,7 +8,7 @@
 //! `fediguard_agent_ranges`).
 //!
 //! Each row cites the operator's own page, as read in 2025-2026. The
-//! README's "Verified agents" table is this table.
+//! table of docs/verification.md, "The built-in operators", is this table.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Operator {
