@@ -37,7 +37,7 @@ pub fn step(p: &mut Pass) -> Outcome {
         Confirm::Error => return Outcome::Error,
     }
     if denies && st.result == Some(Verified::No) {
-        return Denial::new(Reason::AgentUnverified);
+        return Denial::outcome(Reason::AgentUnverified);
     }
     Outcome::Next
 }

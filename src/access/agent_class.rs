@@ -10,7 +10,7 @@ pub fn step(p: &mut Pass) -> Outcome {
     }
     let agent = p.ctx.agent(p.r, p.mcf);
     if p.lcf.agent.denies(agent.class) {
-        return Denial::new(Reason::AgentDenied);
+        return Denial::outcome(Reason::AgentDenied);
     }
     Outcome::Next
 }

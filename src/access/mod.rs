@@ -50,7 +50,7 @@ pub struct Denial {
 }
 
 impl Denial {
-    pub fn new(reason: Reason) -> Outcome {
+    pub fn outcome(reason: Reason) -> Outcome {
         Outcome::Deny(Denial {
             reason,
             retry_after: None,

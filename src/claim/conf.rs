@@ -13,7 +13,7 @@ use crate::glue::log::ConfPlace;
 pub const DEFAULT_TIMEOUT_MS: u64 = 1000;
 
 /// `http`-level.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ClaimMain {
     /// `fediguard_verify_zone`.
     pub zone: Option<ClaimZone>,
@@ -26,18 +26,6 @@ pub struct ClaimMain {
     pub var: VarRef,
     /// Every class `fediguard_agent_deny_unverified` names, with its place.
     pub class_refs: Vec<(String, ConfPlace)>,
-}
-
-impl Default for ClaimMain {
-    fn default() -> Self {
-        ClaimMain {
-            zone: None,
-            settings: Vec::new(),
-            plan: Plan::default(),
-            var: VarRef::default(),
-            class_refs: Vec::new(),
-        }
-    }
 }
 
 impl ClaimMain {
