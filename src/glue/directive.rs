@@ -11,7 +11,7 @@ use core::ptr::NonNull;
 use nginx_sys::{
     ngx_command_t, ngx_conf_full_name, ngx_conf_t, ngx_http_compile_complex_value,
     ngx_http_compile_complex_value_t, ngx_http_complex_value_t, ngx_http_handler_pt, ngx_int_t,
-    ngx_shm_zone_t, ngx_str_t, NGX_OK,
+    ngx_str_t, NGX_OK,
 };
 use ngx::core::NGX_CONF_OK;
 use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule, Request};
@@ -204,17 +204,6 @@ impl Directive<'_> {
         }
         clcf.handler = handler;
         Ok(())
-    }
-
-    /// Registers a shared zone of this module (see `zone::register`).
-    pub(super) fn shared_zone(
-        &self,
-        name: &str,
-        size: usize,
-        min: usize,
-    ) -> Result<&'static mut ngx_shm_zone_t, String> {
-        // SAFETY: cf is the configuration being parsed.
-        super::zone::register(unsafe { &mut *self.cf }, name, size, min)
     }
 
     /// The configuration being parsed, as nginx's pointer (valid while

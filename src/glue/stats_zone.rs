@@ -17,7 +17,7 @@ use nginx_sys::{
 use ngx::core::Status;
 
 use super::directive::Directive;
-use super::zone::log_zone;
+use super::zone::{log_zone, register};
 
 /// Smallest stats zone: the counters take about 25 KB.
 pub const MIN_STATS_ZONE: usize = 64 * 1024;
@@ -47,7 +47,7 @@ impl StatsConf {
     /// Registers the zone (at configuration time). Boxed: nginx keeps a
     /// pointer to it until the zone is initialised.
     pub fn add(d: &Directive, name: &str, size: usize) -> Result<Box<Self>, String> {
-        let z = d.shared_zone(name, size, MIN_STATS_ZONE)?;
+        let z = register(d, name, size, MIN_STATS_ZONE)?;
         let shm_zone: *mut ngx_shm_zone_t = z;
         let mut conf = Box::new(StatsConf {
             shm_zone,

@@ -11,7 +11,7 @@ use core::ptr;
 
 use fediguard_core::shm_table::Table;
 use nginx_sys::{
-    ngx_conf_t, ngx_int_t, ngx_shared_memory_add, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock,
+    ngx_int_t, ngx_shared_memory_add, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock,
     ngx_slab_alloc, ngx_slab_pool_t, ngx_str_t, NGX_LOG_EMERG,
 };
 use ngx::core::Status;
@@ -24,7 +24,7 @@ pub const MIN_ZONE: usize = 32 * 1024;
 /// Registers a shared zone of this module with nginx, checking its size
 /// and that the name is not taken; the caller sets `init` and `data`.
 pub(super) fn register(
-    cf: &mut ngx_conf_t,
+    d: &Directive,
     name: &str,
     size: usize,
     min: usize,
@@ -35,9 +35,11 @@ pub(super) fn register(
             min / 1024
         ));
     }
+    let cf = d.conf_ptr();
     // nginx keeps the name for the cycle's life: copy it into cf's pool.
     // SAFETY: cf is the configuration being parsed.
-    let Some(mut zone_name) = (unsafe { ngx_str_t::from_bytes(cf.pool, name.as_bytes()) }) else {
+    let Some(mut zone_name) = (unsafe { ngx_str_t::from_bytes((*cf).pool, name.as_bytes()) })
+    else {
         return Err("out of memory".into());
     };
     // SAFETY: as above; nginx allocates the zone in the cycle's pool, alive
@@ -63,7 +65,7 @@ pub struct SharedZone<V> {
 impl<V: Copy> SharedZone<V> {
     /// Registers the zone with nginx (at configuration time).
     pub fn add(d: &Directive, name: &str, size: usize) -> Result<Self, String> {
-        let z = d.shared_zone(name, size, MIN_ZONE)?;
+        let z = register(d, name, size, MIN_ZONE)?;
         z.init = Some(init_zone::<V>);
         // Any non-NULL value marks the zone as taken until init replaces it.
         z.data = ptr::NonNull::<u8>::dangling().as_ptr().cast();

@@ -3,18 +3,10 @@
 
 use core::cell::RefCell;
 
+pub use super::state::Classify;
 use super::state::TokenState;
 use super::zone::TokenZone;
 use crate::glue::stats_zone::StatsConf;
-
-pub enum Classify {
-    Classified,
-    /// A new token: verification may start (`begin::verify`).
-    Verify,
-    /// A subrequest or a wait is under way; the access phase runs again.
-    Again,
-    Error,
-}
 
 /// Everything a verification step needs, handed in by the access handler.
 pub struct Verify<'a> {

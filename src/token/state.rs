@@ -4,7 +4,15 @@ use fediguard_core::fingerprint::token_id;
 use fediguard_core::token::TokenClass;
 use nginx_sys::ngx_str_t;
 
-use super::progress::Classify;
+/// What a step of token classification tells the access handler.
+pub enum Classify {
+    Classified,
+    /// A new token: verification may start (`begin::verify`).
+    Verify,
+    /// A subrequest or a wait is under way; the access phase runs again.
+    Again,
+    Error,
+}
 
 /// One answer of a verification subrequest.
 #[derive(Clone, Copy, Default)]
