@@ -108,7 +108,7 @@ pub unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
             limits: &mcf.limit,
             tokens: &mcf.token,
         };
-        start::init_process(cycle, shared);
+        start::init_process(shared);
     }
     Status::NGX_OK.0
 }

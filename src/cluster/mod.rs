@@ -21,4 +21,3 @@ mod round;
 mod sentinel;
 pub mod start;
 pub mod sync;
-mod tls;
