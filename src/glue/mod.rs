@@ -2,7 +2,10 @@
 //! specific to one of them (the module's nginx symbol, shared zones, log
 //! lines, variable values, per-request context storage, re-running a
 //! request's phases after a timer, directive arguments, pool copies, the
-//! clock). It uses nothing of the capabilities or of the entry.
+//! clock; for work on the event loop of a worker: state that events reach
+//! (`home`), timers, outgoing connections with nginx's TLS client layer,
+//! addresses resolved at configuration time). It uses nothing of the
+//! capabilities or of the entry.
 
 pub mod addr;
 pub mod ctx;

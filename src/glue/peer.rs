@@ -125,7 +125,8 @@ impl<T: 'static> Peer<T> {
             }
             (rc, c)
         };
-        let Some(pool) = OwnedPool::new(1024, log) else {
+        // SAFETY: log is the quiet log, leaked: it outlives the pool.
+        let Some(pool) = (unsafe { OwnedPool::new(1024, log) }) else {
             // SAFETY: the connection just opened, closed once.
             unsafe { nginx_sys::ngx_close_connection(c) };
             return Err("out of memory".into());

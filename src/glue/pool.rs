@@ -29,8 +29,11 @@ pub struct OwnedPool {
 
 impl OwnedPool {
     /// A new pool of `size` bytes per block, whose allocation failures go
-    /// to `log` (which must outlive the pool); None when out of memory.
-    pub(super) fn new(size: usize, log: *mut nginx_sys::ngx_log_t) -> Option<OwnedPool> {
+    /// to `log`; None when out of memory.
+    ///
+    /// # Safety
+    /// `log` is null or valid, and outlives the pool.
+    pub(super) unsafe fn new(size: usize, log: *mut nginx_sys::ngx_log_t) -> Option<OwnedPool> {
         // SAFETY: ngx_create_pool only allocates; log outlives the pool
         // (the caller's word).
         let pool = unsafe { nginx_sys::ngx_create_pool(size, log) };
