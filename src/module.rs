@@ -48,15 +48,14 @@ impl Entry for Fediguard {
     }
 
     /// Worker 0 runs the cluster sync loop, if any.
-    fn init_process(main: &'static MainConf, cycle: *mut ngx_cycle_t) {
+    fn init_process(main: &'static MainConf, _cycle: *mut ngx_cycle_t) {
         if let Some(redis) = main.cluster.redis.as_ref() {
             let shared = crate::cluster::sync::Shared {
                 redis,
                 limits: &main.limit,
                 tokens: &main.token,
             };
-            // SAFETY: nginx's worker cycle, handed over by glue::lifecycle.
-            unsafe { start::init_process(cycle, shared) };
+            start::init_process(shared);
         }
     }
 }

@@ -1,10 +1,10 @@
 //! `fediguard_redis`: where cluster mode keeps its shared state.
 
-use fediguard_core::cluster::{host_port_text, parse_redis, Endpoint, RedisConf};
-use nginx_sys::{ngx_addr_t, ngx_conf_t, ngx_parse_url, ngx_str_t, ngx_url_t};
+use fediguard_core::cluster::{host_port_text, is_ip, parse_redis, Endpoint, RedisConf};
 
-use super::tls::Tls;
 use crate::glue::directive::Directive;
+use crate::glue::peer_addr::PeerAddr;
+use crate::glue::tls::{TlsClient, TlsClientConf};
 
 /// `http`-level.
 #[derive(Debug, Default)]
@@ -19,11 +19,10 @@ pub struct ClusterMain {
 pub struct RedisTarget {
     pub conf: RedisConf,
     /// The server (`redis://`, `rediss://`, a Unix socket), or the
-    /// sentinels in the order given (`redis-sentinel://`). In the
-    /// configuration's pool: they live as long as the cycle.
-    pub addrs: Vec<*mut ngx_addr_t>,
+    /// sentinels in the order given (`redis-sentinel://`).
+    pub addrs: Vec<PeerAddr>,
     /// `rediss://`: the TLS context, certificates loaded.
-    pub tls: Option<Tls>,
+    pub tls: Option<TlsClient>,
     /// The server for log lines (never the password).
     pub name: String,
 }
@@ -52,16 +51,25 @@ pub fn set_redis(dir: &Directive, main: &mut ClusterMain) -> Result<(), String> 
     };
     let mut addrs = Vec::with_capacity(names.len());
     for name in &names {
-        // SAFETY: dir.cf is the configuration being parsed.
-        addrs.push(unsafe { resolve(dir.conf_ptr(), name) }.map_err(|e| format!("{d}: {e}"))?);
+        addrs.push(
+            dir.resolve_peer(name, 6379)
+                .map_err(|e| format!("{d}: {e}"))?,
+        );
     }
     let tls = match (&conf.tls, conf.tls_name()) {
         (Some(t), Some(name)) => {
-            // SAFETY: as above.
-            Some(
-                unsafe { super::tls::configure(dir.conf_ptr(), t, name) }
-                    .map_err(|e| format!("{d}: {e}"))?,
-            )
+            let certificate = match (&t.certificate, &t.certificate_key) {
+                (Some(c), Some(k)) => Some((c.as_str(), k.as_str())),
+                _ => None,
+            };
+            let tls = TlsClientConf {
+                certificate,
+                trusted_certificate: t.trusted_certificate.as_deref(),
+                verify: t.verify,
+                name,
+                name_is_ip: is_ip(name),
+            };
+            Some(TlsClient::configure(dir, &tls).map_err(|e| format!("{d}: {e}"))?)
         }
         _ => None,
     };
@@ -73,30 +81,4 @@ pub fn set_redis(dir: &Directive, main: &mut ClusterMain) -> Result<(), String> 
         name,
     });
     Ok(())
-}
-
-/// `host:port` or `unix:/path` to its first address, with nginx's own
-/// parser and resolver.
-unsafe fn resolve(cf: *mut ngx_conf_t, name: &str) -> Result<*mut ngx_addr_t, String> {
-    let pool = (*cf).pool;
-    let Some(text) = ngx_str_t::from_bytes(pool, name.as_bytes()) else {
-        return Err("out of memory".into());
-    };
-    let mut u: ngx_url_t = core::mem::zeroed();
-    u.url = text;
-    u.default_port = 6379;
-    if ngx_parse_url(pool, &mut u) != nginx_sys::NGX_OK as nginx_sys::ngx_int_t {
-        let why = if u.err.is_null() {
-            "invalid address".to_string()
-        } else {
-            core::ffi::CStr::from_ptr(u.err)
-                .to_string_lossy()
-                .into_owned()
-        };
-        return Err(format!("{why} in \"{name}\""));
-    }
-    if u.naddrs == 0 || u.addrs.is_null() {
-        return Err(format!("host not found in \"{name}\""));
-    }
-    Ok(u.addrs)
 }

@@ -1,25 +1,27 @@
 //! The connections to Redis and to the sentinels: nginx's own non-blocking
-//! peer connections, driven by their read and write events, with nginx's
-//! TLS layer on top for `rediss://`. Nothing here ever blocks.
+//! peer connections (glue's [`Peer`]), driven by their read and write
+//! events, with nginx's TLS layer on top for `rediss://`. Nothing here ever
+//! blocks.
 
 use fediguard_core::cluster::{parse_replies, Replies};
-use nginx_sys::{
-    ngx_addr_t, ngx_connection_t, ngx_event_connect_peer, ngx_event_get_peer, ngx_event_t,
-    ngx_handle_read_event, ngx_handle_write_event, ngx_int_t, ngx_peer_connection_t, NGX_AGAIN,
-    NGX_OK,
-};
 
 use super::link::{Link, State, Which};
 use super::sync::Sync;
+use crate::glue::peer::{Handshake, Io, Peer, PeerEvent};
+use crate::glue::peer_addr::PeerAddr;
 
 /// Most bytes of replies one round may bring.
 const MAX_INPUT: usize = 16 << 20;
 
-fn link(s: &mut Sync, which: Which) -> Option<&mut Link> {
+fn link(s: &mut Sync, which: Which) -> Option<&mut Link<Sync>> {
     match which {
         Which::Data => Some(&mut s.data),
         Which::Sentinel => s.sentinels.as_mut().map(|x| &mut x.link),
     }
+}
+
+fn peer(s: &mut Sync, which: Which) -> Option<&mut Peer<Sync>> {
+    link(s, which).and_then(|l| l.peer.as_mut())
 }
 
 /// The link's failure: the round's (logged once, backoff), or the
@@ -34,116 +36,51 @@ fn failed(s: &mut Sync, which: Which, why: &str) {
 /// Opens a connection to `addr`; it may still be in progress (the write
 /// event says when it is up). What the link has to send goes once it is
 /// open (and, for TLS, once the handshake is over).
-pub fn connect(s: &mut Sync, which: Which, addr: *mut ngx_addr_t) -> Result<(), String> {
-    let log: *mut nginx_sys::ngx_log_t = &mut s.quiet_log;
-    let data: *mut core::ffi::c_void = (s as *mut Sync).cast();
+pub fn connect(s: &mut Sync, which: Which, addr: Option<&PeerAddr>) -> Result<(), String> {
+    let (home, log) = (s.home, s.quiet_log);
+    let on_event = match which {
+        Which::Data => on_data_event,
+        Which::Sentinel => on_sentinel_event,
+    };
     let Some(l) = link(s, which) else {
         return Err("no link".into());
     };
     l.close();
-    // SAFETY: addr lives in the cycle's pool (or the master's); the peer
-    // struct is only read by ngx_event_connect_peer.
-    let rc = unsafe {
-        let addr = addr.as_mut().ok_or("no address")?;
-        let mut pc: ngx_peer_connection_t = core::mem::zeroed();
-        pc.sockaddr = addr.sockaddr;
-        pc.socklen = addr.socklen;
-        pc.name = &mut addr.name;
-        pc.get = Some(ngx_event_get_peer);
-        pc.log = log;
-        pc.set_log_error(nginx_sys::ngx_connection_log_error_e_NGX_ERROR_INFO as _);
-        let rc = ngx_event_connect_peer(&mut pc);
-        let c = pc.connection;
-        if c.is_null() || (rc != NGX_OK as ngx_int_t && rc != NGX_AGAIN as ngx_int_t) {
-            if !c.is_null() {
-                nginx_sys::ngx_close_connection(c);
-            }
-            return Err("cannot connect".into());
-        }
-        l.conn = c;
-        l.pool = nginx_sys::ngx_create_pool(1024, log);
-        if l.pool.is_null() {
-            l.close();
-            return Err("out of memory".into());
-        }
-        (*c).pool = l.pool;
-        (*c).data = data;
-        (*(*c).read).handler = Some(on_read);
-        (*(*c).write).handler = Some(on_write);
-        // An idle connection for nginx, from the start (connecting, in
-        // the TLS handshake, open): a worker that shuts down gracefully
-        // closes it (read handler with `close` set) instead of waiting.
-        (*c).set_idle(1);
-        l.state = State::Connecting;
-        rc
-    };
-    if rc == NGX_OK as ngx_int_t {
+    let addr = addr.ok_or("no address")?;
+    let (peer, at_once) = Peer::connect(addr, log, home, on_event)?;
+    l.peer = Some(peer);
+    l.state = State::Connecting;
+    if at_once {
         // Connected at once (a Unix socket, often).
         connected(s, which);
     }
     Ok(())
 }
 
-/// The link a connection belongs to, and the loop.
-unsafe fn of(ev: *mut ngx_event_t) -> Option<(&'static mut Sync, Which, *mut ngx_connection_t)> {
-    let c = (*ev).data.cast::<ngx_connection_t>();
-    let s = c.as_ref()?.data.cast::<Sync>().as_mut()?;
-    let which = if s.data.conn == c {
-        Which::Data
-    } else if s.sentinels.as_ref().is_some_and(|x| x.link.conn == c) {
-        Which::Sentinel
-    } else {
-        return None;
-    };
-    Some((s, which, c))
+fn on_data_event(s: &mut Sync, ev: PeerEvent) {
+    on_event(s, Which::Data, ev);
 }
 
-unsafe extern "C" fn on_write(ev: *mut ngx_event_t) {
-    if let Some((s, which, _)) = of(ev) {
-        step(s, which, false);
-    }
-}
-
-unsafe extern "C" fn on_read(ev: *mut ngx_event_t) {
-    if let Some((s, which, c)) = of(ev) {
-        // A worker that shuts down gracefully closes idle connections.
-        if (*c).close() != 0 {
-            return s.stop();
-        }
-        step(s, which, true);
-    }
+fn on_sentinel_event(s: &mut Sync, ev: PeerEvent) {
+    on_event(s, Which::Sentinel, ev);
 }
 
 /// What an event means in the link's state.
-fn step(s: &mut Sync, which: Which, read: bool) {
+fn on_event(s: &mut Sync, which: Which, ev: PeerEvent) {
     let Some(state) = link(s, which).map(|l| l.state) else {
         return;
     };
-    match state {
-        State::Connecting => connected(s, which),
-        State::Handshaking => handshake(s, which),
-        State::Open if read => receive(s, which),
-        State::Open => send(s, which),
-        State::Closed => {}
+    match (ev, state) {
+        // A worker that shuts down gracefully closes idle connections.
+        (PeerEvent::Shutdown, _) => s.stop(),
+        // nginx's SSL layer finished a handshake step itself.
+        (PeerEvent::Handshake, _) => handshake(s, which),
+        (_, State::Connecting) => connected(s, which),
+        (_, State::Handshaking) => handshake(s, which),
+        (PeerEvent::Read, State::Open) => receive(s, which),
+        (_, State::Open) => send(s, which),
+        (_, State::Closed) => {}
     }
-}
-
-/// The socket's pending error after a non-blocking connect, as nginx's
-/// upstream reads it.
-unsafe fn connect_error(c: *mut ngx_connection_t) -> i32 {
-    let mut err: i32 = 0;
-    let mut len = core::mem::size_of::<i32>() as nginx_sys::socklen_t;
-    let rc = nginx_sys::getsockopt(
-        (*c).fd,
-        nginx_sys::SOL_SOCKET as _,
-        nginx_sys::SO_ERROR as _,
-        (&mut err as *mut i32).cast(),
-        &mut len,
-    );
-    if rc == -1 {
-        return -1;
-    }
-    err
 }
 
 /// The TCP (or Unix) connection is up: TLS starts, or the link is open.
@@ -153,68 +90,47 @@ fn connected(s: &mut Sync, which: Which) {
         Which::Data => redis.tls.as_ref(),
         Which::Sentinel => None,
     };
-    let Some(l) = link(s, which) else { return };
-    let c = l.conn;
-    // SAFETY: c is the link's open connection.
-    unsafe {
-        if connect_error(c) != 0 {
-            return failed(s, which, "connection refused or lost");
-        }
-        match tls {
-            Some(t) => {
-                if let Err(why) = super::tls::start(c, t) {
-                    return failed(s, which, &why);
-                }
-                (*(*c).ssl).handler = Some(on_handshake);
-                handshake(s, which);
-            }
-            None => opened(s, which),
-        }
+    let Some(p) = peer(s, which) else { return };
+    if p.socket_error() != 0 {
+        return failed(s, which, "connection refused or lost");
     }
-}
-
-/// Called by nginx's SSL layer, should it finish a handshake itself.
-unsafe extern "C" fn on_handshake(c: *mut ngx_connection_t) {
-    if let Some(c) = c.as_mut() {
-        if let Some((s, which, _)) = of(c.read) {
+    match tls {
+        Some(t) => {
+            if let Err(why) = p.start_tls(t) {
+                return failed(s, which, &why);
+            }
             handshake(s, which);
         }
+        None => opened(s, which),
     }
 }
 
 /// One step of the TLS handshake; once over, the certificate is checked
 /// and the link is open.
 fn handshake(s: &mut Sync, which: Which) {
+    let quiet_log = s.quiet_log;
+    let redis: &'static super::conf::RedisTarget = s.shared.redis;
     let Some(l) = link(s, which) else { return };
-    let c = l.conn;
-    // SAFETY: c is the link's open connection, wrapped in TLS.
-    unsafe {
-        s.io_error.clear();
-        let rc = nginx_sys::ngx_ssl_handshake(c);
-        if rc == NGX_AGAIN as ngx_int_t {
-            // ngx_ssl_handshake armed the events for its own handler: the
-            // link's state drives the next step, and a worker leaving can
-            // close the link from here.
-            if let Some(l) = link(s, which) {
-                l.state = State::Handshaking;
-            }
-            (*(*c).read).handler = Some(on_read);
-            (*(*c).write).handler = Some(on_write);
+    let Some(p) = l.peer.as_mut() else { return };
+    quiet_log.clear();
+    match p.handshake() {
+        Handshake::Again => {
+            // The link's state drives the next step, and a worker leaving
+            // can close the link from here.
+            l.state = State::Handshaking;
             return;
         }
-        if rc != NGX_OK as ngx_int_t {
-            let why = match s.io_error.as_str() {
+        Handshake::Failed => {
+            let why = match quiet_log.last_line().as_str() {
                 "" => "TLS handshake failed".to_string(),
                 line => format!("TLS handshake failed: {line}"),
             };
             return failed(s, which, &why);
         }
-        (*(*c).read).handler = Some(on_read);
-        (*(*c).write).handler = Some(on_write);
-        let redis: &'static super::conf::RedisTarget = s.shared.redis;
-        if let Some(Err(why)) = redis.tls.as_ref().map(|t| super::tls::verify(c, t)) {
-            return failed(s, which, &why);
-        }
+        Handshake::Done => {}
+    }
+    if let Some(Err(why)) = redis.tls.as_ref().map(|t| p.verify_tls(t)) {
+        return failed(s, which, &why);
     }
     opened(s, which);
 }
@@ -231,25 +147,18 @@ pub fn send(s: &mut Sync, which: Which) {
     if l.state != State::Open {
         return;
     }
-    // SAFETY: l.conn is the link's open connection.
-    unsafe {
-        let c = &mut *l.conn;
-        let Some(send) = c.send else {
-            return failed(s, which, "connection cannot send");
-        };
-        while l.sent < l.out.len() {
-            let rest = &mut l.out[l.sent..];
-            let n = send(c, rest.as_mut_ptr(), rest.len());
-            if n > 0 {
-                l.sent += n as usize;
-            } else if n == NGX_AGAIN as isize {
-                if ngx_handle_write_event(c.write, 0) != NGX_OK as ngx_int_t {
+    let Some(p) = l.peer.as_mut() else { return };
+    while l.sent < l.out.len() {
+        match p.send(&l.out[l.sent..]) {
+            Io::Done(n) => l.sent += n,
+            Io::Again => {
+                if !p.handle_write_event() {
                     failed(s, which, "write event");
                 }
                 return;
-            } else {
-                return failed(s, which, "connection refused or lost");
             }
+            Io::Unsupported => return failed(s, which, "connection cannot send"),
+            Io::Closed | Io::Error => return failed(s, which, "connection refused or lost"),
         }
     }
     receive(s, which);
@@ -263,78 +172,73 @@ fn receive(s: &mut Sync, which: Which) {
     if l.state != State::Open {
         return;
     }
-    let c = l.conn;
+    let Some(p) = l.peer.as_mut() else { return };
+    let number = p.number();
     let mut eof = false;
-    // SAFETY: c is the link's open connection.
-    unsafe {
-        let Some(recv) = (*c).recv else {
-            return failed(s, which, "connection cannot receive");
-        };
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            let n = recv(c, buf.as_mut_ptr(), buf.len());
-            if n > 0 {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match p.recv(&mut buf) {
+            Io::Done(n) => {
                 if l.awaiting == 0 {
                     // Nothing is asked: Redis has no reason to speak.
                     return failed(s, which, "unexpected data");
                 }
-                l.input.extend_from_slice(&buf[..n as usize]);
+                l.input.extend_from_slice(&buf[..n]);
                 if l.input.len() > MAX_INPUT {
                     return failed(s, which, "reply too large");
                 }
-                continue;
             }
-            if n == 0 {
-                // Closed by the server (a restart, an idle timeout, a
-                // failover's CLIENT KILL).
+            // Closed by the server (a restart, an idle timeout, a
+            // failover's CLIENT KILL).
+            Io::Closed => {
                 eof = true;
                 break;
             }
-            if n == NGX_AGAIN as isize {
-                break;
-            }
-            return failed(s, which, "connection refused or lost");
+            Io::Again => break,
+            Io::Unsupported => return failed(s, which, "connection cannot receive"),
+            Io::Error => return failed(s, which, "connection refused or lost"),
         }
-        if l.awaiting > 0 && l.sent == l.out.len() {
-            match parse_replies(&l.input, l.awaiting) {
-                Replies::Incomplete => {}
-                Replies::Bad(why) => return failed(s, which, &format!("bad reply: {why}")),
-                Replies::Done(values) => {
-                    l.input.clear();
-                    l.awaiting = 0;
-                    match which {
-                        Which::Data => match (s.on_replies)(s, values) {
-                            Ok(()) => s.round_done(),
-                            Err(why) => s.fail(&why),
-                        },
-                        Which::Sentinel => (s.on_sentinel)(s, Ok(values)),
-                    }
-                    if eof {
-                        closed(s, which, c);
-                    }
-                    return;
+    }
+    if l.awaiting > 0 && l.sent == l.out.len() {
+        match parse_replies(&l.input, l.awaiting) {
+            Replies::Incomplete => {}
+            Replies::Bad(why) => return failed(s, which, &format!("bad reply: {why}")),
+            Replies::Done(values) => {
+                l.input.clear();
+                l.awaiting = 0;
+                match which {
+                    Which::Data => match (s.on_replies)(s, values) {
+                        Ok(()) => s.round_done(),
+                        Err(why) => s.fail(&why),
+                    },
+                    Which::Sentinel => (s.on_sentinel)(s, Ok(values)),
                 }
+                if eof {
+                    closed(s, which, number);
+                }
+                return;
             }
         }
-        if eof {
-            if l.awaiting > 0 {
-                return failed(s, which, "connection closed");
-            }
-            return closed(s, which, c);
+    }
+    if eof {
+        if l.awaiting > 0 {
+            return failed(s, which, "connection closed");
         }
-        if ngx_handle_read_event((*c).read, 0) != NGX_OK as ngx_int_t {
-            failed(s, which, "read event");
-        }
+        return closed(s, which, number);
+    }
+    if !p.handle_read_event() {
+        failed(s, which, "read event");
     }
 }
 
 /// The server closed an idle connection: closed here too, quietly (the
 /// next round opens another), unless it was replaced meanwhile.
-fn closed(s: &mut Sync, which: Which, c: *mut ngx_connection_t) {
+fn closed(s: &mut Sync, which: Which, number: usize) {
+    let same = |l: &Link<Sync>| l.peer.as_ref().is_some_and(|p| p.number() == number);
     match which {
-        Which::Data if s.data.conn == c => s.close(),
+        Which::Data if same(&s.data) => s.close(),
         Which::Sentinel => {
-            if let Some(w) = s.sentinels.as_mut().filter(|w| w.link.conn == c) {
+            if let Some(w) = s.sentinels.as_mut().filter(|w| same(&w.link)) {
                 w.close();
             }
         }

@@ -1,9 +1,7 @@
 //! One connection of the sync loop (to the Redis server, or to a
 //! sentinel) and what it has to send and has received.
 
-use core::ptr;
-
-use nginx_sys::{ngx_connection_t, ngx_pool_t};
+use crate::glue::peer::Peer;
 
 /// Which connection an event is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,10 +22,10 @@ pub enum State {
     Open,
 }
 
-pub struct Link {
-    pub conn: *mut ngx_connection_t,
-    /// The connection's own pool (nginx's SSL layer allocates from it).
-    pub pool: *mut ngx_pool_t,
+/// `T` is the loop whose state the connection's events reach.
+pub struct Link<T: 'static> {
+    /// The connection (its pool and TLS side with it); None when closed.
+    pub peer: Option<Peer<T>>,
     pub state: State,
     pub out: Vec<u8>,
     pub sent: usize,
@@ -36,11 +34,10 @@ pub struct Link {
     pub awaiting: usize,
 }
 
-impl Link {
-    pub fn new() -> Link {
+impl<T: 'static> Link<T> {
+    pub fn new() -> Link<T> {
         Link {
-            conn: ptr::null_mut(),
-            pool: ptr::null_mut(),
+            peer: None,
             state: State::Closed,
             out: Vec::new(),
             sent: 0,
@@ -50,7 +47,7 @@ impl Link {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.conn.is_null()
+        self.peer.is_none()
     }
 
     /// Sets what a request is made of: commands packed, `n` replies awaited.
@@ -61,23 +58,10 @@ impl Link {
         self.awaiting = n;
     }
 
-    /// Closes the connection (TLS freed first), and forgets what was
-    /// under way on it.
+    /// Closes the connection (TLS freed first, then the socket, then its
+    /// pool: the peer's drop), and forgets what was under way on it.
     pub fn close(&mut self) {
-        if !self.conn.is_null() {
-            // SAFETY: our connection, closed once (the pointer is cleared);
-            // its pool was made for it and outlives nothing else.
-            unsafe {
-                super::tls::shutdown(self.conn);
-                nginx_sys::ngx_close_connection(self.conn);
-            }
-            self.conn = ptr::null_mut();
-        }
-        if !self.pool.is_null() {
-            // SAFETY: as above.
-            unsafe { nginx_sys::ngx_destroy_pool(self.pool) };
-            self.pool = ptr::null_mut();
-        }
+        self.peer = None;
         self.state = State::Closed;
         self.out.clear();
         self.sent = 0;

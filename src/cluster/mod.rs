@@ -12,6 +12,11 @@
 //! "unavailable" is logged once each way. In Sentinel mode the sentinels
 //! say where the master is, before the first round, after any failure, and
 //! every second beside the rounds.
+//!
+//! No `unsafe` here: nginx's C API (connections, timers, TLS, addresses)
+//! is reached through `glue`'s safe types.
+
+#![forbid(unsafe_code)]
 
 pub mod conf;
 mod conn;
@@ -21,4 +26,3 @@ mod round;
 mod sentinel;
 pub mod start;
 pub mod sync;
-mod tls;

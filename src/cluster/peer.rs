@@ -1,67 +1,37 @@
-//! Sentinel mode's state: the master's address as a sentinel gave it
-//! (parsed with nginx's `ngx_parse_addr`: an IP address, no DNS), and the
-//! connection to the sentinels.
+//! Sentinel mode's state: the master's address as a sentinel gave it (an
+//! IP address, no DNS), and the connection to the sentinels.
 
-use core::ptr;
 use std::net::IpAddr;
 
 use fediguard_core::cluster::addr_text;
-use nginx_sys::{ngx_addr_t, ngx_event_t, ngx_int_t, ngx_log_t, ngx_pool_t, ngx_str_t, NGX_OK};
 
 use super::link::Link;
+use crate::glue::home::Home;
+use crate::glue::peer_addr::PeerAddr;
+use crate::glue::timer::Timer;
 
-/// The master's address, in a pool of its own, freed when another
-/// replaces it.
+/// The master's address.
 pub struct Master {
-    pool: *mut ngx_pool_t,
-    pub addr: ngx_addr_t,
+    pub addr: PeerAddr,
     /// `ip:port`.
     pub text: String,
 }
 
 impl Master {
-    pub fn parse(ip: IpAddr, port: u16, log: *mut ngx_log_t) -> Result<Master, String> {
+    pub fn new(ip: IpAddr, port: u16) -> Master {
         let text = addr_text(ip, port);
-        let ip_text = ip.to_string();
-        // SAFETY: a new pool; ngx_parse_addr only reads the text and
-        // allocates the sockaddr from the pool.
-        unsafe {
-            let pool = nginx_sys::ngx_create_pool(512, log);
-            if pool.is_null() {
-                return Err("out of memory".into());
-            }
-            let mut addr: ngx_addr_t = core::mem::zeroed();
-            let rc = nginx_sys::ngx_parse_addr(
-                pool,
-                &mut addr,
-                ip_text.as_ptr().cast_mut(),
-                ip_text.len(),
-            );
-            let name = ngx_str_t::from_bytes(pool, text.as_bytes());
-            let (true, Some(name)) = (rc == NGX_OK as ngx_int_t, name) else {
-                nginx_sys::ngx_destroy_pool(pool);
-                return Err(format!("unusable master address {text}"));
-            };
-            nginx_sys::ngx_inet_set_port(addr.sockaddr, port);
-            addr.name = name;
-            Ok(Master { pool, addr, text })
+        Master {
+            addr: PeerAddr::from_ip(ip, port, &text),
+            text,
         }
     }
 }
 
-impl Drop for Master {
-    fn drop(&mut self) {
-        // SAFETY: our pool; nothing else points into it once the master is
-        // replaced (the data connection to it is closed first).
-        unsafe { nginx_sys::ngx_destroy_pool(self.pool) };
-        self.pool = ptr::null_mut();
-    }
-}
-
-pub struct Sentinels {
-    pub link: Link,
+/// `T` is the loop whose state the link's and the timer's events reach.
+pub struct Sentinels<T: 'static> {
+    pub link: Link<T>,
     /// The sentinel link's timeout.
-    pub timer: ngx_event_t,
+    pub timer: Timer<T>,
     /// The sentinel asked next: the last that answered, or the one after
     /// the last that failed.
     pub next: usize,
@@ -79,12 +49,12 @@ pub struct Sentinels {
     pub check_failed: bool,
 }
 
-impl Sentinels {
-    pub fn new() -> Sentinels {
+impl<T: 'static> Sentinels<T> {
+    /// The link's timeout calls `on_timeout`.
+    pub fn new(home: Home<T>, on_timeout: fn(&mut T)) -> Sentinels<T> {
         Sentinels {
             link: Link::new(),
-            // SAFETY: an event is plain data; zeroed is nginx's own start.
-            timer: unsafe { core::mem::zeroed() },
+            timer: Timer::new(home, on_timeout),
             next: 0,
             tries: 0,
             master: None,
@@ -97,9 +67,6 @@ impl Sentinels {
     /// Closes the link to the sentinel and stops its timeout.
     pub fn close(&mut self) {
         self.link.close();
-        if self.timer.timer_set() != 0 {
-            // SAFETY: the event is ours and its timer is set.
-            unsafe { nginx_sys::ngx_del_timer(&mut self.timer) };
-        }
+        self.timer.del();
     }
 }

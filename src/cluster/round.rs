@@ -140,17 +140,11 @@ pub fn start(s: &mut Sync) {
         (take_charges(&s.shared), take_verdicts(&s.shared, now))
     };
     if s.data.is_closed() {
-        let addr = match s.sentinels.as_mut().and_then(|w| w.master.as_mut()) {
-            Some(m) => &mut m.addr as *mut _,
-            None => s
-                .shared
-                .redis
-                .addrs
-                .first()
-                .copied()
-                .unwrap_or(core::ptr::null_mut()),
+        let addr = match s.sentinels.as_ref().and_then(|w| w.master.as_ref()) {
+            Some(m) => Some(m.addr.clone()),
+            None => s.shared.redis.addrs.first().cloned(),
         };
-        if let Err(why) = conn::connect(s, Which::Data, addr) {
+        if let Err(why) = conn::connect(s, Which::Data, addr.as_ref()) {
             s.fail(&why);
             return;
         }

@@ -14,7 +14,7 @@
 use fediguard_core::cluster::{
     addr_text, auth_command, master_addr_command, read_master_addr, Endpoint,
 };
-use nginx_sys::{ngx_event_t, NGX_LOG_NOTICE, NGX_LOG_WARN};
+use nginx_sys::{NGX_LOG_NOTICE, NGX_LOG_WARN};
 use redis::Value;
 
 use super::conn;
@@ -33,7 +33,8 @@ pub fn ask(s: &mut Sync) {
     let Endpoint::Sentinel(conf) = &s.shared.redis.conf.endpoint else {
         return;
     };
-    let addrs = &s.shared.redis.addrs;
+    let redis: &'static super::conf::RedisTarget = s.shared.redis;
+    let addrs = &redis.addrs;
     let timeout = s.timeout_ms();
     let Some(w) = s.sentinels.as_mut() else {
         return;
@@ -49,10 +50,8 @@ pub fn ask(s: &mut Sync) {
         n += 1;
     }
     out.extend_from_slice(&master_addr_command(&conf.master).get_packed_command());
-    // SAFETY: the event lives in the loop's leaked box.
-    unsafe { nginx_sys::ngx_add_timer(&mut w.timer, timeout.max(1) as _) };
-    let addr = addrs[i];
-    if let Err(why) = conn::connect(s, Which::Sentinel, addr) {
+    w.timer.add(timeout.max(1));
+    if let Err(why) = conn::connect(s, Which::Sentinel, Some(&addrs[i])) {
         return answered(s, Err(why));
     }
     match s.sentinels.as_mut() {
@@ -64,14 +63,9 @@ pub fn ask(s: &mut Sync) {
 }
 
 /// The sentinel link's timeout.
-///
-/// # Safety
-/// nginx calls it with the timer whose data is the loop.
-pub unsafe extern "C" fn on_timeout(ev: *mut ngx_event_t) {
-    if let Some(s) = (*ev).data.cast::<Sync>().as_mut() {
-        if s.sentinels.as_ref().is_some_and(|w| !w.link.is_closed()) {
-            answered(s, Err("timed out".into()));
-        }
+pub fn on_timeout(s: &mut Sync) {
+    if s.sentinels.as_ref().is_some_and(|w| !w.link.is_closed()) {
+        answered(s, Err("timed out".into()));
     }
 }
 
@@ -91,7 +85,6 @@ fn sentinel_name(s: &Sync, i: usize) -> String {
 /// `on_sentinel`.
 pub fn answered(s: &mut Sync, result: Result<Vec<Value>, String>) {
     let n = s.shared.redis.addrs.len().max(1);
-    let log = &mut s.quiet_log as *mut _;
     let Some(w) = s.sentinels.as_mut() else {
         return;
     };
@@ -129,10 +122,7 @@ pub fn answered(s: &mut Sync, result: Result<Vec<Value>, String>) {
             false
         }
     };
-    let master = match Master::parse(ip, port, log) {
-        Ok(m) => m,
-        Err(why) => return sentinel_failed(s, i, n, &why),
-    };
+    let master = Master::new(ip, port);
     s.next_connect = 0;
     // A new master (or the first): rounds go there from now on.
     s.close();

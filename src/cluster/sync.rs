@@ -3,16 +3,16 @@
 
 use fediguard_core::cluster::next_backoff;
 use fediguard_core::shm_table::KEY_LEN;
-use nginx_sys::{
-    ngx_add_timer, ngx_event_t, ngx_log_t, ngx_uint_t, u_char, NGX_LOG_ALERT, NGX_LOG_ERR,
-    NGX_LOG_NOTICE,
-};
+use nginx_sys::{NGX_LOG_ERR, NGX_LOG_NOTICE};
 use redis::Value;
 
 use super::conf::RedisTarget;
 use super::link::Link;
 use super::peer::Sentinels;
+use crate::glue::home::Home;
+use crate::glue::quiet_log::QuietLog;
 use crate::glue::time::now_ms;
+use crate::glue::timer::Timer;
 use crate::limit::conf::LimitMain;
 use crate::token::conf::TokenMain;
 
@@ -54,24 +54,27 @@ pub enum Phase {
     Busy,
 }
 
-/// The sync loop of this worker.
+/// The sync loop of this worker. Ownership: it lives in its [`Home`],
+/// leaked for the worker process's life (see `start`); its timers and
+/// connections are its own and reach it through that home.
 pub struct Sync {
+    /// Where this loop lives (for the connections it opens).
+    pub home: Home<Sync>,
     pub shared: Shared,
     /// Folds a round's replies in (the round's, set at start).
     pub on_replies: fn(&mut Sync, Vec<Value>) -> Result<(), String>,
     /// What a sentinel answered, or why it did not (set at start).
     pub on_sentinel: fn(&mut Sync, Result<Vec<Value>, String>),
-    pub tick: ngx_event_t,
+    pub tick: Timer<Sync>,
     /// The connections' own log: a copy of the cycle's whose lines are
-    /// kept (`io_error`) rather than written, so that a refused connect or
-    /// a failed handshake is not logged at every attempt (the state change
-    /// is logged once, by us, with that line as its reason).
-    pub quiet_log: ngx_log_t,
-    pub io_error: String,
+    /// kept rather than written, so that a refused connect or a failed
+    /// handshake is not logged at every attempt (the state change is
+    /// logged once, by us, with that line as its reason).
+    pub quiet_log: &'static QuietLog,
     /// The Redis server (or the master).
-    pub data: Link,
+    pub data: Link<Sync>,
     /// Sentinel mode: the sentinels, and the master they named.
-    pub sentinels: Option<Sentinels>,
+    pub sentinels: Option<Sentinels<Sync>>,
     pub phase: Phase,
     /// AUTH and SELECT were sent on this connection.
     pub greeted: bool,
@@ -89,45 +92,9 @@ pub struct Sync {
     pub stopped: bool,
 }
 
-fn log_to(log: *mut ngx_log_t, level: u32, msg: &str) {
-    crate::glue::log::write(log, level as usize, msg);
-}
-
-/// The quiet log's writer: keeps the message of nginx's last line about a
-/// connection; only alerts (nginx's own trouble) reach the error log.
-///
-/// # Safety
-/// nginx calls it with the quiet log, whose `wdata` is the loop's `io_error`.
-pub unsafe extern "C" fn keep_line(
-    log: *mut ngx_log_t,
-    level: ngx_uint_t,
-    buf: *mut u_char,
-    len: usize,
-) {
-    let Some(out) = log.as_ref().and_then(|l| l.wdata.cast::<String>().as_mut()) else {
-        return;
-    };
-    if buf.is_null() {
-        return;
-    }
-    let line = String::from_utf8_lossy(core::slice::from_raw_parts(buf, len));
-    // "time [level] pid#tid: message\n"
-    let msg = line
-        .split_once("] ")
-        .and_then(|(_, rest)| rest.split_once(": "))
-        .map_or(line.as_ref(), |(_, m)| m)
-        .trim_end();
-    out.clear();
-    out.push_str(msg);
-    if level <= NGX_LOG_ALERT as ngx_uint_t {
-        log_to((*nginx_sys::ngx_cycle).log, level as u32, msg);
-    }
-}
-
 impl Sync {
     pub fn log(&self, level: u32, msg: &str) {
-        // SAFETY: ngx_cycle is the worker's current cycle.
-        unsafe { log_to((*nginx_sys::ngx_cycle).log, level, msg) };
+        crate::glue::worker::log(level as usize, msg);
     }
 
     /// The server for log lines: `host:port`, `unix:/path`, or the
@@ -155,18 +122,14 @@ impl Sync {
             s.close();
         }
         self.stopped = true;
-        if self.tick.timer_set() != 0 {
-            // SAFETY: the event is ours and its timer is set.
-            unsafe { nginx_sys::ngx_del_timer(&mut self.tick) };
-        }
+        self.tick.del();
     }
 
     pub fn arm(&mut self, ms: u64) {
         if self.stopped {
             return;
         }
-        // SAFETY: the event lives in this leaked box for the process's life.
-        unsafe { ngx_add_timer(&mut self.tick, ms.max(1) as _) };
+        self.tick.add(ms.max(1));
     }
 
     /// A round ended well: Redis is there.

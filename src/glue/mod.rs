@@ -4,22 +4,33 @@
 //! per-request context storage, re-running a request's phases after a
 //! timer, answering from a content handler, pool copies, the clock). It
 //! uses nothing of the capabilities or of the entry. `unsafe` lives here
-//! (and in the core crate's `shm*` layer), nowhere else.
+//! (and in the core crate's `shm*` layer), nowhere else. For work on the
+//! event loop of a worker: state that events reach (`home`), timers,
+//! outgoing connections with nginx's TLS client layer, addresses resolved
+//! at configuration time.
 
 pub mod addr;
 pub mod answer_copy;
 pub mod ctx;
 pub mod directive;
+pub mod home;
 pub mod key;
 pub mod lifecycle;
 pub mod log;
 pub mod module;
+pub mod peer;
+pub mod peer_addr;
 pub mod pool;
+pub mod quiet_log;
 pub mod request_data;
 pub mod rerun;
+pub mod resolve_conf;
 pub mod respond;
 pub mod stats_zone;
 pub mod time;
+pub mod timer;
+pub mod tls;
 pub mod var_value;
 pub mod variable;
+pub mod worker;
 pub mod zone;

@@ -31,3 +31,35 @@ pub fn copy_with(r: &Request, bytes: &[u8], f: impl FnOnce(&mut [u8])) -> Option
     }
     Some(s)
 }
+
+/// A pool of its own (not a request's or the cycle's), destroyed when
+/// dropped: whatever was allocated from it must be gone by then.
+pub struct OwnedPool {
+    pool: core::ptr::NonNull<nginx_sys::ngx_pool_t>,
+}
+
+impl OwnedPool {
+    /// A new pool of `size` bytes per block, whose allocation failures go
+    /// to `log`; None when out of memory.
+    ///
+    /// # Safety
+    /// `log` is null or valid, and outlives the pool.
+    pub(super) unsafe fn new(size: usize, log: *mut nginx_sys::ngx_log_t) -> Option<OwnedPool> {
+        // SAFETY: ngx_create_pool only allocates; log outlives the pool
+        // (the caller's word).
+        let pool = unsafe { nginx_sys::ngx_create_pool(size, log) };
+        core::ptr::NonNull::new(pool).map(|pool| OwnedPool { pool })
+    }
+
+    pub(super) fn as_ptr(&self) -> *mut nginx_sys::ngx_pool_t {
+        self.pool.as_ptr()
+    }
+}
+
+impl Drop for OwnedPool {
+    fn drop(&mut self) {
+        // SAFETY: our pool, destroyed once; nothing that points into it
+        // outlives its owner (the owner's word).
+        unsafe { nginx_sys::ngx_destroy_pool(self.pool.as_ptr()) };
+    }
+}
