@@ -47,7 +47,9 @@ pub struct Common {
 }
 
 pub const DEFAULT_DENY_STATUS: u16 = 403;
-pub const DEFAULT_LOG_LEVEL: LogLevel = LogLevel::Warn;
+/// As `limit_req_log_level`: Debian's stock `error_log` (from `error` up)
+/// shows refusals.
+pub const DEFAULT_LOG_LEVEL: LogLevel = LogLevel::Error;
 
 impl LocConf {
     pub fn mode(&self) -> Mode {

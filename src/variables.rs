@@ -2,6 +2,7 @@
 //! location, also where fediguard is off.
 
 use std::borrow::Cow;
+use std::net::{IpAddr, Ipv6Addr};
 
 use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
@@ -13,6 +14,7 @@ use ngx::http::Request;
 
 use crate::claim::confirm;
 use crate::conf::{self, MainConf};
+use crate::glue::addr::client_ip;
 use crate::glue::var_value::{self, VarOut};
 use crate::glue::variable::{self, Getter, VarDef};
 use crate::request::{self, RequestCtx};
@@ -29,6 +31,7 @@ const ACCOUNT: usize = 6;
 const LIMIT_STATUS: usize = 7;
 const REQUEST: usize = 8;
 const AGENT_VERIFIED: usize = 9;
+const CLIENT_NET: usize = 10;
 
 const fn def(name: &'static str, data: usize, cacheable: bool) -> VarDef {
     VarDef {
@@ -38,7 +41,7 @@ const fn def(name: &'static str, data: usize, cacheable: bool) -> VarDef {
     }
 }
 
-const VARIABLES: [VarDef; 10] = [
+const VARIABLES: [VarDef; 11] = [
     def("fediguard_agent_class", AGENT_CLASS, true),
     def("fediguard_agent_host", AGENT_HOST, true),
     // The reason changes when the access phase decides.
@@ -53,6 +56,8 @@ const VARIABLES: [VarDef; 10] = [
     def("fediguard_request", REQUEST, true),
     // Known once the access phase has verified the claim.
     def("fediguard_agent_verified", AGENT_VERIFIED, false),
+    // The client as Mastodon's throttles key it: an IPv6 address's /64.
+    def("fediguard_client_net", CLIENT_NET, true),
 ];
 
 /// Registers the variables (preconfiguration).
@@ -84,6 +89,9 @@ impl Getter for Variables {
     fn get(r: &Request, data: usize, out: &mut VarOut) -> Option<()> {
         if data == REQUEST {
             return request_line(r, out);
+        }
+        if data == CLIENT_NET {
+            return client_net(r, out);
         }
         let (ctx, mcf) = (request::get(r)?, conf::main_conf(r)?);
         value(r, ctx, mcf, data, out)
@@ -137,16 +145,33 @@ fn value(
                 _ => out.set_copy(r, token.name_if(TokenClass::User))?,
             }
         }
-        LIMIT_STATUS => out.set_static(
-            ctx.limits
-                .get()
-                .status
-                .map_or("", LimitStatus::as_str)
-                .as_bytes(),
-        ),
+        // Not found where no fediguard_limit applied, as $limit_req_status.
+        LIMIT_STATUS => match ctx.limits.get().status {
+            Some(s) => out.set_static(LimitStatus::as_str(s).as_bytes()),
+            None => out.set_not_found(),
+        },
         _ => out.set_static(b""),
     }
     Some(())
+}
+
+/// `$fediguard_client_net`: the client's address (after realip) as
+/// Mastodon's Rack::Attack keys it: an IPv4 address as it is, an IPv6
+/// address's /64 (`2001:db8:1:2::/64`); empty for a Unix socket.
+fn client_net(r: &Request, out: &mut VarOut) -> Option<()> {
+    let text = match client_ip(r) {
+        Some(IpAddr::V4(a)) => a.to_string(),
+        Some(IpAddr::V6(a)) => {
+            let s = a.segments();
+            let net = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{net}/64")
+        }
+        None => {
+            out.set_static(b"");
+            return Some(());
+        }
+    };
+    out.set_copy(r, text.as_bytes())
 }
 
 /// `$fediguard_request`: the request line, with the values of

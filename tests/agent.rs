@@ -45,7 +45,7 @@ fn denies_listed_classes_and_serves_the_rest_with_1_and_2_workers() {
         let lines = ngx.fediguard_lines();
         assert_eq!(lines.len(), 3, "{lines:#?}");
         let gpt = &lines[0];
-        assert!(gpt.contains("[warn]"), "default level is warn: {gpt}");
+        assert!(gpt.contains("[error]"), "default level is error: {gpt}");
         assert!(
             gpt.contains(&format!(
                 "fediguard: deny reason=agent-denied agent_class=ai agent=\"{GPTBOT}\", client: 127.0.0.1"

@@ -87,35 +87,30 @@ fn demo_serves_the_readme_examples() {
     }
 }
 
+/// The Mastodon drop-in in Debian's layout, around the tests' Mastodon
+/// site file: `nginx -t` passes, as shipped (dry run) and enforcing.
 #[test]
-fn mastodon_conf_passes_nginx_t() {
-    // Made testable here: no TLS certificates, files under the test's
-    // directory, loopback ports (free ones: -t binds nothing).
-    let text = std::fs::read_to_string(repo_conf("mastodon.conf")).unwrap();
-    let text: String = text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("ssl_"))
-        .map(|l| {
-            l.replace("listen 443 ssl;", "listen 127.0.0.1:18443;")
-                .replace("listen [::]:443 ssl;", "")
-                .replace("listen 80;", "listen 127.0.0.1:18080;")
-                .replace("listen [::]:80;", "")
-                .replace("/var/cache/nginx", "{DIR}/cache")
-                .replace("/var/log/nginx", "{DIR}")
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let t = nginx_test_text(&format!("pid {{DIR}}/nginx.pid;\n{text}"));
-    assert!(t.ok, "{}", t.output);
+fn mastodon_drop_in_passes_nginx_t() {
+    use fediguard_tests::mastodon_conf::{test, Site};
+    for enforce in [false, true] {
+        let t = test(&Site {
+            enforce,
+            ..Site::new(3000)
+        });
+        assert!(t.ok, "{}", t.output);
+        assert!(!t.output.contains("[warn]"), "{}", t.output);
+    }
 }
 
-/// mastodon.conf made runnable here (the harness's, shared with
-/// tests/mastodon_conf.rs).
-fn runnable_mastodon_conf(backend_port: u16, metrics_port: u16) -> String {
-    fediguard_tests::mastodon_conf::runnable(backend_port, metrics_port)
+/// The drop-in in front of the stand-in (the harness's, shared with
+/// tests/mastodon_conf.rs), enforcing.
+fn start_mastodon(backend_port: u16) -> (Nginx, u16) {
+    use fediguard_tests::mastodon_conf::{start, Site};
+    let site = Site::new(backend_port);
+    (start(&site), site.metrics)
 }
 
-/// What docs/mastodon.md promises of mastodon.conf: registrations and grants are
+/// What docs/mastodon.md promises of the drop-in: registrations and grants are
 /// watched, the watched token needs no verification, and the metrics server
 /// lists the app.
 #[test]
@@ -124,11 +119,7 @@ fn mastodon_conf_watches_apps_and_serves_metrics() {
     use fediguard_tests::watch::{grant, register};
 
     let backend = Backend::start(Profile::Mastodon);
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let ngx = Nginx::start_conf_text(2, &runnable_mastodon_conf(backend.port(), metrics_port));
+    let (ngx, metrics_port) = start_mastodon(backend.port());
 
     let (id, secret) = register(ngx.port, "Scraper");
     let token = grant(ngx.port, &id, &secret);
@@ -183,7 +174,7 @@ fn all_logs(ngx: &Nginx) -> String {
     out
 }
 
-/// The shipped mastodon.conf writes no token or secret into any log: a
+/// The shipped drop-in writes no token or secret into any log: a
 /// user token and an app token in the query string and in the header, and
 /// a grant's client_secret in the query string.
 #[test]
@@ -194,11 +185,7 @@ fn mastodon_conf_logs_no_token() {
     let backend = Backend::start(Profile::Mastodon);
     let user = "UserTokenQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
     backend.add_user(user, "alice");
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let ngx = Nginx::start_conf_text(2, &runnable_mastodon_conf(backend.port(), metrics_port));
+    let (ngx, _) = start_mastodon(backend.port());
     let (id, secret) = register(ngx.port, "Scraper");
     let app = grant(ngx.port, &id, &secret);
     for t in [user, app.as_str()] {

@@ -343,3 +343,127 @@ fn several_limits_strictest_wins_and_a_rejection_charges_none() {
     // a was charged for those 3 only, not for the 3 that b rejected.
     assert_eq!(passed("/a/"), 3);
 }
+
+/// Where an admin looks, `fediguard_limit` reads as `limit_req` (nginx's
+/// own limit_req*.t check the same): side by side in one server, a delay
+/// writes "delaying request, excess: ..., by zone ..." one level below
+/// refusals (warn), a refusal is logged at error, a dry run's refusal at
+/// error too (limit_req's "limiting requests, dry run"), and the status
+/// variable is not found (`-` in the access log) where no limit applies:
+/// no limit in the location, or every key empty.
+#[test]
+fn behaves_as_limit_req_where_an_admin_looks() {
+    let ngx = Nginx::start(&format!(
+        "limit_req_zone $binary_remote_addr zone=lr:1m rate=1r/s;
+         limit_req_zone $http_x_key zone=lr_empty:1m rate=1r/s;
+         fediguard_limit_zone $remote_addr zone=fg:1m rate=1r/s;
+         fediguard_limit_zone $http_x_key zone=fg_empty:1m rate=1r/s;
+         limit_req_zone $binary_remote_addr zone=lr_dry:1m rate=1r/m;
+         fediguard_limit_zone $remote_addr zone=fg_dry:1m rate=1r/m;
+         log_format st '$uri lr=$limit_req_status fg=$fediguard_limit_status';
+         server {{ listen 127.0.0.1:{{PORT}};
+           access_log {{DIR}}/status.log st;
+           fediguard on;
+           location /fg/ {{ fediguard_limit zone=fg burst=1; try_files /x @ok; }}
+           location /lr/ {{ limit_req zone=lr burst=1; try_files /x @ok; }}
+           location /fg-dry/ {{ fediguard dry_run; fediguard_limit zone=fg_dry; try_files /x @ok; }}
+           location /lr-dry/ {{ limit_req_dry_run on; limit_req zone=lr_dry; try_files /x @ok; }}
+           location /fg-empty/ {{ fediguard_limit zone=fg_empty; try_files /x @ok; }}
+           location /lr-empty/ {{ limit_req zone=lr_empty; try_files /x @ok; }}
+           location /none/ {{ try_files /x @ok; }}
+           {OK}
+         }}"
+    ));
+    let get = |p: &str| ngx.get_as(p, "t").status;
+    // Passed, delayed, and refused while the delayed one waits: both.
+    for p in ["/fg/", "/lr/"] {
+        assert_eq!(get(p), 200);
+        std::thread::scope(|s| {
+            let delayed = s.spawn(|| {
+                let t = Instant::now();
+                (get(p), t.elapsed())
+            });
+            std::thread::sleep(Duration::from_millis(200));
+            assert_eq!(get(p), if p == "/fg/" { 429 } else { 503 });
+            let (status, took) = delayed.join().unwrap();
+            assert_eq!(status, 200);
+            assert!(
+                took >= Duration::from_millis(700),
+                "{p} not delayed: {took:?}"
+            );
+        });
+    }
+    for p in ["/fg-dry/", "/lr-dry/"] {
+        assert_eq!((get(p), get(p)), (200, 200), "{p}");
+    }
+    for p in ["/fg-empty/", "/lr-empty/", "/none/"] {
+        assert_eq!(get(p), 200, "{p}");
+    }
+    let log = ngx.error_log();
+    // A needle starting with "fediguard: " finds fediguard's line, any
+    // other nginx's own (limit_req's).
+    let line = |needle: &str| -> String {
+        log.lines()
+            .find(|l| {
+                l.contains(needle)
+                    && (needle.starts_with("fediguard: ") || !l.contains("fediguard: "))
+            })
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{log}"))
+            .to_string()
+    };
+    // limit_req: "delaying request, excess: 1.000, by zone "lr"" at warn.
+    let lr_delay = line("delaying request, excess: ");
+    assert!(
+        lr_delay.contains("[warn]") && lr_delay.contains("by zone \"lr\""),
+        "{lr_delay}"
+    );
+    let fg_delay = line("fediguard: delaying request, excess: ");
+    assert!(fg_delay.contains("[warn]"), "{fg_delay}");
+    assert!(fg_delay.contains("by zone \"fg\""), "{fg_delay}");
+    // The same excess (milli-requests, three decimals; the two requests
+    // came a few milliseconds apart).
+    let excess = |l: &str| -> f64 { l.split("excess: ").nth(1).unwrap()[..5].parse().unwrap() };
+    assert!(
+        (excess(&fg_delay) - excess(&lr_delay)).abs() < 0.1,
+        "{fg_delay}\n{lr_delay}"
+    );
+    // Refusals at error, as limit_req_log_level's default.
+    assert!(line("limiting requests, excess").contains("[error]"));
+    assert!(line("fediguard: deny reason=rate-limited zone=fg").contains("[error]"));
+    // Dry run: at the refusal's level, as limit_req's.
+    assert!(line("limiting requests, dry run").contains("[error]"));
+    assert!(line("fediguard: would deny reason=rate-limited zone=fg").contains("[error]"));
+    // The variable, as $limit_req_status.
+    let status = ngx.access_lines("status.log");
+    let of = |uri: &str| -> Vec<String> {
+        status
+            .iter()
+            .filter(|l| l.starts_with(&format!("{uri} ")))
+            .map(|l| l[uri.len() + 1..].to_string())
+            .collect()
+    };
+    // (The refused request is logged before the delayed one finishes.)
+    assert_eq!(
+        of("/fg/"),
+        ["lr=- fg=PASSED", "lr=- fg=REJECTED", "lr=- fg=DELAYED"],
+        "{status:#?}"
+    );
+    assert_eq!(
+        of("/lr/"),
+        ["lr=PASSED fg=-", "lr=REJECTED fg=-", "lr=DELAYED fg=-"],
+        "{status:#?}"
+    );
+    assert_eq!(
+        of("/fg-dry/"),
+        ["lr=- fg=PASSED", "lr=- fg=REJECTED_DRY_RUN"],
+        "{status:#?}"
+    );
+    assert_eq!(
+        of("/lr-dry/"),
+        ["lr=PASSED fg=-", "lr=REJECTED_DRY_RUN fg=-"],
+        "{status:#?}"
+    );
+    assert_eq!(of("/fg-empty/"), ["lr=- fg=-"], "{status:#?}");
+    assert_eq!(of("/lr-empty/"), ["lr=- fg=-"], "{status:#?}");
+    assert_eq!(of("/none/"), ["lr=- fg=-"], "{status:#?}");
+}

@@ -1,6 +1,14 @@
 //! The decision on a denied request, made in one place: the status to
 //! answer with and its headers, one error_log line, one count, and what
 //! `$fediguard_reason` says.
+//!
+//! Log levels follow limit_req's: a refusal is written at
+//! `fediguard_log_level` (`error` by default, as `limit_req_log_level`, so
+//! that Debian's stock `error_log /var/log/nginx/error.log;` shows it); a
+//! delay one level lower (`warn`), as limit_req's "delaying request". A
+//! dry run's "would deny" is written at the refusal's level, as limit_req's
+//! "limiting requests, dry run": a dry run is read to decide whether to
+//! enforce, and one level lower would hide it from the stock error_log.
 
 use core::fmt::Write;
 
@@ -99,6 +107,22 @@ fn log_denial(p: &Pass, d: &Denial, dry_run: bool) {
     }
     msg.push('"');
     write_for_request(r, p.lcf.log_level() as usize, &msg);
+}
+
+/// A delayed request's line, as limit_req's (`delaying request, excess:
+/// 0.500, by zone "name"`), one level below refusals.
+pub fn log_delay(p: &Pass, zone: usize, excess: u64, dry_run: bool) {
+    let Some(zone) = p.mcf.limit.zones.get(zone) else {
+        return;
+    };
+    let msg = format!(
+        "fediguard: delaying request{}, excess: {}.{:03}, by zone \"{}\"",
+        if dry_run { ", dry run" } else { "" },
+        excess / 1000,
+        excess % 1000,
+        zone.name
+    );
+    write_for_request(p.r, p.lcf.log_level().lower() as usize, &msg);
 }
 
 fn agent_part(msg: &mut String, r: &Request, ctx: &RequestCtx, p: &Pass) {

@@ -10,7 +10,7 @@ use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 
 use super::token::verifies as verifies_token;
-use super::{Denial, Outcome, Pass};
+use super::{decision, Denial, Outcome, Pass};
 use crate::glue::rerun::rerun_after;
 use crate::limit::apply::{self, pending_all, Decision, Select};
 
@@ -62,9 +62,14 @@ fn apply_limits(p: &mut Pass, early: bool) -> Outcome {
     }
     let dry_run = p.lcf.mode() == Mode::DryRun;
     let status = match decision {
+        // No key: the status stays as it was (not found if nothing applied).
+        Decision::NotApplied => {
+            p.ctx.limits.set(st);
+            return Outcome::Next;
+        }
         Decision::Pass => LimitStatus::Passed,
-        Decision::Delay(_) if dry_run => LimitStatus::DelayedDryRun,
-        Decision::Delay(_) => LimitStatus::Delayed,
+        Decision::Delay { .. } if dry_run => LimitStatus::DelayedDryRun,
+        Decision::Delay { .. } => LimitStatus::Delayed,
         Decision::Reject { .. } if dry_run => LimitStatus::RejectedDryRun,
         Decision::Reject { .. } => LimitStatus::Rejected,
     };
@@ -74,11 +79,14 @@ fn apply_limits(p: &mut Pass, early: bool) -> Outcome {
         st.pending = Some(0);
     }
     p.ctx.limits.set(st);
+    if let Decision::Delay { zone, excess, .. } = decision {
+        decision::log_delay(p, zone, excess, dry_run);
+    }
     match decision {
-        Decision::Pass => Outcome::Next,
-        Decision::Delay(_) if dry_run => Outcome::Next,
-        Decision::Delay(ms) if rerun_after(p.r, ms) => Outcome::Wait,
-        Decision::Delay(_) => Outcome::Error,
+        Decision::Pass | Decision::NotApplied => Outcome::Next,
+        Decision::Delay { .. } if dry_run => Outcome::Next,
+        Decision::Delay { ms, .. } if rerun_after(p.r, ms) => Outcome::Wait,
+        Decision::Delay { .. } => Outcome::Error,
         Decision::Reject {
             zone,
             limit,

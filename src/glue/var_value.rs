@@ -90,6 +90,13 @@ impl<'v> VarOut<'v> {
         write(self.v, bytes.as_ptr(), bytes.len());
     }
 
+    /// Not found (nginx logs `-`, `map` and `if` see an empty value), as
+    /// `$limit_req_status` where no limit applies.
+    pub fn set_not_found(&mut self) {
+        set_flags(self.v, VALID | NOT_FOUND);
+        self.v.data = core::ptr::null_mut();
+    }
+
     /// The request line as nginx read it (in the request's header buffer).
     pub fn set_request_line(&mut self, r: &ngx::http::Request) {
         let line = r.as_ref().request_line;

@@ -18,8 +18,18 @@ use crate::glue::time::now_ms;
 use crate::metrics::count;
 
 pub enum Decision {
+    /// No limit applies: every key is empty (`$fediguard_limit_status` is
+    /// then not found, as `$limit_req_status`).
+    NotApplied,
     Pass,
-    Delay(u64),
+    /// Delayed by `ms`; `zone` (index into `LimitMain::zones`) is the limit
+    /// that asks the longest delay, `excess` its excess in milli-requests,
+    /// for limit_req's "delaying request" line.
+    Delay {
+        ms: u64,
+        zone: usize,
+        excess: u64,
+    },
     Reject {
         /// Index into `LimitMain::zones`.
         zone: usize,
@@ -187,7 +197,7 @@ fn apply(items: &[Option<Item>], stats: Option<&StatsConf>) -> Decision {
     // One limit: checked and charged in one step.
     if let [it] = items {
         let Some(it) = it else {
-            return Decision::Pass;
+            return Decision::NotApplied;
         };
         let d = match one(it, now_ms(), true) {
             Some(Outcome::Reject { excess }) => Decision::Reject {
@@ -197,13 +207,17 @@ fn apply(items: &[Option<Item>], stats: Option<&StatsConf>) -> Decision {
             },
             Some(Outcome::Pass { bucket }) => match delay_ms(&it.limit, bucket.excess) {
                 0 => Decision::Pass,
-                ms => Decision::Delay(ms),
+                ms => Decision::Delay {
+                    ms,
+                    zone: it.index,
+                    excess: bucket.excess,
+                },
             },
             None => Decision::Pass,
         };
         let outcome = match d {
-            Decision::Pass => count::LIMIT_PASSED,
-            Decision::Delay(_) => count::LIMIT_DELAYED,
+            Decision::Pass | Decision::NotApplied => count::LIMIT_PASSED,
+            Decision::Delay { .. } => count::LIMIT_DELAYED,
             Decision::Reject { .. } => count::LIMIT_REJECTED,
         };
         count::limit(stats, it.index, outcome);
@@ -211,7 +225,7 @@ fn apply(items: &[Option<Item>], stats: Option<&StatsConf>) -> Decision {
     }
     let n = items.len();
     let Some(last) = n.checked_sub(1) else {
-        return Decision::Pass;
+        return Decision::NotApplied;
     };
     let now = now_ms();
     // Every limit but the last is looked at first, charging nothing; the
@@ -238,7 +252,7 @@ fn apply(items: &[Option<Item>], stats: Option<&StatsConf>) -> Decision {
             excess[i] = bucket.excess;
         }
     }
-    let mut delay = 0;
+    let mut longest = Decision::Pass;
     for (it, &e) in items.iter().zip(&excess) {
         let Some(it) = it else { continue };
         let d = delay_ms(&it.limit, e);
@@ -248,13 +262,19 @@ fn apply(items: &[Option<Item>], stats: Option<&StatsConf>) -> Decision {
             count::LIMIT_PASSED
         };
         count::limit(stats, it.index, outcome);
-        delay = delay.max(d);
+        let longer = match longest {
+            Decision::Delay { ms, .. } => d > ms,
+            _ => d > 0,
+        };
+        if longer {
+            longest = Decision::Delay {
+                ms: d,
+                zone: it.index,
+                excess: e,
+            };
+        }
     }
-    if delay > 0 {
-        Decision::Delay(delay)
-    } else {
-        Decision::Pass
-    }
+    longest
 }
 
 /// The headers of a rejection: Retry-After and the IETF draft's

@@ -375,6 +375,19 @@ pub fn nginx_test_text(text: &str) -> ConfTest {
     run_test(dir, conf)
 }
 
+/// `nginx -t` on a tree of files: `write` lays them out in the directory
+/// and returns nginx.conf's text.
+pub fn nginx_test_tree(write: impl FnOnce(&Path) -> String) -> ConfTest {
+    let dir = tempfile::Builder::new()
+        .prefix("fediguard-conf-")
+        .tempdir()
+        .expect("tempdir");
+    let conf = dir.path().join("nginx.conf");
+    let text = write(dir.path());
+    write_conf(&conf, dir.path(), &text);
+    run_test(dir, conf)
+}
+
 /// `nginx -t` on the configuration file `conf` in `dir`.
 fn run_test(dir: TempDir, conf: PathBuf) -> ConfTest {
     let out: Output = Command::new(nginx_binary())

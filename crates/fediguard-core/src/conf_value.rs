@@ -30,6 +30,18 @@ pub enum LogLevel {
     Info = 7,
 }
 
+impl LogLevel {
+    /// One level lower (less severe), as limit_req logs delays below
+    /// refusals; `info` stays `info`.
+    pub fn lower(self) -> LogLevel {
+        match self {
+            LogLevel::Error => LogLevel::Warn,
+            LogLevel::Warn => LogLevel::Notice,
+            LogLevel::Notice | LogLevel::Info => LogLevel::Info,
+        }
+    }
+}
+
 pub fn parse_log_level(v: &str) -> Result<LogLevel, String> {
     match v {
         "info" => Ok(LogLevel::Info),

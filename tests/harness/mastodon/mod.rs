@@ -6,7 +6,7 @@ mod routes;
 mod throttle;
 mod wire;
 
-pub use throttle::Throttles;
+pub use throttle::{Throttle, Throttles, ALL as RACK_ATTACK};
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -277,10 +277,21 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
                 .unwrap_or(Behaviour::Normal)
         };
         let none = Vec::new();
-        let token = routes::token(&req);
-        let has_user = routes::has_user(&st, &req);
         let throttled = match st.throttles {
-            Some(t) => throttle::check(&t, &mut st.counts, &req, token.as_deref(), has_user),
+            Some(t) => {
+                let token = routes::token(&req);
+                let user = token.as_ref().and_then(|t| st.users.get(t)).cloned();
+                let valid =
+                    token.filter(|t| st.users.contains_key(t) || st.app_tokens.contains_key(t));
+                let seen = throttle::Seen {
+                    req: &req,
+                    ip: throttle::throttleable(&throttle::client_address(&req)),
+                    user,
+                    token: valid,
+                    params: routes::params(&req),
+                };
+                throttle::check(&t, &mut st.counts, &seen)
+            }
             None => None,
         };
         match (behaviour, throttled) {

@@ -135,7 +135,7 @@ fn unescape(s: &str) -> String {
 }
 
 /// Parameters from a form or JSON body.
-fn params(req: &Recorded) -> Vec<(String, String)> {
+pub fn params(req: &Recorded) -> Vec<(String, String)> {
     let json = req
         .header("content-type")
         .is_some_and(|c| c.starts_with("application/json"));
@@ -188,11 +188,6 @@ fn token_info(st: &State, req: &Recorded) -> (u16, String) {
         "application": {"uid": uid}, "created_at": 1763800000
     });
     (200, v.to_string())
-}
-
-/// The token's owner is a user (for the throttles).
-pub fn has_user(st: &State, req: &Recorded) -> bool {
-    token(req).is_some_and(|t| st.users.contains_key(&t))
 }
 
 pub fn answer(st: &mut State, req: &Recorded) -> (u16, String) {
@@ -255,6 +250,12 @@ pub fn answer(st: &mut State, req: &Recorded) -> (u16, String) {
             ),
         ),
         (_, p) if p.starts_with("/api/") => (200, "[]".into()),
+        // The media proxy redirects to the file; the forms (sign-up,
+        // sign-in, password, confirmation) redirect back to a page.
+        ("GET" | "HEAD", p) if p.starts_with("/media_proxy/") => (302, html("Found")),
+        ("POST" | "PUT" | "PATCH", p) if p == "/auth" || p.starts_with("/auth/") => {
+            (302, html("Found"))
+        }
         _ => (404, r#"{"error":"Record not found"}"#.into()),
     }
 }
