@@ -344,3 +344,147 @@ fn a_preview_stampede_costs_mastodon_one_page() {
         "ActivityPub fetches are not previews"
     );
 }
+
+/// The drop-in as shipped starts in dry run, and with Debian's stock
+/// `error_log` line (no level: from `error` up) its decisions show: a
+/// "would deny" line at error, REJECTED_DRY_RUN in the access log, the
+/// status page's "would deny" count; nothing is refused. Then the one
+/// line that enforces: the same requests are refused, at error.
+#[test]
+fn a_dry_run_first_and_decisions_show_with_debians_stock_error_log() {
+    let backend = Backend::start(Profile::Mastodon);
+    let dry = Site {
+        enforce: false,
+        log_level: None,
+        ..Site::new(backend.port())
+    };
+    let ngx = mastodon_conf::start(&dry);
+    let conf = std::fs::read_to_string(ngx.path("nginx.conf")).unwrap();
+    assert!(conf.contains("error.log;\n"), "Debian's stock line: {conf}");
+    let timeline = "/api/v1/timelines/public";
+    assert_eq!(ngx.get(timeline, &[]).status, 200);
+    // Past the edge's 30: let through (Mastodon's own throttle answers).
+    let proxy = |n: usize| {
+        get_from(
+            addr(90),
+            ngx.port,
+            &format!("/media_proxy/{n}/original"),
+            &[],
+        )
+    };
+    let edge_refused = (0..32)
+        .map(proxy)
+        .filter(|r| r.header("RateLimit-Policy").is_some())
+        .count();
+    assert_eq!(edge_refused, 0);
+    let log = ngx.error_log();
+    let would: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("fediguard: would deny"))
+        .collect();
+    assert!(
+        would
+            .iter()
+            .any(|l| l.contains("[error]") && l.contains("reason=mastoapi-no-auth")),
+        "{log}"
+    );
+    assert!(
+        would
+            .iter()
+            .any(|l| l.contains("[error]") && l.contains("reason=rate-limited zone=fg_media_proxy")),
+        "{log}"
+    );
+    let access = ngx.read("mastodon.access.log");
+    assert!(access.contains("limit_status=REJECTED_DRY_RUN"), "{access}");
+    assert!(access.contains("reason=mastoapi-no-auth"), "{access}");
+    let m = get(dry.metrics, "/fediguard/metrics?format=json", &[]);
+    let v: serde_json::Value = serde_json::from_slice(&m.body).unwrap();
+    assert_eq!(v["decisions"]["mastoapi-no-auth"]["dry_run"], 1, "{v}");
+    assert_eq!(v["decisions"]["mastoapi-no-auth"]["deny"], 0, "{v}");
+    drop(ngx);
+
+    // Enforced: "fediguard on;" in the snippet.
+    let on = Site {
+        enforce: true,
+        log_level: None,
+        ..Site::new(backend.port())
+    };
+    let ngx = mastodon_conf::start(&on);
+    assert_eq!(ngx.get(timeline, &[]).status, 403);
+    let statuses: Vec<u16> = (0..32)
+        .map(|n| {
+            get_from(
+                addr(91),
+                ngx.port,
+                &format!("/media_proxy/{n}/original"),
+                &[],
+            )
+            .status
+        })
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 429).count(),
+        2,
+        "{statuses:?}"
+    );
+    let log = ngx.error_log();
+    for reason in [
+        "reason=mastoapi-no-auth",
+        "reason=rate-limited zone=fg_media_proxy",
+    ] {
+        assert!(
+            log.lines().any(|l| l.contains("[error]")
+                && l.contains("fediguard: deny ")
+                && l.contains(reason)),
+            "{reason}: {log}"
+        );
+    }
+}
+
+/// Verified agents in the drop-in: a search engine is served when its
+/// claim holds (forward-confirmed reverse DNS, from dnsmasq) and refused
+/// when it does not; the access log says `verified=`.
+#[test]
+fn search_engines_are_served_only_when_their_claim_is_verified() {
+    use fediguard_tests::dns::{Dnsmasq, Record};
+    let dns = Dnsmasq::start(&[
+        Record::Ptr("127.0.0.40", "crawl-127-0-0-40.googlebot.com"),
+        Record::Host("crawl-127-0-0-40.googlebot.com", &["127.0.0.40"]),
+        Record::Ptr("127.0.0.41", "host-41.cloud.example"),
+        Record::Host("host-41.cloud.example", &["127.0.0.41"]),
+    ]);
+    let backend = Backend::start(Profile::Mastodon);
+    let ngx = mastodon_conf::start(&Site {
+        dns: Some(dns.port),
+        ..Site::new(backend.port())
+    });
+    let googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+    let page = "/@alice/113456789";
+    let real = get_from(addr(40), ngx.port, page, &[("User-Agent", googlebot)]);
+    assert_eq!(real.status, 200);
+    let fake = get_from(addr(41), ngx.port, page, &[("User-Agent", googlebot)]);
+    assert_eq!(fake.status, 403);
+    let access = ngx.read("mastodon.access.log");
+    let line = |from: &str| {
+        access
+            .lines()
+            .find(|l| l.starts_with(&format!("{from} ")))
+            .unwrap_or_else(|| panic!("no line from {from}: {access}"))
+            .to_string()
+    };
+    let real_line = line("127.0.0.40");
+    assert!(
+        real_line.contains("agent_class=search verified=yes"),
+        "{real_line}"
+    );
+    let fake_line = line("127.0.0.41");
+    assert!(fake_line.contains("verified=no"), "{fake_line}");
+    assert!(fake_line.contains("reason=agent-unverified"), "{fake_line}");
+    assert!(
+        ngx.error_log()
+            .lines()
+            .any(|l| l.contains("fediguard: deny reason=agent-unverified") && l.contains("[error]")),
+        "{}",
+        ngx.error_log()
+    );
+}
