@@ -2,7 +2,10 @@
 //! nginx's inheritance (http -> server -> location) and the checks that
 //! need the whole `http` block.
 
-use fediguard_core::conf_value::{LogLevel, Mode};
+use fediguard_core::conf_value::{LogLevel, Mode, Require};
+
+use crate::glue::location::LocAt;
+use crate::lint::Lint;
 use ngx::http::Request;
 
 use crate::agent::conf::{AgentLoc, AgentMain};
@@ -24,6 +27,8 @@ pub struct MainConf {
     pub watch: WatchMain,
     pub cluster: ClusterMain,
     pub claim: ClaimMain,
+    /// `nginx -t` warnings, collected while locations are merged.
+    pub lint: crate::lint::Lint,
 }
 
 /// `server`- and `location`-level configuration.
@@ -66,7 +71,7 @@ impl LocConf {
 
     /// nginx's inheritance: a value set at this level wins, otherwise the
     /// enclosing level's. Names were checked in `MainConf::finish`.
-    pub fn merge(&mut self, prev: &LocConf, mcf: &MainConf) {
+    pub fn merge(&mut self, prev: &LocConf, mcf: &MainConf, at: Option<&LocAt>) {
         let (c, p) = (&mut self.common, &prev.common);
         if c.mode.is_none() {
             c.mode = p.mode;
@@ -82,6 +87,58 @@ impl LocConf {
         self.limit.merge(&prev.limit, &mcf.limit);
         self.watch.merge(&prev.watch);
         self.claim.merge(&prev.claim, &mcf.agent);
+        if let Some(at) = at {
+            self.lint(&mcf.lint, at);
+        }
+    }
+
+    /// What can have no effect here (see `lint`).
+    fn lint(&self, lint: &Lint, at: &LocAt) {
+        lint.location(at);
+        let on = self.mode() != Mode::Off;
+        if let Some(deny) = &self.agent.deny {
+            if deny.names.iter().any(|n| n != "off") {
+                lint.site(
+                    deny.place.clone(),
+                    || {
+                        format!(
+                            "fediguard_agent_deny {} has no effect: fediguard is off wherever                              it applies (\"fediguard on;\" or \"fediguard dry_run;\" turns it on)",
+                            deny.names.join(" ")
+                        )
+                    },
+                    on,
+                );
+            }
+        }
+        let verify = self.token.verify.as_deref().filter(|v| !v.is_empty());
+        if matches!(self.token.require, Some(Require::Valid | Require::User)) {
+            lint.site(
+                self.token.require_place.clone(),
+                || {
+                    "fediguard_token_require has no effect without fediguard_token_verify \
+                     (and fediguard on or dry_run) where it applies: a request without a \
+                     token is served"
+                        .to_string()
+                },
+                on && verify.is_some(),
+            );
+        }
+        if let (Some(prefix), true) = (verify, on) {
+            lint.verify(at.server, prefix, self.token.verify_place.clone());
+        }
+        for l in self.limit.limits() {
+            lint.site(
+                format!("fediguard_limit zone={}", l.zone_name),
+                || {
+                    format!(
+                        "fediguard_limit zone={} has no effect where fediguard is off, \
+                         and fediguard is off wherever it applies",
+                        l.zone_name
+                    )
+                },
+                on,
+            );
+        }
     }
 }
 

@@ -26,6 +26,7 @@ mod directives;
 mod filters;
 mod glue;
 mod limit;
+mod lint;
 mod log_phase;
 mod metrics;
 mod metrics_handler;

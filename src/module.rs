@@ -10,6 +10,7 @@ use ngx::http::Request;
 use crate::cluster::start;
 use crate::conf::{LocConf, MainConf};
 use crate::glue::lifecycle::Entry;
+use crate::glue::location::LocAt;
 use crate::{access, filters, log_phase, variables};
 
 pub struct Fediguard;
@@ -22,21 +23,22 @@ impl Entry for Fediguard {
         variables::add(cf, main)
     }
 
-    fn postconfiguration(main: &MainConf) {
+    fn postconfiguration(main: &MainConf) -> Vec<String> {
         // The app watch filters join the output chain only where some
         // location has `fediguard_app_watch on`: other sites' answers do
         // not pass through them at all.
         if main.watch.used {
             filters::install_app_watch();
         }
+        main.lint.warnings()
     }
 
     fn finish(main: &mut MainConf) -> Result<(), String> {
         main.finish()
     }
 
-    fn merge(prev: &LocConf, conf: &mut LocConf, main: &MainConf) {
-        conf.merge(prev, main);
+    fn merge(prev: &LocConf, conf: &mut LocConf, main: &MainConf, at: Option<&LocAt>) {
+        conf.merge(prev, main, at);
     }
 
     fn access(r: &mut Request) -> Status {

@@ -237,3 +237,79 @@ fn limit_directives() {
     ));
     assert!(t.ok, "{}", t.output);
 }
+
+/// `nginx -t` passes but warns, at the directive's file:line, where a
+/// directive can have no effect wherever it applies; a directive that acts
+/// in some location is not warned about.
+#[test]
+fn nginx_t_warns_where_a_directive_can_have_no_effect() {
+    let warns = |body: &str, message: &str, at: Option<&str>| {
+        let t = nginx_test(body);
+        assert!(t.ok, "nginx -t failed:\n{body}\n{}", t.output);
+        let line = t
+            .output
+            .lines()
+            .find(|l| l.contains("[warn]") && l.contains(message))
+            .unwrap_or_else(|| panic!("want a warning {message:?} in:\n{}", t.output))
+            .to_string();
+        if let Some(at) = at {
+            let place = t.place_of(at);
+            assert!(line.contains(&place), "want {place:?} in {line}");
+        }
+    };
+    let quiet = |body: &str| {
+        let t = nginx_test(body);
+        assert!(t.ok, "{}", t.output);
+        assert!(
+            !t.output.contains("[warn]"),
+            "a warning for:\n{body}\n{}",
+            t.output
+        );
+    };
+    let page = "try_files /x =404;";
+    // fediguard_agent_deny without fediguard on in effect.
+    warns(
+        &format!("server {{ listen 127.0.0.1:{{PORT}}; fediguard_agent_deny ai; location / {{ {page} }} }}"),
+        "fediguard_agent_deny ai has no effect: fediguard is off",
+        Some("fediguard_agent_deny ai"),
+    );
+    quiet(&format!(
+        "server {{ listen 127.0.0.1:{{PORT}}; fediguard_agent_deny ai;
+           location / {{ {page} }} location /on/ {{ fediguard on; {page} }} }}"
+    ));
+    // fediguard_token_require without fediguard_token_verify.
+    warns(
+        &format!(
+            "server {{ listen 127.0.0.1:{{PORT}}; fediguard on;
+               location /api/ {{ fediguard_token_require user; {page} }} }}"
+        ),
+        "fediguard_token_require has no effect without fediguard_token_verify",
+        Some("fediguard_token_require user"),
+    );
+    // fediguard_token_verify /prefix with no such location.
+    warns(
+        &format!(
+            "fediguard_token_zone zone=t:1m;
+             server {{ listen 127.0.0.1:{{PORT}}; fediguard on;
+               location / {{ {page} }}
+               location /api/ {{ fediguard_token_verify /_fediguard; {page} }} }}"
+        ),
+        "fediguard_token_verify /_fediguard: no location of this server but \"location /\" serves /_fediguard/oauth/token/info",
+        Some("fediguard_token_verify /_fediguard"),
+    );
+    quiet(&format!(
+        "fediguard_token_zone zone=t:1m;
+         server {{ listen 127.0.0.1:{{PORT}}; fediguard on;
+           location /api/ {{ fediguard_token_verify /_fediguard; fediguard_token_require user; {page} }}
+           location /_fediguard/ {{ internal; {page} }} }}"
+    ));
+    // fediguard_limit where fediguard is off.
+    warns(
+        &format!(
+            "fediguard_limit_zone $remote_addr zone=ip:1m rate=1r/s;
+             server {{ listen 127.0.0.1:{{PORT}}; fediguard_limit zone=ip; location / {{ {page} }} }}"
+        ),
+        "fediguard_limit zone=ip has no effect where fediguard is off",
+        None,
+    );
+}

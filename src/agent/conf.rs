@@ -26,6 +26,8 @@ pub struct AgentMain {
 pub struct ClassList {
     /// Names as written; `off` stands alone.
     pub names: Vec<String>,
+    /// Where the list was first written, for `nginx -t` warnings.
+    pub place: String,
 }
 
 /// `server`- and `location`-level.

@@ -68,6 +68,9 @@ pub fn set_agent_deny(
 ) -> Result<(), String> {
     let a = &d.args;
     let list = loc.deny.get_or_insert_with(ClassList::default);
+    if list.place.is_empty() {
+        list.place = d.place.to_string();
+    }
     for name in a {
         if *name == "off" && (a.len() > 1 || !list.names.is_empty()) {
             return Err("\"fediguard_agent_deny off\" must stand alone".into());

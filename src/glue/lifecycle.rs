@@ -16,6 +16,7 @@ use ngx::http::{
     HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule, Request,
 };
 
+use super::location::LocAt;
 use super::log;
 use super::module::{ctx_index, module};
 
@@ -26,10 +27,12 @@ pub trait Entry: 'static {
     /// Before the `http` block is read: the variables.
     fn preconfiguration(cf: &mut ngx_conf_t, main: &mut Self::Main) -> Result<(), String>;
     /// After it: the output filters (phase handlers are added here).
-    fn postconfiguration(main: &Self::Main);
+    /// Runs once the whole `http` block is merged; returns warnings for
+    /// `nginx -t` (directives that can have no effect).
+    fn postconfiguration(main: &Self::Main) -> Vec<String>;
     /// The `http` block is read: checks that need all of it.
     fn finish(main: &mut Self::Main) -> Result<(), String>;
-    fn merge(prev: &Self::Loc, conf: &mut Self::Loc, main: &Self::Main);
+    fn merge(prev: &Self::Loc, conf: &mut Self::Loc, main: &Self::Main, at: Option<&LocAt>);
     fn access(r: &mut Request) -> Status;
     fn log(r: &mut Request) -> Status;
     /// A worker starts.
@@ -86,7 +89,9 @@ impl<E: Entry> HttpModule for Module<E> {
         }
         // SAFETY: as above.
         if let Some(main) = unsafe { main_conf_of::<E::Main>(cf) } {
-            E::postconfiguration(main);
+            for w in E::postconfiguration(main) {
+                log::write(cf.log, nginx_sys::NGX_LOG_WARN as usize, &w);
+            }
         }
         Status::NGX_OK.0
     }
@@ -138,7 +143,7 @@ unsafe extern "C" fn merge_loc_conf<E: Entry>(
     }) else {
         return ngx::core::NGX_CONF_ERROR;
     };
-    E::merge(prev, conf, main);
+    E::merge(prev, conf, main, LocAt::of(cf).as_ref());
     ngx::core::NGX_CONF_OK
 }
 

@@ -16,6 +16,7 @@ pub mod directive;
 pub mod home;
 pub mod key;
 pub mod lifecycle;
+pub mod location;
 pub mod log;
 pub mod module;
 pub mod peer;

@@ -60,6 +60,9 @@ pub struct TokenLoc {
     pub verify: Option<String>,
     pub require: Option<Require>,
     pub fail: Option<FailPolicy>,
+    /// Where `verify` and `require` were written, for `nginx -t` warnings.
+    pub verify_place: String,
+    pub require_place: String,
 }
 
 impl TokenLoc {
@@ -80,9 +83,11 @@ impl TokenLoc {
     pub fn merge(&mut self, prev: &TokenLoc) {
         if self.verify.is_none() {
             self.verify = prev.verify.clone();
+            self.verify_place = prev.verify_place.clone();
         }
         if self.require.is_none() {
             self.require = prev.require;
+            self.require_place = prev.require_place.clone();
         }
         if self.fail.is_none() {
             self.fail = prev.fail;

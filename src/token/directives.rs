@@ -109,6 +109,7 @@ pub fn set_token_verify(
             ))
         }
     };
+    loc.verify_place = d.place.to_string();
     once(&mut loc.verify, "fediguard_token_verify", Ok(prefix))
 }
 
@@ -118,6 +119,7 @@ pub fn set_token_require(
     _main: &mut TokenMain,
     loc: &mut TokenLoc,
 ) -> Result<(), String> {
+    loc.require_place = d.place.to_string();
     once(
         &mut loc.require,
         "fediguard_token_require",
