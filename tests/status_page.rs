@@ -11,8 +11,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use fediguard_tests::browser::{repo, Script};
+use fediguard_tests::dns::{Dnsmasq, Record};
 use fediguard_tests::mastodon::{Backend, Profile};
-use fediguard_tests::watch::{field, grant, metrics_json, watching_nginx, FORM};
+use fediguard_tests::watch::{
+    field, grant, metrics_json, watching_nginx, watching_nginx_verifying, FORM,
+};
 use fediguard_tests::{get_from, request_from, Nginx};
 
 const EVIL: &str = "<img src=x onerror=alert(1)>";
@@ -185,6 +188,17 @@ fn traffic(
             );
             assert_eq!(r.status, 200);
         }
+        // Search engines: a real Googlebot and an impostor.
+        let googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        for (from, want) in [(60, 200), (61, 403)] {
+            let r = get_from(
+                addr(from),
+                ngx.port,
+                "/search/page",
+                &[("User-Agent", googlebot)],
+            );
+            assert_eq!(r.status, want);
+        }
         if rounds.load(Ordering::SeqCst) == 2 {
             app_with_token(ngx, 52, "Late Arrival", "", "Tusky/25.0");
         }
@@ -196,7 +210,13 @@ fn traffic(
 #[test]
 fn the_page_in_a_browser_shows_the_apps_and_follows_the_counters() {
     let backend = Backend::start(Profile::Mastodon);
-    let ngx = watching_nginx(&backend);
+    let dns = Dnsmasq::start(&[
+        Record::Ptr("127.0.0.60", "crawl-127-0-0-60.googlebot.com"),
+        Record::Host("crawl-127-0-0-60.googlebot.com", &["127.0.0.60"]),
+        Record::Ptr("127.0.0.61", "host-61.cloud.example"),
+        Record::Host("host-61.cloud.example", &["127.0.0.61"]),
+    ]);
+    let ngx = watching_nginx_verifying(&backend, dns.port);
     let scraper = app_with_token(
         &ngx,
         21,
@@ -300,6 +320,16 @@ fn the_page_in_a_browser_shows_the_apps_and_follows_the_counters() {
     assert_eq!(off["apps"][0], "Late Arrival");
     assert_eq!(off["imgs"], 0);
 
+    // What is on is on the page: agent verification, and every token
+    // class, `limited` among them.
+    let html = fediguard_tests::get(ngx.port, "/metrics?format=html", &[]).text();
+    assert!(html.contains("<h2>Agent verification</h2>"), "{html}");
+    assert!(html.contains("data-key=\"search\""), "{html}");
+    assert!(html.contains("data-key=\"limited\""), "{html}");
+    let v = metrics_json(&ngx);
+    let search = &v["agent_verification"]["claims"]["search"];
+    assert!(search["yes"].as_u64() >= Some(1), "{v}");
+    assert!(search["no"].as_u64() >= Some(1), "{v}");
     let png = std::fs::read(&shot).expect("the screenshot");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 20_000);
     if std::env::var_os("FEDIGUARD_UPDATE_DOCS").is_some_and(|v| v == "1") {

@@ -19,13 +19,14 @@ use crate::glue::respond::{self, send};
 use super::count::{LIMIT_DELAYED, LIMIT_PASSED, LIMIT_REJECTED};
 use crate::glue::stats_zone::{StatsConf, NO_SLOT};
 
-const TOKEN_CLASSES: [TokenClass; 6] = [
+const TOKEN_CLASSES: [TokenClass; 7] = [
     TokenClass::None,
     TokenClass::Malformed,
     TokenClass::Invalid,
     TokenClass::App,
     TokenClass::User,
     TokenClass::Unknown,
+    TokenClass::Limited,
 ];
 const OUTCOMES: [TokenClass; 4] = [
     TokenClass::User,
@@ -123,12 +124,7 @@ fn snapshot(stats: Option<&StatsConf>, sources: &Sources) -> Snapshot {
         .collect();
     s.token_classes = TOKEN_CLASSES
         .iter()
-        .map(|&c| {
-            (
-                c.as_str(),
-                get(&|k| k.token_classes[c as usize].load(Relaxed)),
-            )
-        })
+        .map(|&c| (c.as_str(), get(&|k| k.token_class_count(c))))
         .collect();
     s.verifications_started = get(&|c| c.verifications_started.load(Relaxed));
     s.verifications_coalesced = get(&|c| c.verifications_coalesced.load(Relaxed));

@@ -23,9 +23,37 @@ pub fn watching_nginx_with(backend: &Backend, lifetimes: &str) -> Nginx {
 
 /// `stats_size` is the size of the `fediguard_metrics_zone`.
 pub fn watching_nginx_sized(backend: &Backend, lifetimes: &str, stats_size: &str) -> Nginx {
+    watching_nginx_full(backend, lifetimes, stats_size, None)
+}
+
+/// Also verified agents: nginx's resolver at `dns` (dnsmasq), and
+/// `/search/`, where search engines are served only when verified.
+pub fn watching_nginx_verifying(backend: &Backend, dns: u16) -> Nginx {
+    watching_nginx_full(backend, "", "1m", Some(dns))
+}
+
+fn watching_nginx_full(
+    backend: &Backend,
+    lifetimes: &str,
+    stats_size: &str,
+    dns: Option<u16>,
+) -> Nginx {
     let b = backend.port();
+    let verifying = match dns {
+        Some(port) => format!(
+            "resolver 127.0.0.1:{port}; resolver_timeout 1s;
+             fediguard_verify_zone zone=verified:1m;"
+        ),
+        None => String::new(),
+    };
+    let search = if dns.is_some() {
+        "location /search/ { fediguard_agent_deny_unverified search; try_files /nonexistent @ok; }"
+    } else {
+        ""
+    };
     Nginx::start(&format!(
-        "fediguard_token_zone zone=tokens:1m {lifetimes};
+        "{verifying}
+         fediguard_token_zone zone=tokens:1m {lifetimes};
          fediguard_metrics_zone zone=fediguard_stats:{stats_size};
          fediguard_limit_zone $binary_remote_addr zone=per_ip:1m rate=1000r/s;
          server {{ listen 127.0.0.1:{{PORT}};
@@ -41,6 +69,7 @@ pub fn watching_nginx_sized(backend: &Backend, lifetimes: &str, stats_size: &str
              fediguard_token_verify /_fediguard; fediguard_token_require user;
              try_files /nonexistent @ok; }}
            location /ai/ {{ fediguard_agent_deny ai; try_files /nonexistent @ok; }}
+           {search}
            location /_fediguard/ {{
              internal;
              proxy_pass http://127.0.0.1:{b}/;

@@ -72,8 +72,11 @@ pub struct Counters {
     pub verify_lookups: AtomicU64,
     pub verify_coalesced: AtomicU64,
     pub verify_capped: AtomicU64,
+    /// Requests of token class `limited` (after the first layout's
+    /// `TOKEN_CLASSES`).
+    pub token_limited: AtomicU64,
     /// Room for counters of later versions without a new layout.
-    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5 - 2 * REASONS_LATER - 3],
+    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5 - 2 * REASONS_LATER - 3 - 1],
 }
 
 #[repr(C)]
@@ -123,10 +126,23 @@ impl Counters {
             .map_or(0, |c| c.load(Relaxed))
     }
 
+    fn token_class_counter(&self, class: TokenClass) -> Option<&AtomicU64> {
+        match class {
+            TokenClass::Limited => Some(&self.token_limited),
+            c => self.token_classes.get(c as usize),
+        }
+    }
+
     pub fn token_class(&self, class: TokenClass) {
-        if let Some(c) = self.token_classes.get(class as usize) {
+        if let Some(c) = self.token_class_counter(class) {
             c.fetch_add(1, Relaxed);
         }
+    }
+
+    /// Requests counted for `class` (every class, `limited` too).
+    pub fn token_class_count(&self, class: TokenClass) -> u64 {
+        self.token_class_counter(class)
+            .map_or(0, |c| c.load(Relaxed))
     }
 
     pub fn verification_outcome(&self, class: TokenClass) {
@@ -159,6 +175,23 @@ mod layout {
         assert_eq!(offset_of!(Counters, verifications_limited), 256);
         assert_eq!(offset_of!(Counters, backend_calls), 288);
         assert_eq!(offset_of!(Counters, decisions_later), 296);
+        assert_eq!(
+            offset_of!(Counters, token_limited),
+            offset_of!(Counters, verify_capped) + 8
+        );
+    }
+
+    /// `limited` is counted, apart from the other classes.
+    #[test]
+    fn the_limited_token_class_is_counted() {
+        use crate::token::TokenClass;
+        let c: super::Counters = unsafe { core::mem::zeroed() };
+        c.token_class(TokenClass::Limited);
+        c.token_class(TokenClass::Limited);
+        c.token_class(TokenClass::App);
+        assert_eq!(c.token_class_count(TokenClass::Limited), 2);
+        assert_eq!(c.token_class_count(TokenClass::App), 1);
+        assert_eq!(c.token_class_count(TokenClass::Unknown), 0);
     }
 
     /// Each reason has its own pair of counters.

@@ -145,6 +145,11 @@ pub fn html(s: &Snapshot, now: u64) -> String {
     h.raw("<section class=\"card\"><h2>Token verification</h2><div class=\"grid three\">");
     render::verification(&mut h, s);
     h.raw("</div></section>\n");
+    h.raw("<section class=\"card\" id=\"agent-verification\"><h2>Agent verification</h2>")
+        .raw("<p class=\"note\">Agents' claims checked by reverse DNS, published ranges or their instance's host.</p>")
+        .raw("<div class=\"grid three\">");
+    render::agent_verification(&mut h, s);
+    h.raw("</div></section>\n");
     h.raw("<section class=\"card\"><h2>Rate limits</h2><div class=\"scroll\"><table class=\"rows\"><thead><tr>")
         .raw("<th scope=\"col\">Zone</th><th scope=\"col\" class=\"n\">Passed</th>")
         .raw("<th scope=\"col\" class=\"n\">Delayed</th><th scope=\"col\" class=\"n\">Rejected</th>")

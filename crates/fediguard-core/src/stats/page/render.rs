@@ -375,3 +375,53 @@ pub fn apps_summary(n: u64, capacity: u64) -> String {
         grouped(capacity)
     )
 }
+
+/// Agent verification: claims by class and result, the lookups, the zone.
+pub fn agent_verification(h: &mut Html, s: &Snapshot) {
+    let v = &s.verify;
+    h.raw("<table class=\"rows\"><thead><tr><th scope=\"col\">Class claimed</th>")
+        .raw("<th scope=\"col\" class=\"n\">Verified</th><th scope=\"col\" class=\"n\">Failed</th>")
+        .raw("<th scope=\"col\" class=\"n\">No answer in time</th></tr></thead>")
+        .raw("<tbody id=\"claims-body\">");
+    if v.claims.is_empty() {
+        h.raw("<tr class=\"zero\"><td colspan=\"4\">No class is verified: no fediguard_verify_zone, or no rule with a method.</td></tr>");
+    }
+    for (class, n) in &v.claims {
+        h.raw(zero_row(n.iter().sum()))
+            .text(class)
+            .raw("\"><th scope=\"row\">")
+            .text(class)
+            .raw("</th>");
+        for c in n {
+            num_cell(h, *c);
+        }
+        h.raw("</tr>");
+    }
+    h.raw("</tbody></table>");
+    h.raw("<table class=\"figures\"><caption>Lookups</caption><tbody>");
+    figure(h, "a-lookups", "DNS lookups started", &grouped(v.lookups));
+    figure(
+        h,
+        "a-coalesced",
+        "Requests that waited for the same address",
+        &grouped(v.coalesced),
+    );
+    figure(
+        h,
+        "a-capped",
+        "Not looked up: too many under way",
+        &grouped(v.capped),
+    );
+    h.raw("</tbody></table>");
+    h.raw("<table class=\"figures\"><caption>Answers' zone</caption><tbody>");
+    let z = v.zone.clone().unwrap_or_default();
+    let none = v.zone.is_none();
+    let show = |n: u64| if none { "–".to_string() } else { grouped(n) };
+    h.raw("<tr><th scope=\"row\">Addresses kept</th><td class=\"n\"><span id=\"a-entries\">")
+        .text(&show(z.entries))
+        .raw("</span> of <span id=\"a-capacity\">")
+        .text(&show(z.capacity))
+        .raw("</span></td></tr>");
+    figure(h, "a-evictions", "Evicted (zone full)", &show(z.evictions));
+    h.raw("</tbody></table>");
+}

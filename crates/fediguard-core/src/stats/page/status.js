@@ -150,6 +150,32 @@
     var holder = $("c-bar");
     if (holder) { holder.textContent = ""; holder.appendChild(bar(c ? c.entries : 0, c ? c.capacity : 0)); }
   }
+  function agentVerification(d) {
+    var a = d.agent_verification;
+    if (!a) return;
+    var keys = Object.keys(a.claims);
+    if (keys.length) {
+      replaceRows("claims-body", keys.map(function (k) {
+        var c = a.claims[k];
+        var tr = keyed(k, c.yes + c.no + c.none ? "" : "zero");
+        var th = el("th");
+        th.setAttribute("scope", "row");
+        th.textContent = k;
+        tr.appendChild(th);
+        tr.appendChild(numCell(c.yes));
+        tr.appendChild(numCell(c.no));
+        tr.appendChild(numCell(c.none));
+        return tr;
+      }));
+    }
+    setText("a-lookups", grouped(a.lookups));
+    setText("a-coalesced", grouped(a.coalesced));
+    setText("a-capped", grouped(a.capped));
+    var z = a.zone;
+    setText("a-entries", z ? grouped(z.entries) : "\u2013");
+    setText("a-capacity", z ? grouped(z.capacity) : "\u2013");
+    setText("a-evictions", z ? grouped(z.evictions) : "\u2013");
+  }
   function limits(d) {
     var keys = ordered("limits-body", d.limit_zones);
     if (!keys.length) return;
@@ -303,6 +329,7 @@
       return [w[0], k, w[1]];
     });
     verification(d);
+    agentVerification(d);
     limits(d);
     apps(d);
     record(d);
