@@ -104,7 +104,7 @@ fn mastodon_drop_in_passes_nginx_t() {
 
 /// The drop-in in front of the stand-in (the harness's, shared with
 /// tests/mastodon_conf.rs), enforcing.
-fn start_mastodon(backend_port: u16) -> (Nginx, u16) {
+fn start_mastodon(backend_port: u16) -> (fediguard_tests::mastodon_conf::DropIn, u16) {
     use fediguard_tests::mastodon_conf::{start, Site};
     let site = Site::new(backend_port);
     (start(&site), site.metrics)

@@ -467,3 +467,25 @@ fn behaves_as_limit_req_where_an_admin_looks() {
     assert_eq!(of("/lr-empty/"), ["lr=- fg=-"], "{status:#?}");
     assert_eq!(of("/none/"), ["lr=- fg=-"], "{status:#?}");
 }
+
+/// `$fediguard_client_net`, the key of Mastodon's per-address throttles:
+/// an IPv4 address as it is, an IPv6 address's /64.
+#[test]
+fn the_client_net_groups_ipv6_by_64() {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let ngx = Nginx::start(&format!(
+        "server {{ listen 127.0.0.1:{{PORT}}; listen [::1]:{{PORT}};
+           add_header X-Net $fediguard_client_net always;
+           location / {{ try_files /x @ok; }}
+           {OK}
+         }}"
+    ));
+    let raw = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let v4 = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 7));
+    let r = fediguard_tests::http::request_via(v4, IpAddr::V4(Ipv4Addr::LOCALHOST), ngx.port, raw)
+        .unwrap();
+    assert_eq!(r.header("X-Net"), Some("127.0.0.7"));
+    let v6 = IpAddr::V6(Ipv6Addr::LOCALHOST);
+    let r = fediguard_tests::http::request_via(v6, v6, ngx.port, raw).unwrap();
+    assert_eq!(r.header("X-Net"), Some("::/64"));
+}

@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use fediguard_tests::mastodon::{Backend, Behaviour, Profile};
-use fediguard_tests::mastodon_conf::{self, Site};
+use fediguard_tests::mastodon_conf::{self, DropIn, Site};
 use fediguard_tests::watch::{grant, register};
 use fediguard_tests::{get, get_from, Nginx};
 
@@ -20,7 +20,7 @@ fn addr(n: u8) -> Ipv4Addr {
     Ipv4Addr::new(127, 0, 0, n)
 }
 
-fn start(backend: &Backend) -> (Nginx, u16) {
+fn start(backend: &Backend) -> (DropIn, u16) {
     let site = Site::new(backend.port());
     (mastodon_conf::start(&site), site.metrics)
 }

@@ -12,6 +12,7 @@
 use std::fs;
 use std::path::Path;
 
+use crate::dns::Dnsmasq;
 use crate::nginx::module_path;
 use crate::{repo_conf, ConfTest, Nginx};
 
@@ -20,8 +21,9 @@ use crate::{repo_conf, ConfTest, Nginx};
 pub struct Site {
     pub backend: u16,
     pub metrics: u16,
-    /// The resolver's port on 127.0.0.1 (dnsmasq); None: a port where
-    /// nothing answers.
+    /// The resolver's port on 127.0.0.1 (dnsmasq); None: a dnsmasq of the
+    /// harness's, which knows no name (a lookup fails at once, as with a
+    /// real resolver and a name nobody publishes).
     pub dns: Option<u16>,
     /// `fediguard on;` instead of the shipped `fediguard dry_run;`.
     pub enforce: bool,
@@ -126,10 +128,33 @@ pub fn write_tree(dir: &Path, port: u16, s: &Site) -> String {
     )
 }
 
+/// nginx with the drop-in, and the DNS server it asks when the test
+/// brought none (dropped with it).
+pub struct DropIn {
+    pub ngx: Nginx,
+    _dns: Option<Dnsmasq>,
+}
+
+impl std::ops::Deref for DropIn {
+    type Target = Nginx;
+    fn deref(&self) -> &Nginx {
+        &self.ngx
+    }
+}
+
 /// nginx with the drop-in in front of the stand-in.
-pub fn start(s: &Site) -> Nginx {
-    let s = s.clone();
-    Nginx::start_text(2, move |dir, port| write_tree(dir, port, &s))
+pub fn start(s: &Site) -> DropIn {
+    let mut s = s.clone();
+    let dns = match s.dns {
+        Some(_) => None,
+        None => {
+            let d = Dnsmasq::start(&[]);
+            s.dns = Some(d.port);
+            Some(d)
+        }
+    };
+    let ngx = Nginx::start_text(2, move |dir, port| write_tree(dir, port, &s));
+    DropIn { ngx, _dns: dns }
 }
 
 /// `nginx -t` on the drop-in's tree.
