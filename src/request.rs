@@ -17,6 +17,7 @@ use crate::conf::MainConf;
 use crate::glue::answer_copy::Watch;
 use crate::glue::ctx;
 use crate::limit::conf::LimitLoc;
+use crate::token::inflight;
 use crate::token::state::TokenState;
 
 #[derive(Default)]
@@ -77,6 +78,16 @@ impl RequestCtx {
         }
         a
     }
+}
+
+/// Gives back the request's place among the worker's verifications in
+/// flight when the request ends, however it ends.
+pub fn give_back_at_end(r: &Request) -> bool {
+    ctx::on_end::<RequestCtx>(r, |c| {
+        if let Ok(mut t) = c.token.try_borrow_mut() {
+            inflight::leave(&mut t.place);
+        }
+    })
 }
 
 /// The request's context, created on first use.

@@ -6,7 +6,7 @@
 //!
 //! The tables are found by their type, wherever they are in `src/`: the
 //! body of every array of `ngx_command_t` (the directive table) and of
-//! `ngx_http_variable_t` (the variable table), whose `"fediguard..."`
+//! `VarDef` (the variable table), whose `"fediguard..."`
 //! string literals are the names nginx registers. Comments are left out, so
 //! a directive merely mentioned in one does not count. No nginx needed.
 
@@ -346,7 +346,7 @@ fn every_directive_is_documented_and_every_documented_one_exists() {
 
 #[test]
 fn every_variable_is_documented_and_every_documented_one_exists() {
-    let table = table_names("ngx_http_variable_t");
+    let table = table_names("VarDef");
     let text = read(&root().join("docs/variables.md"));
     // The rows of the table: | `$fediguard_...` | ... |
     let docs: BTreeSet<String> = text

@@ -8,6 +8,7 @@ use fediguard_core::token::TokenClass;
 use super::{Denial, Outcome, Pass};
 use crate::conf::{LocConf, MainConf};
 use crate::metrics::count;
+use crate::request;
 use crate::token::begin::verify as start_verify;
 use crate::token::classify;
 use crate::token::progress::{Classify, Verify};
@@ -31,6 +32,7 @@ pub fn step(p: &mut Pass) -> Outcome {
         // A location that refuses app tokens names the app in its log line.
         need_app: p.mcf.token.name_vars.app_used() || require == Require::User,
         slot: &p.ctx.token,
+        give_back_at_end: request::give_back_at_end,
     };
     let Ok(mut st) = p.ctx.token.try_borrow_mut() else {
         return Outcome::Error;

@@ -15,7 +15,7 @@ use fediguard_core::verify::answer::{host_key, ptr_key};
 use fediguard_core::verify::ranges::canonical;
 use fediguard_core::verify::{Answer, Dns, Found, Method, Outcome, Verified};
 use nginx_sys::NGX_LOG_WARN;
-use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule, Request};
+use ngx::http::Request;
 
 use super::conf::ClaimMain;
 use super::lookup::{self, NotStarted, Query, Target};
@@ -25,6 +25,7 @@ use crate::agent::state::AgentState;
 use crate::glue::addr::client_ip;
 use crate::glue::log::write;
 use crate::glue::rerun::rerun_after;
+use crate::glue::resolver::Resolver;
 use crate::glue::stats_zone::StatsConf;
 use crate::glue::time::now_ms;
 use crate::metrics::count;
@@ -155,13 +156,10 @@ fn dns(
         st.deadline = now.saturating_add(v.timeout_ms);
         st.poll_ms = FIRST_POLL_MS;
     }
-    let clcf = NgxHttpCoreModule::location_conf(r.as_ref());
-    let (resolver, resolver_timeout) = clcf.map_or((core::ptr::null_mut(), 0), |c| {
-        (c.resolver, c.resolver_timeout)
-    });
+    let resolver = Resolver::of(r);
     // A lookup is a PTR query and a forward one, each up to the resolver's
     // timeout; a pending mark older than that was lost (its worker died).
-    let pending_ms = (resolver_timeout as u64).saturating_mul(2) + 1000;
+    let pending_ms = resolver.map_or(0, |r| r.timeout_ms()).saturating_mul(2) + 1000;
     let Some((key, look)) = find(zone, p.addr, claim, now, Some(pending_ms)) else {
         return counted(st, v, agent, None, via);
     };
@@ -174,22 +172,28 @@ fn dns(
         }
         Look::Pending(started) => started,
         Look::Start => {
-            let target = Target {
-                zone,
-                resolver,
-                timeout: resolver_timeout,
-                key,
-                addr: p.addr,
+            let started = match resolver {
+                None => Err(NotStarted::NoResolver),
+                Some(resolver) => {
+                    let target = Target {
+                        zone,
+                        resolver,
+                        key,
+                        addr: p.addr,
+                    };
+                    let query = match claim {
+                        Claim::Ptr(_) => Query::Ptr {
+                            confirm: v.main.plan.confirm_domains(),
+                        },
+                        Claim::Host(h) => Query::Host(h),
+                    };
+                    // The zone's lock is not held: nginx's resolver may
+                    // answer from its cache at once, and the handler
+                    // stores the answer.
+                    lookup::start(target, query)
+                }
             };
-            let query = match claim {
-                Claim::Ptr(_) => Query::Ptr {
-                    confirm: v.main.plan.confirm_domains(),
-                },
-                Claim::Host(h) => Query::Host(h),
-            };
-            // The zone's lock is not held: nginx's resolver may answer
-            // from its cache at once, and the handler stores the answer.
-            if let Err(why) = lookup::start(target, query) {
+            if let Err(why) = started {
                 zone.with_table(|t| t.forget(&key));
                 if why == NotStarted::NoResolver && !WARNED.with(|w| w.replace(true)) {
                     write(

@@ -25,6 +25,7 @@ pub mod quiet_log;
 pub mod request_data;
 pub mod rerun;
 pub mod resolve_conf;
+pub mod resolver;
 pub mod respond;
 pub mod stats_zone;
 pub mod time;

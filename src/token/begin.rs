@@ -38,7 +38,7 @@ pub(super) fn verify_now(r: &mut Request, st: &mut TokenState, v: &Verify) -> Cl
         st.retry_secs = secs.max(1);
         return forget(st, TokenClass::Limited);
     }
-    if !inflight::enter(r, &mut st.place, budget.in_flight) {
+    if !inflight::enter(r, &mut st.place, budget.in_flight, v.give_back_at_end) {
         count::verification_refused(v.stats, true);
         st.retry_secs = 1;
         return forget(st, TokenClass::Limited);

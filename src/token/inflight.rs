@@ -5,9 +5,7 @@
 //! place back through a cleanup of its pool.
 
 use core::cell::Cell;
-use core::ffi::c_void;
 
-use nginx_sys::{ngx_http_request_t, ngx_pool_cleanup_add};
 use ngx::http::Request;
 
 thread_local! {
@@ -15,11 +13,12 @@ thread_local! {
     static IN_FLIGHT: Cell<u32> = const { Cell::new(0) };
 }
 
-/// A place taken by a request; given back by `leave` or by the pool.
+/// A place taken by a request; given back by `leave`, or when the request
+/// ends (the entry arranges it: `Verify::give_back_at_end`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Place {
     taken: bool,
-    cleanup_set: bool,
+    give_back_set: bool,
 }
 
 /// Verifications under way now.
@@ -27,40 +26,30 @@ pub fn count() -> u32 {
     IN_FLIGHT.with(Cell::get)
 }
 
-unsafe extern "C" fn give_back(data: *mut c_void) {
-    if let Some(p) = data.cast::<*mut Place>().as_ref().and_then(|p| p.as_mut()) {
-        leave(p);
-    }
-}
-
-/// Takes a place, if fewer than `cap` are taken. The place lives in the
-/// request's context (pool memory), which outlives the cleanup.
-pub fn enter(r: &Request, place: &mut Place, cap: u32) -> bool {
+/// Takes a place, if fewer than `cap` are taken. `give_back_at_end`
+/// arranges that the request's end gives it back.
+pub fn enter(
+    r: &Request,
+    place: &mut Place,
+    cap: u32,
+    give_back_at_end: fn(&Request) -> bool,
+) -> bool {
     if place.taken {
         return true;
     }
     if count() >= cap {
         return false;
     }
-    if !place.cleanup_set {
-        let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
-        // SAFETY: a live request's pool; the cleanup holds a pointer to
-        // `place`, which is in the same pool's request context.
-        unsafe {
-            let cln = ngx_pool_cleanup_add((*raw).pool, core::mem::size_of::<*mut Place>());
-            let Some(c) = cln.as_mut() else {
-                return false;
-            };
-            *c.data.cast::<*mut Place>() = place as *mut Place;
-            c.handler = Some(give_back);
+    if !place.give_back_set {
+        if !give_back_at_end(r) {
+            return false;
         }
-        place.cleanup_set = true;
+        place.give_back_set = true;
     }
     place.taken = true;
     IN_FLIGHT.with(|n| n.set(n.get() + 1));
     true
 }
-
 /// Gives the place back (the verification is over).
 pub fn leave(place: &mut Place) {
     if place.taken {
