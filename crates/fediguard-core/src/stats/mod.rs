@@ -10,8 +10,10 @@
 
 mod counters;
 mod exposition;
+mod family;
 pub mod page;
 mod ring;
+mod snapshot;
 mod text;
 mod time;
 mod verify_metrics;
@@ -20,10 +22,10 @@ mod zone;
 pub use counters::{
     Counters, NameSlot, DENY, DRY_RUN, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT, SLOT_VERIFY,
 };
-pub use exposition::{json, prometheus, wants_json, CacheStats, LimitStats, Snapshot};
+pub use exposition::{json, prometheus, wants_json};
 pub use ring::{AppEntry, AppRef, AppView, Seen, TOKENS_KEPT};
+pub use snapshot::{CacheStats, LimitStats, Snapshot, VerifyStats};
 pub use time::iso8601;
-pub use verify_metrics::VerifyStats;
 pub use zone::StatsZone;
 
 #[cfg(test)]
