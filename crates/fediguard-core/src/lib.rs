@@ -11,6 +11,7 @@ pub mod fingerprint;
 pub mod limit;
 pub mod reason;
 pub mod redact;
+mod shm_stats;
 pub mod shm_table;
 pub mod stats;
 pub mod token;

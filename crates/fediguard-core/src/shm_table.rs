@@ -302,6 +302,10 @@ impl<V: Copy> Table<V> {
 mod layout;
 mod links;
 mod marks;
+#[cfg(test)]
+mod owned;
+#[cfg(test)]
+pub(crate) use owned::OwnedTable;
 
 #[cfg(test)]
 mod tests;

@@ -5,10 +5,10 @@
 use serde_json::{json, Map, Value};
 
 use super::family::Family;
-use super::ring::AppView;
 use super::snapshot::{CacheStats, LimitStats, Snapshot};
 use super::time::iso8601;
 use super::verify_metrics;
+use crate::shm_stats::AppView;
 
 /// Prometheus text exposition.
 pub fn prometheus(s: &Snapshot) -> String {

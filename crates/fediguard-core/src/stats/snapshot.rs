@@ -1,7 +1,7 @@
 //! What the metrics show, read at one time: the data both renderings
 //! (`exposition.rs`, `verify_metrics.rs`) take.
 
-use super::ring::AppView;
+use crate::shm_stats::AppView;
 
 /// The counts of a shared table: the verdict cache, the verification zone.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use super::html::{grouped, percent, Html};
 use super::words;
-use crate::stats::ring::AppView;
+use crate::shm_stats::AppView;
 use crate::stats::snapshot::{LimitStats, Snapshot};
 use crate::stats::time::iso8601;
 
