@@ -14,6 +14,7 @@ use crate::shm_table::KEY_LEN;
 use crate::watch::Registration;
 
 mod counters;
+mod owned;
 mod ring;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,7 @@ use counters::SLOT_FREE;
 pub use counters::{
     Counters, NameSlot, DENY, DRY_RUN, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT, SLOT_VERIFY,
 };
+pub use owned::OwnedStatsZone;
 pub use ring::{AppEntry, AppRef, AppView, Seen, TOKENS_KEPT};
 
 const MAGIC: u64 = 0x6667_7374_6174_7331; // "fgstats1"

@@ -6,6 +6,8 @@ use crate::token::TokenClass;
 use crate::watch::Registration;
 
 fn zone(mem: &mut [u64]) -> StatsZone {
+    // SAFETY: a `u64` buffer is 8-byte aligned and this long; the zone
+    // does not outlive the test that owns the buffer.
     unsafe { StatsZone::init(mem.as_mut_ptr().cast(), mem.len() * 8) }.unwrap()
 }
 
@@ -47,6 +49,7 @@ fn counters_and_names_survive_reattach() {
     z.slot(ai as usize).unwrap().add(0);
     z.slot(per_ip as usize).unwrap().add(2);
 
+    // SAFETY: the buffer `zone` laid out, still alive.
     let z = unsafe { StatsZone::attach(mem.as_mut_ptr().cast(), mem.len() * 8) }.unwrap();
     assert_eq!(z.map_name(SLOT_CLASS, "ai"), Some(ai));
     assert_eq!(z.slot(ai as usize).unwrap().get(0), 1);
@@ -65,6 +68,7 @@ fn counters_and_names_survive_reattach() {
     assert_eq!(z.map_name(SLOT_CLASS, "one-too-many"), None);
     // Garbage is not attached.
     let mut junk = vec![7u64; 8 * 1024];
+    // SAFETY: an aligned buffer of that length, used by nothing else.
     assert!(unsafe { StatsZone::attach(junk.as_mut_ptr().cast(), junk.len() * 8) }.is_none());
 }
 

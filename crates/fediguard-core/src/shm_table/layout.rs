@@ -57,7 +57,9 @@ impl<V: Copy> Table<V> {
             secret,
             stats: Stats::default(),
         };
-        mem.cast::<Header>().write(header);
+        // SAFETY: the caller gives `bytes` bytes, aligned (checked above),
+        // and capacity_for left room for the header.
+        unsafe { mem.cast::<Header>().write(header) };
         let mut t = Table {
             base: mem,
             _value: PhantomData,
@@ -103,7 +105,9 @@ impl<V: Copy> Table<V> {
         {
             return None;
         }
-        let h = &*mem.cast::<Header>();
+        // SAFETY: aligned and at least a header long (checked above); any
+        // bit pattern is a `Header` (plain integers).
+        let h = unsafe { &*mem.cast::<Header>() };
         if h.magic != MAGIC
             || h.version != VERSION
             || h.entry_size as usize != size_of::<Entry<V>>()

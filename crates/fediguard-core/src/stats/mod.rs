@@ -18,8 +18,8 @@ mod time;
 mod verify_metrics;
 
 pub use crate::shm_stats::{
-    AppEntry, AppRef, AppView, Counters, NameSlot, Seen, StatsZone, DENY, DRY_RUN, NAME_CAP,
-    NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT, SLOT_VERIFY, TOKENS_KEPT,
+    AppEntry, AppRef, AppView, Counters, NameSlot, OwnedStatsZone, Seen, StatsZone, DENY, DRY_RUN,
+    NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT, SLOT_VERIFY, TOKENS_KEPT,
 };
 pub use exposition::{json, prometheus, wants_json};
 pub use snapshot::{CacheStats, LimitStats, Snapshot, VerifyStats};
