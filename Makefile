@@ -2,7 +2,10 @@
 #
 #   make run     set up, build, start nginx with the demo config on 127.0.0.1:$(PORT)
 #   make test    set up, build, run unit and integration tests
-#   make check   rustfmt, clippy, and the layout of src/ (no import circle)
+#   make check   rustfmt, clippy, and the layout of both crates (tools/check-layout.py,
+#                read from the source: no import circle, glue below the capabilities,
+#                unsafe code only in src/glue/ and the core's shm* modules; src/'s
+#                unsafe is reported only, UNSAFE_RULE=strict makes it fail)
 #   make build   objs/ngx_http_fediguard_module.so and the nginx it was built for, objs/nginx
 #   make bench   benchmarks against plain nginx and nginx's own modules, and the
 #                link-preview stampede simulator (BENCHMARKS.md);
@@ -120,11 +123,11 @@ unit:
 bench: deps-bench build
 	python3 bench/run.py $(BENCH_ARGS)
 
+# The layout check first: it reads the source, needs no build and takes a second.
 check: deps
+	python3 tools/check-layout.py
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets $(CARGO_FEATURES) -- -D warnings
-	@command -v cargo-modules >/dev/null || $(CARGO) install cargo-modules --version 0.27.0 --locked
-	python3 tools/check-layout.py
 
 fmt:
 	$(CARGO) fmt --all

@@ -103,17 +103,6 @@ impl<V: Copy> Table<V> {
         unsafe { &mut *self.base.cast::<Header>() }
     }
 
-    fn buckets_ptr(&self) -> *mut u32 {
-        // SAFETY: within the block laid out by init.
-        unsafe { self.base.add(layout::align8(size_of::<Header>())).cast() }
-    }
-
-    fn entry_ptr(&self, i: u32) -> *mut Entry<V> {
-        let (_, off, _) = layout::layout_of::<V>(self.header().capacity);
-        // SAFETY: callers pass i < capacity.
-        unsafe { self.base.add(off).cast::<Entry<V>>().add(i as usize) }
-    }
-
     #[allow(clippy::mut_from_ref)]
     fn entry(&self, i: u32) -> Option<&mut Entry<V>> {
         if i >= self.header().capacity {
@@ -302,6 +291,10 @@ impl<V: Copy> Table<V> {
 mod layout;
 mod links;
 mod marks;
+#[cfg(test)]
+mod owned;
+#[cfg(test)]
+pub(crate) use owned::OwnedTable;
 
 #[cfg(test)]
 mod tests;

@@ -89,8 +89,7 @@ mod tests {
 
     #[test]
     fn verdicts_round_trip_through_a_table() {
-        let mut mem = vec![0u64; 4096];
-        let mut t = unsafe { Table::init(mem.as_mut_ptr().cast(), 4096 * 8, [1; 32]) }.unwrap();
+        let mut t = shm_table::OwnedTable::new(4096 * 8, [1; 32]).unwrap();
         let v =
             Cached::new(3, b"CDSC Reader", b"https://cdsc.example").with_app(AppRef(7 << 32 | 2));
         t.store(&[9; KEY_LEN], v, 500);

@@ -1,20 +1,10 @@
-//! The metrics of agent verification: claims by class and result, DNS
-//! lookups, and the answers' zone.
+//! The metrics of agent verification, in both renderings: claims by class
+//! and result, DNS lookups, and the answers' zone.
 
 use serde_json::{json, Value};
 
-use super::exposition::{CacheStats, Family};
-
-#[derive(Clone, Debug, Default)]
-pub struct VerifyStats {
-    /// Per class with a verification method: (class, yes, no, no answer).
-    pub claims: Vec<(String, [u64; 3])>,
-    pub lookups: u64,
-    pub coalesced: u64,
-    pub capped: u64,
-    /// The zone of answers, when there is one.
-    pub zone: Option<CacheStats>,
-}
+use super::family::Family;
+use super::snapshot::VerifyStats;
 
 const RESULTS: [&str; 3] = ["yes", "no", "none"];
 

@@ -3,8 +3,8 @@
 
 use super::html::{grouped, percent, Html};
 use super::words;
-use crate::stats::exposition::{LimitStats, Snapshot};
-use crate::stats::ring::AppView;
+use crate::shm_stats::AppView;
+use crate::stats::snapshot::{LimitStats, Snapshot};
 use crate::stats::time::iso8601;
 
 /// How many apps are marked as the most denied.

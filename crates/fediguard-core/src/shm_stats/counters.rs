@@ -41,6 +41,7 @@ pub const SLOT_LIMIT: u8 = 2;
 pub const SLOT_VERIFY: u8 = 3;
 
 #[repr(C)]
+#[cfg_attr(test, derive(Default))]
 pub struct Counters {
     /// Decisions by reason, `[DENY]` and `[DRY_RUN]`.
     pub decisions: [[AtomicU64; 2]; REASONS],
@@ -165,7 +166,7 @@ mod layout {
     #[test]
     fn every_reason_counts_apart() {
         use crate::reason::Reason;
-        let c: super::Counters = unsafe { core::mem::zeroed() };
+        let c = super::Counters::default();
         for (i, r) in Reason::ALL.iter().enumerate() {
             for _ in 0..=i {
                 c.decision(*r, super::DENY);
