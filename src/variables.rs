@@ -3,11 +3,11 @@
 
 use std::borrow::Cow;
 
+use fediguard_core::claim::Verified;
 use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 use fediguard_core::redact::redact_request_line;
 use fediguard_core::token::TokenClass;
-use fediguard_core::verify::Verified;
 use nginx_sys::ngx_conf_t;
 use ngx::http::Request;
 

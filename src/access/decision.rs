@@ -12,7 +12,7 @@ use nginx_sys::{ngx_int_t, NGX_HTTP_SERVICE_UNAVAILABLE};
 use ngx::core::Status;
 use ngx::http::Request;
 
-use super::{Denial, Pass};
+use super::step::{Denial, Pass};
 use crate::glue::log::write_for_request;
 use crate::limit::apply::add_reject_headers;
 use crate::metrics::count;

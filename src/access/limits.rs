@@ -9,8 +9,8 @@ use fediguard_core::conf_value::Mode;
 use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 
+use super::step::{Denial, Outcome, Pass};
 use super::token::verifies as verifies_token;
-use super::{Denial, Outcome, Pass};
 use crate::glue::rerun::rerun_after;
 use crate::limit::apply::{self, pending_all, Decision, Select};
 

@@ -15,59 +15,17 @@ mod agent_claim;
 mod agent_class;
 mod decision;
 mod limits;
+mod step;
 mod token;
 
 use fediguard_core::conf_value::Mode;
-use fediguard_core::limit::Limit;
-use fediguard_core::reason::Reason;
 use nginx_sys::{ngx_int_t, NGX_HTTP_INTERNAL_SERVER_ERROR};
 use ngx::core::Status;
 use ngx::http::Request;
 
 use crate::conf::{self, LocConf, MainConf};
-use crate::request::{self, RequestCtx};
-
-/// What a step hands the next.
-pub enum Outcome {
-    /// Nothing against the request here: the next step.
-    Next,
-    /// Waiting; what wakes the request is armed. The step runs again.
-    Wait,
-    /// Denied (in dry_run: logged, and the list goes on).
-    Deny(Denial),
-    /// nginx could not do what the step asked of it (no memory).
-    Error,
-}
-
-/// Why a request is denied, and what its answer carries.
-pub struct Denial {
-    pub reason: Reason,
-    /// `Retry-After` (seconds), for a client that may come back.
-    pub retry_after: Option<u64>,
-    /// For a limit: the zone (index into `LimitMain::zones`), the limit and
-    /// the excess, for the log line and the RateLimit headers.
-    pub limit: Option<(usize, Limit, u64)>,
-}
-
-impl Denial {
-    pub fn outcome(reason: Reason) -> Outcome {
-        Outcome::Deny(Denial {
-            reason,
-            retry_after: None,
-            limit: None,
-        })
-    }
-}
-
-/// One request, as the steps see it.
-pub struct Pass<'a> {
-    pub r: &'a mut Request,
-    pub ctx: &'a RequestCtx,
-    pub mcf: &'static MainConf,
-    pub lcf: &'static LocConf,
-}
-
-type Step = fn(&mut Pass) -> Outcome;
+use crate::request;
+use step::{Outcome, Pass, Step};
 
 /// The steps, in order.
 const STEPS: [Step; 5] = [

@@ -5,7 +5,7 @@ use fediguard_core::conf_value::{FailPolicy, Require};
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
 
-use super::{Denial, Outcome, Pass};
+use super::step::{Denial, Outcome, Pass};
 use crate::conf::{LocConf, MainConf};
 use crate::metrics::count;
 use crate::request;

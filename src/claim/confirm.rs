@@ -1,5 +1,5 @@
 //! Verification in the access phase: the request's agent rule has a method
-//! (`fediguard_core::verify::Plan`); its ranges answer at once, its DNS
+//! (`fediguard_core::claim::Plan`); its ranges answer at once, its DNS
 //! method from the zone, where an answer is kept per client address. A
 //! request whose address has no answer yet starts one lookup (and marks the
 //! address pending, so that concurrent requests, in any worker, wait for
@@ -10,10 +10,10 @@
 use core::cell::Cell;
 use std::net::IpAddr;
 
+use fediguard_core::claim::answer::{host_key, ptr_key};
+use fediguard_core::claim::ranges::canonical;
+use fediguard_core::claim::{Answer, Dns, Found, Method, Outcome, Verified};
 use fediguard_core::shm_table::Lookup as Seen;
-use fediguard_core::verify::answer::{host_key, ptr_key};
-use fediguard_core::verify::ranges::canonical;
-use fediguard_core::verify::{Answer, Dns, Found, Method, Outcome, Verified};
 use nginx_sys::NGX_LOG_WARN;
 use ngx::http::Request;
 

@@ -2,9 +2,9 @@
 //! `fediguard_agent_ranges`, `fediguard_agent_verify`,
 //! `fediguard_agent_deny_unverified`.
 
+use fediguard_core::claim::domains::parse_domain;
+use fediguard_core::claim::{parse_ranges, Setting};
 use fediguard_core::conf_value::{parse_msec, parse_zone};
-use fediguard_core::verify::domains::parse_domain;
-use fediguard_core::verify::{parse_ranges, Setting};
 
 use super::conf::{ClaimLoc, ClaimMain};
 use super::zone::{ClaimZone, DEFAULT_LOOKUPS, DEFAULT_VALID_MS};

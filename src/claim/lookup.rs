@@ -20,10 +20,10 @@
 use core::cell::Cell;
 use std::net::IpAddr;
 
+use fediguard_core::claim::domains::name_in_any;
+use fediguard_core::claim::ranges::canonical;
+use fediguard_core::claim::{Answer, Found};
 use fediguard_core::shm_table::KEY_LEN;
-use fediguard_core::verify::domains::name_in_any;
-use fediguard_core::verify::ranges::canonical;
-use fediguard_core::verify::{Answer, Found};
 
 use super::zone::ClaimZone;
 pub use crate::glue::resolver::NotStarted;

@@ -1,7 +1,7 @@
 //! What a request knows of its agent's verification, kept in the request
 //! context.
 
-use fediguard_core::verify::Verified;
+use fediguard_core::claim::Verified;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ClaimPhase {

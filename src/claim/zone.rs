@@ -4,9 +4,9 @@
 //! reloads (`glue::zone`).
 
 use crate::glue::directive::Directive;
+use fediguard_core::claim::Answer;
 use fediguard_core::shm_table::Table;
 use fediguard_core::stats::CacheStats;
-use fediguard_core::verify::Answer;
 
 use crate::glue::zone::SharedZone;
 

@@ -3,10 +3,10 @@
 //! `fediguard_metrics_zone` (the callers pass None).
 
 use fediguard_core::agent::ClassId;
+use fediguard_core::claim::Verified;
 use fediguard_core::reason::Reason;
 use fediguard_core::stats::{AppRef, StatsZone, DENY, DRY_RUN};
 use fediguard_core::token::TokenClass;
-use fediguard_core::verify::Verified;
 
 use crate::glue::stats_zone::{StatsConf, NO_SLOT};
 

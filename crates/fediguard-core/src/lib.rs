@@ -11,6 +11,7 @@
 #![deny(unsafe_code)]
 
 pub mod agent;
+pub mod claim;
 pub mod cluster;
 pub mod conf_value;
 pub mod escape;
@@ -26,5 +27,4 @@ pub mod shm_table;
 pub mod stats;
 pub mod token;
 pub mod verdict_cache;
-pub mod verify;
 pub mod watch;

@@ -4,10 +4,10 @@
 
 use serde_json::{json, Map, Value};
 
+use super::claim_metrics;
 use super::family::Family;
 use super::snapshot::{CacheStats, LimitStats, Snapshot};
 use super::time::iso8601;
-use super::verify_metrics;
 use crate::shm_stats::AppView;
 
 /// Prometheus text exposition.
@@ -92,7 +92,7 @@ pub fn prometheus(s: &Snapshot) -> String {
         cache(o, c);
     }
     limits(o, &s.limit_zones);
-    verify_metrics::prometheus(o, &s.verify);
+    claim_metrics::prometheus(o, &s.claims);
     let mut f = Family::new(
         o,
         "fediguard_app_registrations_total",
@@ -281,7 +281,7 @@ pub fn json(s: &Snapshot) -> String {
             "entries": c.entries, "capacity": c.capacity,
         })),
         "limit_zones": zones,
-        "agent_verification": verify_metrics::json(&s.verify),
+        "agent_verification": claim_metrics::json(&s.claims),
         "app_registrations": s.app_registrations,
         "client_credentials_grants": s.client_credentials_grants,
         "apps_capacity": s.apps_capacity,

@@ -10,19 +10,19 @@
 //! caller's lock (nginx's slab mutex), while its per-app request counts are
 //! atomics too.
 
+mod claim_metrics;
 mod exposition;
 mod family;
 pub mod page;
 mod snapshot;
 mod time;
-mod verify_metrics;
 
 pub use crate::shm_stats::{
     AppEntry, AppRef, AppView, Counters, NameSlot, OwnedStatsZone, Seen, StatsZone, DENY, DRY_RUN,
     NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT, SLOT_VERIFY, TOKENS_KEPT,
 };
 pub use exposition::{json, prometheus, wants_json};
-pub use snapshot::{CacheStats, LimitStats, Snapshot, VerifyStats};
+pub use snapshot::{CacheStats, ClaimStats, LimitStats, Snapshot};
 pub use time::iso8601;
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! What the metrics show, read at one time: the data both renderings
-//! (`exposition.rs`, `verify_metrics.rs`) take.
+//! (`exposition.rs`, `claim_metrics.rs`) take.
 
 use crate::shm_stats::AppView;
 
@@ -45,8 +45,8 @@ pub struct Snapshot {
     pub backend_paused: u64,
     pub verdict_cache: Option<CacheStats>,
     pub limit_zones: Vec<LimitStats>,
-    /// Agent verification (rendered by `verify_metrics.rs`).
-    pub verify: VerifyStats,
+    /// Agent verification (rendered by `claim_metrics.rs`).
+    pub claims: ClaimStats,
     pub app_registrations: u64,
     pub client_credentials_grants: u64,
     /// Records in the ring and how many it holds.
@@ -57,7 +57,7 @@ pub struct Snapshot {
 
 /// The metrics of agent verification.
 #[derive(Clone, Debug, Default)]
-pub struct VerifyStats {
+pub struct ClaimStats {
     /// Per class with a verification method: (class, yes, no, no answer).
     pub claims: Vec<(String, [u64; 3])>,
     pub lookups: u64,

@@ -29,7 +29,7 @@ fn sample() -> Snapshot {
             capacity: 16256,
             evictions: 0,
         }],
-        verify: VerifyStats {
+        claims: ClaimStats {
             claims: vec![("search".into(), [5, 2, 1])],
             lookups: 8,
             coalesced: 49,

@@ -4,11 +4,11 @@
 use serde_json::{json, Value};
 
 use super::family::Family;
-use super::snapshot::VerifyStats;
+use super::snapshot::ClaimStats;
 
 const RESULTS: [&str; 3] = ["yes", "no", "none"];
 
-pub(super) fn prometheus(o: &mut String, v: &VerifyStats) {
+pub(super) fn prometheus(o: &mut String, v: &ClaimStats) {
     let mut f = Family::new(
         o,
         "fediguard_agent_verifications_total",
@@ -65,7 +65,7 @@ pub(super) fn prometheus(o: &mut String, v: &VerifyStats) {
     }
 }
 
-pub(super) fn json(v: &VerifyStats) -> Value {
+pub(super) fn json(v: &ClaimStats) -> Value {
     let claims: serde_json::Map<String, Value> = v
         .claims
         .iter()

@@ -1,0 +1,53 @@
+//! What the steps of the access phase share: what a step is handed (the
+//! request, its context, the configuration) and what it hands back.
+
+use fediguard_core::limit::Limit;
+use fediguard_core::reason::Reason;
+use ngx::http::Request;
+
+use crate::conf::{LocConf, MainConf};
+use crate::request::RequestCtx;
+
+/// What a step hands the next.
+pub enum Outcome {
+    /// Nothing against the request here: the next step.
+    Next,
+    /// Waiting; what wakes the request is armed. The step runs again.
+    Wait,
+    /// Denied (in dry_run: logged, and the list goes on).
+    Deny(Denial),
+    /// nginx could not do what the step asked of it (no memory).
+    Error,
+}
+
+/// Why a request is denied, and what its answer carries.
+pub struct Denial {
+    pub reason: Reason,
+    /// `Retry-After` (seconds), for a client that may come back.
+    pub retry_after: Option<u64>,
+    /// For a limit: the zone (index into `LimitMain::zones`), the limit and
+    /// the excess, for the log line and the RateLimit headers.
+    pub limit: Option<(usize, Limit, u64)>,
+}
+
+impl Denial {
+    /// A denial for `reason` alone.
+    pub fn outcome(reason: Reason) -> Outcome {
+        Outcome::Deny(Denial {
+            reason,
+            retry_after: None,
+            limit: None,
+        })
+    }
+}
+
+/// One request, as the steps see it.
+pub struct Pass<'a> {
+    pub r: &'a mut Request,
+    pub ctx: &'a RequestCtx,
+    pub mcf: &'static MainConf,
+    pub lcf: &'static LocConf,
+}
+
+/// A step: a function over the request and its own capability's state.
+pub type Step = fn(&mut Pass) -> Outcome;
