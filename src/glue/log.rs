@@ -97,25 +97,28 @@ fn write_for_request_as_is(r: &ngx::http::Request, log: *mut ngx_log_t, level: u
 
 /// Like nginx's http log context, with the request line redacted.
 unsafe extern "C" fn redacted_context(log: *mut ngx_log_t, buf: *mut u8, len: usize) -> *mut u8 {
-    use fediguard_core::redact::redact_request_line;
-    let Some(ctx) = (*log).data.cast::<nginx_sys::ngx_http_log_ctx_t>().as_ref() else {
-        return buf;
-    };
-    let (Some(c), Some(r)) = (ctx.connection.as_ref(), ctx.request.as_ref()) else {
-        return buf;
-    };
-    let mut text: Vec<u8> = Vec::with_capacity(256);
-    text.extend_from_slice(b", client: ");
-    text.extend_from_slice(c.addr_text.as_bytes());
-    text.extend_from_slice(b", request: \"");
-    text.extend_from_slice(&redact_request_line(r.request_line.as_bytes()));
-    text.push(b'"');
-    if let Some(host) = r.headers_in.host.as_ref() {
-        text.extend_from_slice(b", host: \"");
-        text.extend_from_slice(host.value.as_bytes());
+    // SAFETY: nginx calls a log's handler with the log whose data is the http log context of a live connection and request, and a buffer of len bytes.
+    unsafe {
+        use fediguard_core::redact::redact_request_line;
+        let Some(ctx) = (*log).data.cast::<nginx_sys::ngx_http_log_ctx_t>().as_ref() else {
+            return buf;
+        };
+        let (Some(c), Some(r)) = (ctx.connection.as_ref(), ctx.request.as_ref()) else {
+            return buf;
+        };
+        let mut text: Vec<u8> = Vec::with_capacity(256);
+        text.extend_from_slice(b", client: ");
+        text.extend_from_slice(c.addr_text.as_bytes());
+        text.extend_from_slice(b", request: \"");
+        text.extend_from_slice(&redact_request_line(r.request_line.as_bytes()));
         text.push(b'"');
+        if let Some(host) = r.headers_in.host.as_ref() {
+            text.extend_from_slice(b", host: \"");
+            text.extend_from_slice(host.value.as_bytes());
+            text.push(b'"');
+        }
+        let n = text.len().min(len);
+        core::ptr::copy_nonoverlapping(text.as_ptr(), buf, n);
+        buf.add(n)
     }
-    let n = text.len().min(len);
-    core::ptr::copy_nonoverlapping(text.as_ptr(), buf, n);
-    buf.add(n)
 }

@@ -87,50 +87,53 @@ unsafe extern "C" fn done(
     data: *mut c_void,
     rc: ngx_int_t,
 ) -> ngx_int_t {
-    // SAFETY: data is the request context's token slot (`start`), in the
-    // main request's pool, which outlives its subrequests.
-    let (Some(sr_ref), Some(slot)) = (sr.as_ref(), data.cast::<RefCell<TokenState>>().as_ref())
-    else {
-        return rc;
-    };
-    // Nothing holds the state between two runs of the access phase.
-    let Ok(mut ctx) = slot.try_borrow_mut() else {
-        return rc;
-    };
-    // NGX_ERROR: the subrequest failed (too big an answer, no memory): no
-    // usable answer, whatever status the backend had sent.
-    let status = if rc == nginx_sys::NGX_ERROR as ngx_int_t {
-        0
-    } else if sr_ref.headers_out.status != 0 {
-        sr_ref.headers_out.status as u16
-    } else if (100..600).contains(&rc) {
-        rc as u16
-    } else {
-        0
-    };
-    let body = match sr_ref.out.as_ref().and_then(|c| c.buf.as_ref()) {
-        Some(b) if !b.pos.is_null() && b.last >= b.pos => ngx_str_t {
-            len: b.last.offset_from(b.pos) as usize,
-            data: b.pos,
-        },
-        _ => ngx_str_t::default(),
-    };
-    let retry_ms = if status == 429 || status >= 500 {
-        retry_of(sr_ref)
-    } else {
-        0
-    };
-    let answer = match ctx.phase {
-        TokenPhase::Info => &mut ctx.info,
-        TokenPhase::Accounts | TokenPhase::AccountName => &mut ctx.accounts,
-        TokenPhase::Apps | TokenPhase::AppName => &mut ctx.apps,
-        _ => return rc,
-    };
-    answer.done = true;
-    answer.status = status;
-    answer.body = body;
-    answer.retry_ms = retry_ms;
-    rc
+    // SAFETY: nginx calls the post-subrequest handler with the finished subrequest and the data set in start.
+    unsafe {
+        // SAFETY: data is the request context's token slot (`start`), in the
+        // main request's pool, which outlives its subrequests.
+        let (Some(sr_ref), Some(slot)) = (sr.as_ref(), data.cast::<RefCell<TokenState>>().as_ref())
+        else {
+            return rc;
+        };
+        // Nothing holds the state between two runs of the access phase.
+        let Ok(mut ctx) = slot.try_borrow_mut() else {
+            return rc;
+        };
+        // NGX_ERROR: the subrequest failed (too big an answer, no memory): no
+        // usable answer, whatever status the backend had sent.
+        let status = if rc == nginx_sys::NGX_ERROR as ngx_int_t {
+            0
+        } else if sr_ref.headers_out.status != 0 {
+            sr_ref.headers_out.status as u16
+        } else if (100..600).contains(&rc) {
+            rc as u16
+        } else {
+            0
+        };
+        let body = match sr_ref.out.as_ref().and_then(|c| c.buf.as_ref()) {
+            Some(b) if !b.pos.is_null() && b.last >= b.pos => ngx_str_t {
+                len: b.last.offset_from(b.pos) as usize,
+                data: b.pos,
+            },
+            _ => ngx_str_t::default(),
+        };
+        let retry_ms = if status == 429 || status >= 500 {
+            retry_of(sr_ref)
+        } else {
+            0
+        };
+        let answer = match ctx.phase {
+            TokenPhase::Info => &mut ctx.info,
+            TokenPhase::Accounts | TokenPhase::AccountName => &mut ctx.accounts,
+            TokenPhase::Apps | TokenPhase::AppName => &mut ctx.apps,
+            _ => return rc,
+        };
+        answer.done = true;
+        answer.status = status;
+        answer.body = body;
+        answer.retry_ms = retry_ms;
+        rc
+    }
 }
 
 /// The pause a throttled or failing backend asked for (msec, 0 if none).
@@ -149,46 +152,52 @@ fn retry_of(sr: &ngx_http_request_t) -> u64 {
 
 /// Concatenates byte strings into the pool.
 unsafe fn pool_str(pool: *mut ngx_pool_t, parts: &[&[u8]]) -> Option<ngx_str_t> {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    let data = nginx_sys::ngx_pnalloc(pool, len.max(1)).cast::<u8>();
-    if data.is_null() {
-        return None;
+    // SAFETY: the caller's promise: pool is the request's.
+    unsafe {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let data = nginx_sys::ngx_pnalloc(pool, len.max(1)).cast::<u8>();
+        if data.is_null() {
+            return None;
+        }
+        let mut off = 0;
+        for p in parts {
+            ptr::copy_nonoverlapping(p.as_ptr(), data.add(off), p.len());
+            off += p.len();
+        }
+        Some(ngx_str_t { len, data })
     }
-    let mut off = 0;
-    for p in parts {
-        ptr::copy_nonoverlapping(p.as_ptr(), data.add(off), p.len());
-        off += p.len();
-    }
-    Some(ngx_str_t { len, data })
 }
 
 /// Gives the subrequest a header list of its own with the four headers.
 unsafe fn set_headers(sr: *mut ngx_http_request_t, token: &[u8], client: ngx_str_t) -> Option<()> {
-    let pool = (*sr).pool;
-    let mut h: ngx_http_headers_in_t = mem::zeroed();
-    // $host in the internal location keeps working.
-    h.server = (*sr).headers_in.server;
-    h.content_length_n = -1;
-    h.keep_alive_n = -1;
-    if ngx_list_init(&mut h.headers, pool, 4, mem::size_of::<ngx_table_elt_t>())
-        != NGX_OK as ngx_int_t
-    {
-        return None;
+    // SAFETY: the caller's promise: sr is the new subrequest, its pool the main request's.
+    unsafe {
+        let pool = (*sr).pool;
+        let mut h: ngx_http_headers_in_t = mem::zeroed();
+        // $host in the internal location keeps working.
+        h.server = (*sr).headers_in.server;
+        h.content_length_n = -1;
+        h.keep_alive_n = -1;
+        if ngx_list_init(&mut h.headers, pool, 4, mem::size_of::<ngx_table_elt_t>())
+            != NGX_OK as ngx_int_t
+        {
+            return None;
+        }
+        let auth = pool_str(pool, &[b"Bearer ", token])?;
+        h.authorization = push(&mut h, pool, b"Authorization", b"authorization", auth)?;
+        let accept = pool_str(pool, &[b"application/json"])?;
+        push(&mut h, pool, b"Accept", b"accept", accept)?;
+        let ua = pool_str(pool, &[USER_AGENT.as_bytes()])?;
+        h.user_agent = push(&mut h, pool, b"User-Agent", b"user-agent", ua)?;
+        let xff = pool_str(pool, &[client.as_bytes()])?;
+        // In the list only, not as headers_in.x_forwarded_for: a verify
+        // location with `proxy_set_header X-Forwarded-For
+        // $proxy_add_x_forwarded_for` then sends `$remote_addr` alone, which is
+        // the same client address (the subrequest shares its connection).
+        push(&mut h, pool, b"X-Forwarded-For", b"x-forwarded-for", xff)?;
+        (*sr).headers_in = h;
+        Some(())
     }
-    let auth = pool_str(pool, &[b"Bearer ", token])?;
-    h.authorization = push(&mut h, pool, b"Authorization", b"authorization", auth)?;
-    let accept = pool_str(pool, &[b"application/json"])?;
-    push(&mut h, pool, b"Accept", b"accept", accept)?;
-    let ua = pool_str(pool, &[USER_AGENT.as_bytes()])?;
-    h.user_agent = push(&mut h, pool, b"User-Agent", b"user-agent", ua)?;
-    let xff = pool_str(pool, &[client.as_bytes()])?;
-    // In the list only, not as headers_in.x_forwarded_for: a verify
-    // location with `proxy_set_header X-Forwarded-For
-    // $proxy_add_x_forwarded_for` then sends `$remote_addr` alone, which is
-    // the same client address (the subrequest shares its connection).
-    push(&mut h, pool, b"X-Forwarded-For", b"x-forwarded-for", xff)?;
-    (*sr).headers_in = h;
-    Some(())
 }
 
 unsafe fn push(
@@ -198,18 +207,21 @@ unsafe fn push(
     lowcase: &[u8],
     value: ngx_str_t,
 ) -> Option<*mut ngx_table_elt_t> {
-    let e = ngx_list_push(&mut h.headers).cast::<ngx_table_elt_t>();
-    let elt = e.as_mut()?;
-    let key = pool_str(pool, &[key])?;
-    let low = pool_str(pool, &[lowcase])?;
-    elt.hash = ngx_hash_key(low.data, low.len);
-    elt.key = key;
-    elt.value = value;
-    elt.lowcase_key = low.data;
-    // Headers of one name are linked since nginx 1.23.0.
-    #[cfg(nginx1_23_0)]
-    {
-        elt.next = ptr::null_mut();
+    // SAFETY: the caller's promise: a header list of the subrequest, in its pool.
+    unsafe {
+        let e = ngx_list_push(&mut h.headers).cast::<ngx_table_elt_t>();
+        let elt = e.as_mut()?;
+        let key = pool_str(pool, &[key])?;
+        let low = pool_str(pool, &[lowcase])?;
+        elt.hash = ngx_hash_key(low.data, low.len);
+        elt.key = key;
+        elt.value = value;
+        elt.lowcase_key = low.data;
+        // Headers of one name are linked since nginx 1.23.0.
+        #[cfg(nginx1_23_0)]
+        {
+            elt.next = ptr::null_mut();
+        }
+        Some(e)
     }
-    Some(e)
 }
