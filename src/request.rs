@@ -26,6 +26,10 @@ pub struct RequestCtx {
     pub agent: Cell<AgentState>,
     /// Whether the agent's claim is borne out.
     pub claim: Cell<ClaimState>,
+    /// `$fediguard_agent_verified` was read while the claim was not
+    /// checked yet (a limit checked before the claim finds its key reads
+    /// it).
+    pub claim_read: Cell<bool>,
     /// What is known of the token; the verification subrequests write
     /// their answers into it.
     pub token: RefCell<TokenState>,

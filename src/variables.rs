@@ -12,6 +12,7 @@ use nginx_sys::ngx_conf_t;
 use ngx::http::Request;
 
 use crate::claim::confirm;
+use crate::claim::state::ClaimPhase;
 use crate::conf::{self, MainConf};
 use crate::glue::var_value::{self, VarOut};
 use crate::glue::variable::{self, Getter, VarDef};
@@ -110,6 +111,9 @@ fn value(
             let mut claim = ctx.claim.get();
             confirm::peek(r, &mut claim, &agent, &mcf.claim);
             ctx.claim.set(claim);
+            if claim.phase != ClaimPhase::Done {
+                ctx.claim_read.set(true);
+            }
             out.set_static(claim.result.map_or("", Verified::as_str).as_bytes())
         }
         REASON => out.set_static(

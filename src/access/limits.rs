@@ -1,7 +1,9 @@
 //! Steps: the `fediguard_limit`s of the location, each applied once per
-//! request. Those that need no token go before the token step, so that
-//! they bound what a client can make fediguard ask the backend; the others
-//! (a key or cost that reads a token variable) after it.
+//! request, as early as what they read is known: those that read neither
+//! the agent's claim nor the token before the claim is checked, those that
+//! read the claim but not the token before the token is, the others last.
+//! So a limit bounds what a client can make fediguard do for it (DNS
+//! lookups, calls to the backend), and a refused request costs neither.
 
 use core::ptr;
 
@@ -10,25 +12,55 @@ use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 
 use super::step::{Denial, Outcome, Pass};
+use ngx::http::Request;
+
+use super::agent_claim::verifies as verifies_claim;
 use super::token::verifies as verifies_token;
 use crate::glue::rerun::rerun_after;
-use crate::limit::apply::{self, pending_all, Decision, Select};
+use crate::limit::apply::{self, pending_all, Decision, Early, Select};
 
-/// The limits that need no token, where the token is verified (elsewhere
-/// all limits are applied together, after).
+/// The limits that read neither the claim nor the token, where claims are
+/// checked (elsewhere they go with the next group).
+pub fn before_claim(p: &mut Pass) -> Outcome {
+    if !verifies_claim(p.mcf, p.lcf) {
+        return Outcome::Next;
+    }
+    let ctx = p.ctx;
+    let read_later = |_: &Request| {
+        let claim = ctx.claim_read.take();
+        let token = ctx.token_read.take();
+        claim || token
+    };
+    let early = Early {
+        claim: true,
+        token: true,
+        read_later: &read_later,
+    };
+    apply_limits(p, Some(early))
+}
+
+/// The limits that read no token, where the token is verified (elsewhere
+/// they go with the rest).
 pub fn before_token(p: &mut Pass) -> Outcome {
     if !verifies_token(p.mcf, p.lcf) {
         return Outcome::Next;
     }
-    apply_limits(p, true)
+    let ctx = p.ctx;
+    let read_later = |_: &Request| ctx.token_read.take();
+    let early = Early {
+        claim: false,
+        token: true,
+        read_later: &read_later,
+    };
+    apply_limits(p, Some(early))
 }
 
 /// The limits not applied yet.
 pub fn the_rest(p: &mut Pass) -> Outcome {
-    apply_limits(p, false)
+    apply_limits(p, None)
 }
 
-fn apply_limits(p: &mut Pass, early: bool) -> Outcome {
+fn apply_limits(p: &mut Pass, early: Option<Early>) -> Outcome {
     let limits = p.lcf.limit.limits();
     if limits.is_empty() {
         return Outcome::Next;
@@ -45,14 +77,10 @@ fn apply_limits(p: &mut Pass, early: bool) -> Outcome {
         p.ctx.limits.set(st);
         return Outcome::Next;
     }
-    // Token variables read from here on are read early.
-    let token_read = &p.ctx.token_read;
-    token_read.set(false);
-    let read = |_: &ngx::http::Request| token_read.take();
-    let select = Select {
-        pending,
-        early: if early { Some(&read) } else { None },
-    };
+    // Variables read from here on are read early.
+    p.ctx.token_read.set(false);
+    p.ctx.claim_read.set(false);
+    let select = Select { pending, early };
     let stats = p.mcf.metrics.stats();
     let (decision, decided) = apply::check(p.r, &p.mcf.limit, limits, &select, stats);
     st.pending = Some(pending & !decided);

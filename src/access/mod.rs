@@ -28,8 +28,9 @@ use crate::request;
 use step::{Outcome, Pass, Step};
 
 /// The steps, in order.
-const STEPS: [Step; 5] = [
+const STEPS: [Step; 6] = [
     agent_class::step,
+    limits::before_claim,
     agent_claim::step,
     limits::before_token,
     token::step,

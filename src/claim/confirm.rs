@@ -23,11 +23,12 @@ use super::state::{ClaimPhase, ClaimState, Via};
 use super::zone::ClaimZone;
 use crate::agent::state::AgentState;
 use crate::glue::addr::client_ip;
-use crate::glue::log::write;
+use crate::glue::log::{write, write_for_request};
 use crate::glue::rerun::rerun_after;
 use crate::glue::resolver::Resolver;
 use crate::glue::stats_zone::StatsConf;
 use crate::glue::time::now_ms;
+use crate::limit::budget::Spend;
 use crate::metrics::count;
 
 /// The first look again after a lookup started, and the longest wait
@@ -39,6 +40,24 @@ const MAX_POLL_MS: u64 = 32;
 thread_local! {
     /// "No resolver" was logged in this worker.
     static WARNED: Cell<bool> = const { Cell::new(false) };
+    /// When "over its lookup budget" was last logged in this worker.
+    static OVER_BUDGET_LOGGED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A flood is logged, not each of its requests: at most a line a second
+/// per worker (each refusal is counted, `fediguard_verify_over_budget_total`).
+fn log_over_budget(r: &Request) {
+    let now = now_ms();
+    if OVER_BUDGET_LOGGED.with(|l| now.saturating_sub(l.get()) < 1000) {
+        return;
+    }
+    OVER_BUDGET_LOGGED.with(|l| l.set(now));
+    write_for_request(
+        r,
+        NGX_LOG_WARN as usize,
+        "fediguard: client over its lookup budget (lookup_rate=, lookup_burst= of \
+         fediguard_verify_zone): new claims are \"no\", without a lookup",
+    );
 }
 
 pub enum Confirm {
@@ -172,6 +191,15 @@ fn dns(
         }
         Look::Pending(started) => started,
         Look::Start => {
+            // A client's own flood of new claims (a new instance host in
+            // every request) is never an outage that lets it through: over
+            // its budget, the claim is `no`, with no lookup.
+            if let Spend::Spent(_) = zone.budget.spend(r) {
+                zone.with_table(|t| t.forget(&key));
+                count::verify_over_budget(v.stats);
+                log_over_budget(r);
+                return counted(st, v, agent, Some(Verified::No), Via::Budget);
+            }
             let started = match resolver {
                 None => Err(NotStarted::NoResolver),
                 Some(resolver) => {

@@ -21,6 +21,8 @@ pub enum Via {
     Ranges,
     Rdns,
     Host,
+    /// No lookup: the client's lookup budget was spent.
+    Budget,
 }
 
 impl Via {
@@ -30,6 +32,7 @@ impl Via {
             Via::Ranges => "ranges",
             Via::Rdns => "rdns",
             Via::Host => "host",
+            Via::Budget => "budget",
         }
     }
 }

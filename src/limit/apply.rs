@@ -68,12 +68,22 @@ pub(super) fn items<'a>(
 pub struct Select<'a> {
     /// Bit i set: `limits[i]` is still to be applied.
     pub pending: u16,
-    /// Before the token is verified: the limits that read a token variable
-    /// wait for later, those the configuration names (`key_uses_token`,
-    /// `cost_uses_token`) and those that read one now (through a `map`):
-    /// `read_token` says whether a token variable was read since it was
-    /// last asked (the caller clears that before the check).
-    pub early: Option<&'a dyn Fn(&Request) -> bool>,
+    /// Before a later step decides something a limit may read, the limits
+    /// that read it wait for later.
+    pub early: Option<Early<'a>>,
+}
+
+/// What is not decided yet when an early check runs.
+#[derive(Clone, Copy)]
+pub struct Early<'a> {
+    /// The agent's claim (`$fediguard_agent_verified`).
+    pub claim: bool,
+    /// The token (`$fediguard_token_*`, `$fediguard_app_name`, ...).
+    pub token: bool,
+    /// Whether such a variable was read since it was last asked: a key
+    /// that reads one through a `map` waits too (the caller clears it
+    /// before the check).
+    pub read_later: &'a dyn Fn(&Request) -> bool,
 }
 
 /// Every limit of a location, as pending bits.
@@ -101,15 +111,17 @@ fn selected<'a>(
         }
         let it = match select.early {
             None => item(r, mcf, l, 1000),
-            Some(read_token) => {
+            Some(early) => {
                 let zone = mcf.zones.get(l.zone);
-                if l.cost_uses_token || zone.is_some_and(|z| z.key_uses_token) {
+                let token = l.cost_uses_token || zone.is_some_and(|z| z.key_uses_token);
+                let claim = l.cost_uses_claim || zone.is_some_and(|z| z.key_uses_claim);
+                if (early.token && token) || (early.claim && claim) {
                     continue;
                 }
                 let it = item(r, mcf, l, 1000);
-                if read_token(r) {
-                    // Its key came through a token variable: computed again
-                    // once the token is verified.
+                if (early.read_later)(r) {
+                    // Its key came through a variable decided later:
+                    // computed again then.
                     if let Some(z) = zone {
                         z.key.forget(r);
                     }

@@ -5,6 +5,7 @@
 
 pub mod after;
 pub mod apply;
+pub mod budget;
 pub mod conf;
 pub mod directives;
 pub mod zone;

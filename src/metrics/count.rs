@@ -55,6 +55,12 @@ pub fn verify_coalesced(stats: Option<&StatsConf>) {
 }
 
 /// A lookup not started: too many in flight in the worker.
+pub fn verify_over_budget(stats: Option<&StatsConf>) {
+    if let Some(z) = zone(stats) {
+        StatsZone::bump_counter(&z.counters().verify_over_budget);
+    }
+}
+
 pub fn verify_capped(stats: Option<&StatsConf>) {
     if let Some(z) = zone(stats) {
         StatsZone::bump_counter(&z.counters().verify_capped);

@@ -174,6 +174,7 @@ fn snapshot(stats: Option<&StatsConf>, sources: &Sources) -> Snapshot {
     s.claims.lookups = get(&|c| c.verify_lookups.load(Relaxed));
     s.claims.coalesced = get(&|c| c.verify_coalesced.load(Relaxed));
     s.claims.capped = get(&|c| c.verify_capped.load(Relaxed));
+    s.claims.over_budget = get(&|c| c.verify_over_budget.load(Relaxed));
     s.claims.zone = sources.verify_zone.clone();
     s.app_registrations = get(&|c| c.app_registrations.load(Relaxed));
     s.client_credentials_grants = get(&|c| c.client_credentials_grants.load(Relaxed));

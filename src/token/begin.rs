@@ -4,13 +4,13 @@
 use fediguard_core::token::{well_formed, Presented, TokenClass};
 use ngx::http::Request;
 
-use super::budget::Spend;
 use super::progress::{Classify, Verify};
 use super::read::presented;
 use super::state::{TokenPhase, TokenState};
 use super::{backend, inflight, verify};
 use crate::glue::pool::copy as pool_copy;
 use crate::glue::time::now_ms;
+use crate::limit::budget::Spend;
 use crate::metrics::count;
 
 /// Starts verifying a new token (`Classify::Verify`).
@@ -38,7 +38,7 @@ pub(super) fn verify_now(r: &mut Request, st: &mut TokenState, v: &Verify) -> Cl
         st.retry_secs = secs.max(1);
         return forget(st, TokenClass::Limited);
     }
-    if !inflight::enter(r, &mut st.place, budget.in_flight, v.give_back_at_end) {
+    if !inflight::enter(r, &mut st.place, v.zone.in_flight, v.give_back_at_end) {
         count::verification_refused(v.stats, true);
         st.retry_secs = 1;
         return forget(st, TokenClass::Limited);

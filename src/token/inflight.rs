@@ -8,6 +8,9 @@ use core::cell::Cell;
 
 use ngx::http::Request;
 
+/// Most verifications under way at once in one worker, by default.
+pub const DEFAULT_IN_FLIGHT: u32 = 32;
+
 thread_local! {
     /// nginx's worker is one thread: no atomics needed.
     static IN_FLIGHT: Cell<u32> = const { Cell::new(0) };

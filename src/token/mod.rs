@@ -9,8 +9,6 @@ pub mod backend;
 #[forbid(unsafe_code)]
 pub mod begin;
 #[forbid(unsafe_code)]
-pub mod budget;
-#[forbid(unsafe_code)]
 pub mod classify;
 #[forbid(unsafe_code)]
 pub mod conf;

@@ -73,8 +73,10 @@ pub struct Counters {
     pub verify_lookups: AtomicU64,
     pub verify_coalesced: AtomicU64,
     pub verify_capped: AtomicU64,
+    /// Lookups not started: the client's lookup budget was spent.
+    pub verify_over_budget: AtomicU64,
     /// Room for counters of later versions without a new layout.
-    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5 - 2 * REASONS_LATER - 3],
+    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5 - 2 * REASONS_LATER - 4],
 }
 
 #[repr(C)]

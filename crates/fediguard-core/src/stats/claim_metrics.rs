@@ -20,7 +20,7 @@ pub(super) fn prometheus(o: &mut String, v: &ClaimStats) {
             f.sample(&[("class", class), ("result", result)], *n);
         }
     }
-    let rows: [(&'static str, &str, u64); 3] = [
+    let rows: [(&'static str, &str, u64); 4] = [
         (
             "fediguard_verify_lookups_total",
             "DNS lookups started to verify agents (a PTR lookup and its forward confirmation, or an instance host).",
@@ -35,6 +35,11 @@ pub(super) fn prometheus(o: &mut String, v: &ClaimStats) {
             "fediguard_verify_capped_total",
             "Lookups not started: too many were in flight in the worker (the claim stays unverified).",
             v.capped,
+        ),
+        (
+            "fediguard_verify_over_budget_total",
+            "Lookups not started: the client's lookup budget was spent (the claim is \"no\").",
+            v.over_budget,
         ),
     ];
     for (name, help, n) in rows {
@@ -81,6 +86,7 @@ pub(super) fn json(v: &ClaimStats) -> Value {
         "lookups": v.lookups,
         "coalesced": v.coalesced,
         "capped": v.capped,
+        "over_budget": v.over_budget,
         "zone": v.zone.as_ref().map(|z| json!({
             "entries": z.entries, "capacity": z.capacity, "evictions": z.evictions,
         })),

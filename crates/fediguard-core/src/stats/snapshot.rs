@@ -63,6 +63,8 @@ pub struct ClaimStats {
     pub lookups: u64,
     pub coalesced: u64,
     pub capped: u64,
+    /// Lookups not started: the client's budget was spent.
+    pub over_budget: u64,
     /// The zone of answers, when there is one.
     pub zone: Option<CacheStats>,
 }
