@@ -34,6 +34,7 @@ fn sample() -> Snapshot {
             lookups: 8,
             coalesced: 49,
             capped: 3,
+            over_budget: 7,
             zone: Some(CacheStats {
                 entries: 4,
                 capacity: 9000,
@@ -82,6 +83,7 @@ fn prometheus_text() {
         "fediguard_verify_lookups_total 8",
         "fediguard_verify_coalesced_total 49",
         "fediguard_verify_capped_total 3",
+        "fediguard_verify_over_budget_total 7",
         "fediguard_verify_cache_capacity 9000",
     ] {
         assert!(text.lines().any(|l| l == want), "{want} not in\n{text}");
