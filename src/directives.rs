@@ -209,7 +209,7 @@ pub static mut COMMANDS: [ngx_command_t; 25] = [
     ),
     main_cmd!(
         "fediguard_verify_zone",
-        NGX_CONF_TAKE1 | NGX_CONF_TAKE2 | NGX_CONF_TAKE3,
+        NGX_CONF_1MORE,
         claim,
         claim::directives::set_verify_zone
     ),
