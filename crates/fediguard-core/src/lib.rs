@@ -12,6 +12,7 @@ pub mod limit;
 pub mod reason;
 pub mod redact;
 pub mod shm_table;
+pub mod signature;
 pub mod stats;
 pub mod token;
 pub mod verdict_cache;
