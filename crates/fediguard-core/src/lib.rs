@@ -24,6 +24,7 @@ pub mod redact;
 mod shm_stats;
 #[allow(unsafe_code)]
 pub mod shm_table;
+pub mod signature;
 pub mod stats;
 pub mod token;
 pub mod verdict_cache;
