@@ -51,6 +51,11 @@ impl HttpModule for Module {
         if main_conf_of(cf).is_some_and(|m| m.watch.used) {
             filters::install_app_watch();
         }
+        // Verification answers are read by a filter of their own (at most
+        // what the classification needs), only where tokens are verified.
+        if main_conf_of(cf).is_some_and(|m| m.token.zone.is_some()) {
+            crate::glue::subrequest::install_filter();
+        }
         Status::NGX_OK.0
     }
 

@@ -1,7 +1,10 @@
 //! Verification subrequests to the Mastodon backend, the way
 //! `ngx_http_auth_request_module` does it: an in-memory, waited subrequest
 //! to an internal location; the main request returns NGX_AGAIN and nginx
-//! runs its access phase again when the subrequest is done.
+//! runs its access phase again when the subrequest is done. The answer's
+//! body is read by `glue::subrequest`, at most what the classification
+//! needs: an answer too long, compressed or cut short is no answer (the
+//! token is `unknown`), and never closes the client's connection.
 //!
 //! The subrequest carries only `Authorization: Bearer <token>`, `Accept`,
 //! a fediguard User-Agent and `X-Forwarded-For` with the client's address
@@ -14,9 +17,9 @@ use core::ffi::c_void;
 use core::mem;
 use core::ptr;
 
-use fediguard_core::token::backoff_ms;
+use fediguard_core::token::{backoff_ms, MAX_INFO_BODY, MAX_VERIFY_BODY};
 use nginx_sys::{
-    ngx_hash_key, ngx_http_headers_in_t, ngx_http_post_subrequest_t, ngx_http_request_t,
+    ngx_hash_key, ngx_http_headers_in_t, ngx_http_request_t,
     ngx_http_subrequest, ngx_int_t, ngx_list_init, ngx_list_push, ngx_pool_t, ngx_str_t,
     ngx_table_elt_t, NGX_HTTP_SUBREQUEST_IN_MEMORY, NGX_HTTP_SUBREQUEST_WAITED, NGX_OK,
 };
@@ -24,6 +27,8 @@ use ngx::http::Request;
 use std::time::SystemTime;
 
 use super::state::{TokenPhase, TokenState};
+use crate::glue::log::redact_request_lines;
+use crate::glue::subrequest;
 
 pub const INFO_PATH: &str = "/oauth/token/info";
 pub const ACCOUNTS_PATH: &str = "/api/v1/accounts/verify_credentials";
@@ -36,25 +41,23 @@ const USER_AGENT: &str = concat!(
 
 /// Starts the subrequest for `ctx.phase`.
 pub fn start(r: &mut Request, ctx: &mut TokenState, prefix: &str) -> Result<(), ()> {
-    let path = match ctx.phase {
-        TokenPhase::Info => INFO_PATH,
-        TokenPhase::Accounts | TokenPhase::AccountName => ACCOUNTS_PATH,
-        TokenPhase::Apps | TokenPhase::AppName => APPS_PATH,
+    let (path, limit) = match ctx.phase {
+        TokenPhase::Info => (INFO_PATH, MAX_INFO_BODY),
+        TokenPhase::Accounts | TokenPhase::AccountName => (ACCOUNTS_PATH, MAX_VERIFY_BODY),
+        TokenPhase::Apps | TokenPhase::AppName => (APPS_PATH, MAX_VERIFY_BODY),
         _ => return Err(()),
     };
+    // nginx's own lines about the subrequest (an upstream timeout) carry
+    // the main request's line: redacted, as fediguard's own lines.
+    redact_request_lines(r);
     let raw_r: *mut ngx_http_request_t = (r as *mut Request).cast();
     // SAFETY: r is a live main request; everything allocated comes from its
     // pool and lives as long as the request.
     unsafe {
         let pool = (*raw_r).pool;
         let mut uri = pool_str(pool, &[prefix.as_bytes(), path.as_bytes()]).ok_or(())?;
-        let psr = r
-            .pool()
-            .calloc_type::<ngx_http_post_subrequest_t>()
-            .as_mut()
-            .ok_or(())?;
-        psr.handler = Some(done);
-        psr.data = (ctx as *mut TokenState).cast();
+        let data = (ctx as *mut TokenState).cast();
+        let psr = subrequest::post(pool, limit, done, data).ok_or(())?;
         let mut sr: *mut ngx_http_request_t = ptr::null_mut();
         let rc = ngx_http_subrequest(
             raw_r,
@@ -75,16 +78,17 @@ pub fn start(r: &mut Request, ctx: &mut TokenState, prefix: &str) -> Result<(), 
 }
 
 /// Post-subrequest handler: records the answer for the main request.
-unsafe extern "C" fn done(
+unsafe fn done(
     sr: *mut ngx_http_request_t,
     data: *mut c_void,
     rc: ngx_int_t,
+    body: Option<&[u8]>,
 ) -> ngx_int_t {
     let (Some(sr_ref), Some(ctx)) = (sr.as_ref(), data.cast::<TokenState>().as_mut()) else {
         return rc;
     };
-    // NGX_ERROR: the subrequest failed (too big an answer, no memory): no
-    // usable answer, whatever status the backend had sent.
+    // NGX_ERROR: the subrequest failed (no memory): no usable answer,
+    // whatever status the backend had sent.
     let status = if rc == nginx_sys::NGX_ERROR as ngx_int_t {
         0
     } else if sr_ref.headers_out.status != 0 {
@@ -94,10 +98,17 @@ unsafe extern "C" fn done(
     } else {
         0
     };
-    let body = match sr_ref.out.as_ref().and_then(|c| c.buf.as_ref()) {
-        Some(b) if !b.pos.is_null() && b.last >= b.pos => ngx_str_t {
-            len: b.last.offset_from(b.pos) as usize,
-            data: b.pos,
+    // A body that cannot be read (too long, compressed, cut short) is no
+    // answer; a 404, a 429 or a 5xx is read by its status and headers
+    // alone.
+    let status = match body {
+        None if !matches!(status, 404 | 429 | 500..) => 0,
+        _ => status,
+    };
+    let body = match body {
+        Some(b) if !b.is_empty() => ngx_str_t {
+            len: b.len(),
+            data: b.as_ptr().cast_mut(),
         },
         _ => ngx_str_t::default(),
     };
