@@ -72,8 +72,11 @@ pub struct Counters {
     pub verify_lookups: AtomicU64,
     pub verify_coalesced: AtomicU64,
     pub verify_capped: AtomicU64,
+    /// Grants not recorded: HTTP Basic and the `client_id` parameter
+    /// named different clients.
+    pub grants_disputed: AtomicU64,
     /// Room for counters of later versions without a new layout.
-    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5 - 2 * REASONS_LATER - 3],
+    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5 - 2 * REASONS_LATER - 3 - 1],
 }
 
 #[repr(C)]

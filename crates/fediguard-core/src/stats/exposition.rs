@@ -53,6 +53,8 @@ pub struct Snapshot {
     pub verify: super::verify_metrics::VerifyStats,
     pub app_registrations: u64,
     pub client_credentials_grants: u64,
+    /// Grants not recorded: HTTP Basic and `client_id` disagreed.
+    pub grants_disputed: u64,
     /// Records in the ring and how many it holds.
     pub apps_capacity: u64,
     /// Newest first.
@@ -204,6 +206,13 @@ pub fn prometheus(s: &Snapshot) -> String {
         "Tokens granted with grant_type=client_credentials seen by fediguard_app_watch.",
     );
     f.sample(&[], s.client_credentials_grants);
+    let mut f = Family::new(
+        o,
+        "fediguard_client_credentials_grants_disputed_total",
+        "counter",
+        "Grants not recorded because HTTP Basic and the client_id parameter named different clients.",
+    );
+    f.sample(&[], s.grants_disputed);
     let mut f = Family::new(
         o,
         "fediguard_apps_recent",
@@ -381,6 +390,7 @@ pub fn json(s: &Snapshot) -> String {
         "agent_verification": super::verify_metrics::json(&s.verify),
         "app_registrations": s.app_registrations,
         "client_credentials_grants": s.client_credentials_grants,
+        "client_credentials_grants_disputed": s.grants_disputed,
         "apps_capacity": s.apps_capacity,
         "apps": s.apps.iter().map(app_json).collect::<Vec<_>>(),
     });

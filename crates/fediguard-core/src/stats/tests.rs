@@ -182,6 +182,7 @@ fn sample() -> Snapshot {
         },
         app_registrations: 1,
         client_credentials_grants: 1,
+        grants_disputed: 0,
         apps_capacity: 1364,
         apps: vec![AppView {
             registered_at: 1_763_900_000,
@@ -216,6 +217,7 @@ fn prometheus_text() {
         "fediguard_limit_nodes{zone=\"per_ip\"} 3",
         "fediguard_app_registrations_total 1",
         "fediguard_client_credentials_grants_total 1",
+        "fediguard_client_credentials_grants_disputed_total 0",
         "fediguard_apps_recent 1",
         "fediguard_agent_verifications_total{class=\"search\",result=\"yes\"} 5",
         "fediguard_agent_verifications_total{class=\"search\",result=\"none\"} 1",
