@@ -44,6 +44,7 @@ mod metrics_handler;
 mod module;
 #[forbid(unsafe_code)]
 mod request;
+#[forbid(unsafe_code)]
 mod token;
 #[forbid(unsafe_code)]
 mod variables;

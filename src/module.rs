@@ -29,6 +29,11 @@ impl Entry for Fediguard {
         if main.watch.used {
             filters::install_app_watch();
         }
+        // Verification answers are read by a filter of their own (at most
+        // what the classification needs), only where tokens are verified.
+        if main.token.zone.is_some() {
+            crate::glue::subrequest::install_filter();
+        }
     }
 
     fn finish(main: &mut MainConf) -> Result<(), String> {

@@ -251,7 +251,10 @@ fn shipped_log_formats_use_the_error_logs_keys() {
         }
         let text = std::fs::read_to_string(&path).expect("read");
         for pair in text.split_whitespace() {
-            let pair: String = pair.chars().filter(|&c| c != '\'' && c != '"' && c != ';').collect();
+            let pair: String = pair
+                .chars()
+                .filter(|&c| c != '\'' && c != '"' && c != ';')
+                .collect();
             let Some((key, value)) = pair.split_once("=$") else {
                 continue;
             };
@@ -262,5 +265,8 @@ fn shipped_log_formats_use_the_error_logs_keys() {
             }
         }
     }
-    assert!(seen >= 12, "only {seen} pairs found: are the formats still there?");
+    assert!(
+        seen >= 12,
+        "only {seen} pairs found: are the formats still there?"
+    );
 }

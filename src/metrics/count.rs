@@ -40,6 +40,14 @@ pub fn verified(stats: Option<&StatsConf>, class: ClassId, result: Option<Verifi
     named(stats, |c| c.verify_slots.get(class.index()), counter);
 }
 
+/// A grant not recorded: HTTP Basic and `client_id` named different
+/// clients.
+pub fn grant_disputed(stats: Option<&StatsConf>) {
+    if let Some(z) = zone(stats) {
+        StatsZone::bump_counter(&z.counters().grants_disputed);
+    }
+}
+
 /// A DNS lookup started to verify an agent.
 pub fn verify_lookup(stats: Option<&StatsConf>) {
     if let Some(z) = zone(stats) {

@@ -178,6 +178,7 @@ fn snapshot(stats: Option<&StatsConf>, sources: &Sources) -> Snapshot {
     s.claims.zone = sources.verify_zone.clone();
     s.app_registrations = get(&|c| c.app_registrations.load(Relaxed));
     s.client_credentials_grants = get(&|c| c.client_credentials_grants.load(Relaxed));
+    s.grants_disputed = get(&|c| c.grants_disputed.load(Relaxed));
     if let Some(stats) = stats {
         if let Some((cap, apps)) = stats.with_lock(|z| (z.capacity() as u64, z.apps())) {
             s.apps_capacity = cap;

@@ -75,8 +75,11 @@ pub struct Counters {
     pub verify_capped: AtomicU64,
     /// Lookups not started: the client's lookup budget was spent.
     pub verify_over_budget: AtomicU64,
+    /// Grants not recorded: HTTP Basic and the `client_id` parameter
+    /// named different clients.
+    pub grants_disputed: AtomicU64,
     /// Room for counters of later versions without a new layout.
-    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5 - 2 * REASONS_LATER - 4],
+    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5 - 2 * REASONS_LATER - 5],
 }
 
 #[repr(C)]

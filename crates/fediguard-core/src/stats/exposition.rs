@@ -109,6 +109,13 @@ pub fn prometheus(s: &Snapshot) -> String {
     f.sample(&[], s.client_credentials_grants);
     let mut f = Family::new(
         o,
+        "fediguard_client_credentials_grants_disputed_total",
+        "counter",
+        "Grants not recorded because HTTP Basic and the client_id parameter named different clients.",
+    );
+    f.sample(&[], s.grants_disputed);
+    let mut f = Family::new(
+        o,
         "fediguard_apps_recent",
         "gauge",
         "Apps in the ring of recent registrations and grants.",
@@ -284,6 +291,7 @@ pub fn json(s: &Snapshot) -> String {
         "agent_verification": claim_metrics::json(&s.claims),
         "app_registrations": s.app_registrations,
         "client_credentials_grants": s.client_credentials_grants,
+        "client_credentials_grants_disputed": s.grants_disputed,
         "apps_capacity": s.apps_capacity,
         "apps": s.apps.iter().map(app_json).collect::<Vec<_>>(),
     });

@@ -49,6 +49,8 @@ pub struct Snapshot {
     pub claims: ClaimStats,
     pub app_registrations: u64,
     pub client_credentials_grants: u64,
+    /// Grants not recorded: HTTP Basic and `client_id` disagreed.
+    pub grants_disputed: u64,
     /// Records in the ring and how many it holds.
     pub apps_capacity: u64,
     /// Newest first.

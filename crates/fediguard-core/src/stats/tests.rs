@@ -1,5 +1,23 @@
 use super::*;
 
+#[test]
+fn deceptive_characters_are_shown_escaped() {
+    let mut mem = vec![0u64; 16 * 1024];
+    let z = zone(&mut mem);
+    let r = Registration {
+        website: "https://x\u{200B}.example".into(),
+        ..reg("Reader\u{202E}gpj.exe", "id1")
+    };
+    z.register(&r, &SEEN);
+    let a = &z.apps()[0];
+    assert_eq!(a.name, "Reader\\u{202E}gpj.exe");
+    assert_eq!(a.website, "https://x\\u{200B}.example");
+    // An escape is never cut in half at the end of a field.
+    let long = format!("{}\u{202E}", "a".repeat(60));
+    z.register(&reg(&long, "id2"), &SEEN);
+    assert_eq!(z.apps()[0].name, "a".repeat(60));
+}
+
 fn sample() -> Snapshot {
     Snapshot {
         decisions: vec![("agent-denied", 3, 1), ("rate-limited", 0, 0)],
@@ -43,6 +61,7 @@ fn sample() -> Snapshot {
         },
         app_registrations: 1,
         client_credentials_grants: 1,
+        grants_disputed: 0,
         apps_capacity: 1364,
         apps: vec![AppView {
             registered_at: 1_763_900_000,
@@ -77,6 +96,7 @@ fn prometheus_text() {
         "fediguard_limit_nodes{zone=\"per_ip\"} 3",
         "fediguard_app_registrations_total 1",
         "fediguard_client_credentials_grants_total 1",
+        "fediguard_client_credentials_grants_disputed_total 0",
         "fediguard_apps_recent 1",
         "fediguard_agent_verifications_total{class=\"search\",result=\"yes\"} 5",
         "fediguard_agent_verifications_total{class=\"search\",result=\"none\"} 1",
