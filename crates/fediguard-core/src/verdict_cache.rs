@@ -119,8 +119,7 @@ mod tests {
 
     #[test]
     fn a_pending_mark_names_its_worker_and_is_taken_over_once() {
-        let mut mem = vec![0u64; 4096];
-        let mut t = unsafe { Table::init(mem.as_mut_ptr().cast(), 4096 * 8, [1; 32]) }.unwrap();
+        let mut t = shm_table::OwnedTable::new(4096 * 8, [1; 32]).unwrap();
         let k = [5; KEY_LEN];
         t.begin_with(&k, 1000, Cached::verifier(4242));
         assert_eq!(t.lookup(&k, 10), Lookup::Pending);

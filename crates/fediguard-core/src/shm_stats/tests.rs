@@ -143,3 +143,21 @@ fn texts_are_bounded_and_clean() {
     assert!(a.name.starts_with("ab"));
     assert!(a.name.len() <= 64);
 }
+
+#[test]
+fn deceptive_characters_are_shown_escaped() {
+    let mut mem = vec![0u64; 16 * 1024];
+    let z = zone(&mut mem);
+    let r = Registration {
+        website: "https://x\u{200B}.example".into(),
+        ..reg("Reader\u{202E}gpj.exe", "id1")
+    };
+    z.register(&r, &SEEN);
+    let a = &z.apps()[0];
+    assert_eq!(a.name, "Reader\\u{202E}gpj.exe");
+    assert_eq!(a.website, "https://x\\u{200B}.example");
+    // An escape is never cut in half at the end of a field.
+    let long = format!("{}\u{202E}", "a".repeat(60));
+    z.register(&reg(&long, "id2"), &SEEN);
+    assert_eq!(z.apps()[0].name, "a".repeat(60));
+}
