@@ -4,8 +4,7 @@
 #   make test    set up, build, run unit and integration tests
 #   make check   rustfmt, clippy, and the layout of both crates (tools/check-layout.py,
 #                read from the source: no import circle, glue below the capabilities,
-#                unsafe code only in src/glue/ and the core's shm* modules; src/'s
-#                unsafe is reported only, UNSAFE_RULE=strict makes it fail)
+#                unsafe code only in src/glue/ and the core's shm* modules)
 #   make build   objs/ngx_http_fediguard_module.so and the nginx it was built for, objs/nginx
 #   make bench   benchmarks against plain nginx and nginx's own modules, and the
 #                link-preview stampede simulator (BENCHMARKS.md);

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::verdict::Answer;
+use super::verdict::{is_error_object, Answer};
 
 /// Longest body read; a token/info answer is about 200 bytes.
 pub const MAX_INFO_BODY: usize = 16 * 1024;
@@ -38,17 +38,6 @@ pub fn token_info(a: &Answer) -> Info {
         404 => Info::NoEndpoint,
         _ => Info::Unknown,
     }
-}
-
-/// A JSON object with an `error` string, as Doorkeeper and Mastodon refuse.
-pub(super) fn is_error_object(body: &[u8]) -> bool {
-    if body.len() > MAX_BODY {
-        return false;
-    }
-    matches!(
-        serde_json::from_slice::<Value>(body),
-        Ok(Value::Object(m)) if m.get("error").is_some_and(Value::is_string)
-    )
 }
 
 fn read(body: &[u8]) -> Option<Info> {

@@ -112,7 +112,7 @@ pub fn after_apps(accounts: &Answer, apps: &Answer) -> Verdict {
             return verdict(TokenClass::App, text(&m, "name"), text(&m, "website"));
         }
     }
-    if apps.status == 401 && super::info::is_error_object(apps.body) {
+    if apps.status == 401 && is_error_object(apps.body) {
         return verdict(TokenClass::Invalid, String::new(), String::new());
     }
     let accounts_error = error_of(accounts);
@@ -130,4 +130,16 @@ pub fn after_apps(accounts: &Answer, apps: &Answer) -> Verdict {
         return verdict(TokenClass::Invalid, String::new(), String::new());
     }
     verdict(TokenClass::Unknown, String::new(), String::new())
+}
+
+/// A JSON object with an `error` string, as Doorkeeper and Mastodon refuse
+/// (a proxy's or CDN's error page is not one).
+pub(super) fn is_error_object(body: &[u8]) -> bool {
+    if body.len() > MAX_BODY {
+        return false;
+    }
+    matches!(
+        serde_json::from_slice::<Value>(body),
+        Ok(Value::Object(m)) if m.get("error").is_some_and(Value::is_string)
+    )
 }
