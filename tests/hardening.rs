@@ -168,12 +168,16 @@ fn a_too_long_answer_is_not_read_to_its_end() {
     let ngx = policies(&backend, "proxy_read_timeout 20s;");
     // Announces 10 MB, sends 100 KB, then nothing: reading to the end
     // would wait out the 20 s read timeout.
-    let mut raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 10000000\r\n\r\n".to_vec();
+    let mut raw =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 10000000\r\n\r\n".to_vec();
     raw.extend(std::iter::repeat_n(b'z', 100 * 1024));
     backend.set_raw_then_hang(INFO, &raw);
     let started = Instant::now();
     let r = with_token(&ngx, "/open/", &token("long"));
-    assert_eq!((r.status, r.header("X-Token-Class")), (200, Some("unknown")));
+    assert_eq!(
+        (r.status, r.header("X-Token-Class")),
+        (200, Some("unknown"))
+    );
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "waited {:?}",
@@ -248,6 +252,39 @@ fn a_dead_workers_pending_mark_is_taken_over() {
     assert_eq!(backend.hits(INFO), 2);
 }
 
+/// A client that goes away while its token is verified releases the
+/// token's pending mark: the next request with it does not wait 15 s.
+#[test]
+fn a_client_gone_mid_verification_leaves_no_pending_mark() {
+    use std::io::Write;
+    let backend = Backend::start(Profile::Mastodon);
+    backend.set_behaviour(Behaviour::Hang);
+    let ngx = policies(&backend, "proxy_read_timeout 10s;");
+    let t = token("gone");
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", ngx.port)).unwrap();
+    s.write_all(
+        format!("GET /closed/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {t}\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    assert!(backend.wait_for_hits(INFO, 1, Duration::from_secs(10)));
+    drop(s);
+    // nginx notices and ends the request (499 in the access log).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ngx.read("tok.log").contains("|499") {
+        assert!(Instant::now() < deadline, "{}", ngx.error_log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    backend.add_user(&t, "alice");
+    backend.set_behaviour(Behaviour::Normal);
+    let started = Instant::now();
+    let r = with_token(&ngx, "/closed/", &t);
+    let waited = started.elapsed();
+    assert_eq!((r.status, r.header("X-Token-Class")), (200, Some("user")));
+    assert!(waited < Duration::from_secs(5), "waited {waited:?}");
+    assert_eq!(backend.hits(INFO), 2);
+}
+
 /// nginx's own line about a verification that timed out shows the request
 /// line redacted, with nginx's `server:` part, as fediguard's lines do;
 /// `$fediguard_request` redacts names in any case and with brackets.
@@ -258,9 +295,15 @@ fn no_raw_token_in_nginx_lines_about_verifications() {
     let ngx = policies(&backend, "proxy_read_timeout 1s;");
     let t = token("timeout");
     let r = ngx.get(&format!("/closed/x?local=true&access_token={t}"), &[]);
-    assert_eq!((r.status, r.header("X-Token-Class")), (503, Some("unknown")));
+    assert_eq!(
+        (r.status, r.header("X-Token-Class")),
+        (503, Some("unknown"))
+    );
     let log = ngx.error_log();
-    let timed_out: Vec<&str> = log.lines().filter(|l| l.contains("upstream timed out")).collect();
+    let timed_out: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("upstream timed out"))
+        .collect();
     assert_eq!(timed_out.len(), 1, "{log}");
     for l in &timed_out {
         assert!(
@@ -268,7 +311,10 @@ fn no_raw_token_in_nginx_lines_about_verifications() {
             "{l}"
         );
     }
-    let denied: Vec<&str> = log.lines().filter(|l| l.contains("fediguard: deny")).collect();
+    let denied: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("fediguard: deny"))
+        .collect();
     assert_eq!(denied.len(), 1, "{log}");
     assert!(
         denied[0].contains(", server: guard.example, request: \"GET /closed/x?local=true&access_token=[redacted] HTTP/1.1\""),
@@ -290,7 +336,10 @@ fn no_raw_token_in_nginx_lines_about_verifications() {
     let access = ngx.read("tok.log");
     assert!(access.contains("ACCESS_TOKEN=[redacted]"), "{access}");
     assert!(access.contains("access_token[]=[redacted]"), "{access}");
-    assert!(access.contains("password[]=[redacted]&Client_Secret=[redacted]"), "{access}");
+    assert!(
+        access.contains("password[]=[redacted]&Client_Secret=[redacted]"),
+        "{access}"
+    );
     assert!(access.contains("[bearer_token]=[redacted]"), "{access}");
     assert!(!access.contains(&t), "{access}");
     assert!(!ngx.error_log().contains(&t));
@@ -347,7 +396,11 @@ fn a_grant_is_recorded_under_the_client_mastodon_authenticates() {
     assert_eq!(g.status, 200);
     let ok = notice_lines(&ngx, "fediguard: app token granted grant_type");
     assert_eq!(ok.len(), 1, "{ok:#?}");
-    assert!(ok[0].contains(&format!("client_id={a_id} app=\"Scraper\"")), "{}", ok[0]);
+    assert!(
+        ok[0].contains(&format!("client_id={a_id} app=\"Scraper\"")),
+        "{}",
+        ok[0]
+    );
 }
 
 /// Bidirectional controls and invisible format characters in an app's
@@ -387,6 +440,10 @@ fn names_that_cannot_deceive() {
 
     let lines = notice_lines(&ngx, "fediguard: app registered");
     assert_eq!(lines.len(), 1);
-    assert!(lines[0].contains("name=\"Reader\\xe2\\x80\\xaegpj.exe\""), "{}", lines[0]);
+    assert!(
+        lines[0].contains("name=\"Reader\\xe2\\x80\\xaegpj.exe\""),
+        "{}",
+        lines[0]
+    );
     assert!(!lines[0].contains('\u{202E}'));
 }
