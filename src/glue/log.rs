@@ -3,9 +3,7 @@
 use core::ffi::c_char;
 
 use fediguard_core::redact::redact_request_line;
-use nginx_sys::{
-    ngx_conf_t, ngx_http_log_handler_pt, ngx_http_request_t, ngx_log_t, ngx_str_t,
-};
+use nginx_sys::{ngx_conf_t, ngx_http_log_handler_pt, ngx_http_request_t, ngx_log_t, ngx_str_t};
 
 /// Writes `msg` at `level` to `log`; nginx adds the client, request and host
 /// when `log` is a request's connection log.
@@ -92,14 +90,14 @@ pub fn redact_request_lines(r: &ngx::http::Request) {
         let Some(current) = main.log_handler else {
             return;
         };
-        if current as *const () as usize == redacting_context as *const () as usize {
+        if core::ptr::eq(current as *const (), redacting_context as *const ()) {
             return;
         }
         let nginx = &mut *core::ptr::addr_of_mut!(NGINX_CONTEXT);
         match *nginx {
             None => *nginx = Some(current),
             // Another module's writer: left alone.
-            Some(h) if h as *const () as usize != current as *const () as usize => return,
+            Some(h) if !core::ptr::eq(h as *const (), current as *const ()) => return,
             Some(_) => {}
         }
         main.log_handler = Some(redacting_context);

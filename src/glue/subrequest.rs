@@ -26,7 +26,8 @@ use nginx_sys::{
 /// subrequest, the caller's data, nginx's code, and the answer's body when
 /// it is usable (complete, not longer than the limit, not compressed, in
 /// memory).
-pub type Done = unsafe fn(*mut ngx_http_request_t, *mut c_void, ngx_int_t, Option<&[u8]>) -> ngx_int_t;
+pub type Done =
+    unsafe fn(*mut ngx_http_request_t, *mut c_void, ngx_int_t, Option<&[u8]>) -> ngx_int_t;
 
 /// The bytes kept of one answer, in the request's pool.
 #[derive(Clone, Copy)]
@@ -213,7 +214,10 @@ fn append(pool: *mut ngx_pool_t, c: &mut Capture, bytes: &[u8]) -> bool {
         return false;
     };
     if need > c.cap {
-        let cap = c.cap.saturating_mul(2).clamp(need.max(1024), c.limit.max(1));
+        let cap = c
+            .cap
+            .saturating_mul(2)
+            .clamp(need.max(1024), c.limit.max(1));
         // SAFETY: a live pool.
         let data = unsafe { nginx_sys::ngx_pnalloc(pool, cap) }.cast::<u8>();
         if data.is_null() {
@@ -279,7 +283,7 @@ unsafe extern "C" fn finished(
 ///
 /// # Safety
 /// `sr` is a live subrequest; the capture's bytes are in its pool.
-unsafe fn usable<'a>(sr: *mut ngx_http_request_t, c: &'a Capture) -> Option<&'a [u8]> {
+unsafe fn usable(sr: *mut ngx_http_request_t, c: &Capture) -> Option<&[u8]> {
     // SAFETY: as above; content_encoding is NULL or a header of the answer.
     unsafe {
         if c.unusable || !c.complete {

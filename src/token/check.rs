@@ -58,9 +58,9 @@ pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Progress {
                 Some((Lookup::Hit(c), until, _)) => adopt(r, st, &c, until, now),
                 // The verifying worker died: the first to see it verifies.
                 Some((Lookup::Pending, _, Some(was))) if orphaned(st, &was, now) => {
-                    let took = v.zone.with_table(|t| {
-                        t.take_over(&fp, now, was, now + PENDING_MS, me)
-                    });
+                    let took = v
+                        .zone
+                        .with_table(|t| t.take_over(&fp, now, was, now + PENDING_MS, me));
                     match took {
                         Some(true) => verify_now(r, st, v),
                         _ if now < st.wait_until => wait(r),

@@ -19,9 +19,9 @@ use core::ptr;
 
 use fediguard_core::token::{backoff_ms, MAX_INFO_BODY, MAX_VERIFY_BODY};
 use nginx_sys::{
-    ngx_hash_key, ngx_http_headers_in_t, ngx_http_request_t,
-    ngx_http_subrequest, ngx_int_t, ngx_list_init, ngx_list_push, ngx_pool_t, ngx_str_t,
-    ngx_table_elt_t, NGX_HTTP_SUBREQUEST_IN_MEMORY, NGX_HTTP_SUBREQUEST_WAITED, NGX_OK,
+    ngx_hash_key, ngx_http_headers_in_t, ngx_http_request_t, ngx_http_subrequest, ngx_int_t,
+    ngx_list_init, ngx_list_push, ngx_pool_t, ngx_str_t, ngx_table_elt_t,
+    NGX_HTTP_SUBREQUEST_IN_MEMORY, NGX_HTTP_SUBREQUEST_WAITED, NGX_OK,
 };
 use ngx::http::Request;
 use std::time::SystemTime;

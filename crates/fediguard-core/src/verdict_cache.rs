@@ -138,7 +138,10 @@ mod tests {
         assert!(!t.take_over(&k, 30, Cached::verifier(7), 2000, Cached::verifier(9)));
         // A plain `begin` names nobody.
         t.begin(&[6; KEY_LEN], 1000);
-        assert_eq!(t.pending_value(&[6; KEY_LEN], 10).map(|c| c.verifier_pid()), Some(0));
+        assert_eq!(
+            t.pending_value(&[6; KEY_LEN], 10).map(|c| c.verifier_pid()),
+            Some(0)
+        );
     }
 
     #[test]

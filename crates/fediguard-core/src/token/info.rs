@@ -117,7 +117,10 @@ mod tests {
         assert_eq!(info(503, ""), Info::Unknown);
         // A 401 that is not Doorkeeper's JSON (a proxy's page, a cut or
         // unreadable answer) says nothing of the token.
-        assert_eq!(info(401, "<html>401 Authorization Required</html>"), Info::Unknown);
+        assert_eq!(
+            info(401, "<html>401 Authorization Required</html>"),
+            Info::Unknown
+        );
         assert_eq!(info(401, ""), Info::Unknown);
         assert_eq!(info(401, r#"{"error":"invalid_tok"#), Info::Unknown);
         assert_eq!(info(0, ""), Info::Unknown);

@@ -132,12 +132,19 @@ fn reads_basic_auth_and_query() {
     assert!(r.is_client_credentials());
     // Not Basic (Doorkeeper's match is case-sensitive), bad base64, a
     // blank id: no client_id.
-    for auth in [&b"Bearer abc"[..], b"basic YWJjOnM=", b"Basic !!!", b"Basic OnM="] {
+    for auth in [
+        &b"Bearer abc"[..],
+        b"basic YWJjOnM=",
+        b"Basic !!!",
+        b"Basic OnM=",
+    ] {
         assert_eq!(token_request(None, None, b"", Some(auth)).client_id, None);
     }
     // No colon: the whole is the id (Doorkeeper's split).
     assert_eq!(
-        token_request(None, None, b"", Some(b"Basic YWJj")).client_id.as_deref(),
+        token_request(None, None, b"", Some(b"Basic YWJj"))
+            .client_id
+            .as_deref(),
         Some("abc")
     );
 }
@@ -147,7 +154,12 @@ fn basic_wins_as_in_doorkeeper() {
     // base64("A:secret")
     let basic_a = Some(&b"Basic QTpzZWNyZXQ="[..]);
     // Basic names the client; the same client_id in the body agrees.
-    let r = token_request(None, Some(b"grant_type=client_credentials&client_id=A"), b"", basic_a);
+    let r = token_request(
+        None,
+        Some(b"grant_type=client_credentials&client_id=A"),
+        b"",
+        basic_a,
+    );
     assert_eq!(r.client_id.as_deref(), Some("A"));
     assert_eq!(r.conflict, None);
     // Another client_id in the body or the query: Mastodon grants to A;
