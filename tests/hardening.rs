@@ -252,6 +252,39 @@ fn a_dead_workers_pending_mark_is_taken_over() {
     assert_eq!(backend.hits(INFO), 2);
 }
 
+/// A client that goes away while its token is verified releases the
+/// token's pending mark: the next request with it does not wait 15 s.
+#[test]
+fn a_client_gone_mid_verification_leaves_no_pending_mark() {
+    use std::io::Write;
+    let backend = Backend::start(Profile::Mastodon);
+    backend.set_behaviour(Behaviour::Hang);
+    let ngx = policies(&backend, "proxy_read_timeout 10s;");
+    let t = token("gone");
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", ngx.port)).unwrap();
+    s.write_all(
+        format!("GET /closed/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {t}\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    assert!(backend.wait_for_hits(INFO, 1, Duration::from_secs(10)));
+    drop(s);
+    // nginx notices and ends the request (499 in the access log).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ngx.read("tok.log").contains("|499") {
+        assert!(Instant::now() < deadline, "{}", ngx.error_log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    backend.add_user(&t, "alice");
+    backend.set_behaviour(Behaviour::Normal);
+    let started = Instant::now();
+    let r = with_token(&ngx, "/closed/", &t);
+    let waited = started.elapsed();
+    assert_eq!((r.status, r.header("X-Token-Class")), (200, Some("user")));
+    assert!(waited < Duration::from_secs(5), "waited {waited:?}");
+    assert_eq!(backend.hits(INFO), 2);
+}
+
 /// nginx's own line about a verification that timed out shows the request
 /// line redacted, with nginx's `server:` part, as fediguard's lines do;
 /// `$fediguard_request` redacts names in any case and with brackets.

@@ -68,27 +68,23 @@ pub fn find<T>(r: &Request) -> Option<&T> {
     unsafe { find_raw::<T>(raw).map(|p| &*p) }
 }
 
-/// Calls `f` with the request's context when the request's pool is
-/// destroyed (the request is over, however it ended: a client that went
-/// away included); false when that cannot be arranged (no memory).
+/// Calls `f` with the request's context when the request ends, however it
+/// ended (a client that went away included): `pool::at_end` with the
+/// context's address. False when that cannot be arranged (no memory).
 pub fn on_end<T: Default>(r: &Request, f: fn(&T)) -> bool {
     let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
-    // SAFETY: a live request; the cleanup's data is a copy of the context's
-    // address and of `f`. Cleanups run before the pool's memory is freed,
-    // and run last-added first: after this one, not before, runs the
-    // context's own marker (added when the context was made, earlier).
-    unsafe {
-        let Some(ctx) = get_raw::<T>(raw) else {
-            return false;
-        };
-        let cln = ngx_pool_cleanup_add((*raw).pool, mem::size_of::<OnEnd<T>>());
-        if cln.is_null() {
-            return false;
+    // SAFETY: r is live; see `get_raw`.
+    let Some(ctx) = (unsafe { get_raw::<T>(raw) }) else {
+        return false;
+    };
+    super::pool::at_end(r, OnEnd { ctx, f }, |e| {
+        // SAFETY: the context lives in the pool whose cleanups run this,
+        // before its memory is freed; cleanups run last-added first, so the
+        // context's own marker (added when it was made) has not run yet.
+        if let Some(ctx) = unsafe { e.ctx.as_ref() } {
+            (e.f)(ctx);
         }
-        ptr::write((*cln).data.cast::<OnEnd<T>>(), OnEnd { ctx, f });
-        (*cln).handler = Some(run_on_end::<T>);
-    }
-    true
+    })
 }
 
 struct OnEnd<T> {
@@ -96,17 +92,13 @@ struct OnEnd<T> {
     f: fn(&T),
 }
 
-unsafe extern "C" fn run_on_end<T>(data: *mut c_void) {
-    // SAFETY: data is the OnEnd<T> `on_end` wrote; its context is in the
-    // same pool, not freed yet.
-    unsafe {
-        if let Some(e) = data.cast::<OnEnd<T>>().as_ref() {
-            if let Some(ctx) = e.ctx.as_ref() {
-                (e.f)(ctx);
-            }
-        }
+impl<T> Clone for OnEnd<T> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
+
+impl<T> Copy for OnEnd<T> {}
 
 /// # Safety
 /// `raw` is a live request. The pointer stays valid as long as its pool.

@@ -217,10 +217,9 @@ fn append(pool: *mut ngx_pool_t, c: &mut Capture, bytes: &[u8]) -> bool {
         return false;
     };
     if need > c.cap {
-        let cap = c
-            .cap
-            .saturating_mul(2)
-            .clamp(need.max(1024), c.limit.max(1));
+        // need <= limit: the new buffer holds it, and never more than limit
+        // (clamp would panic on a limit under 1024).
+        let cap = c.cap.saturating_mul(2).max(1024).min(c.limit).max(need);
         // SAFETY: a live pool.
         let data = unsafe { nginx_sys::ngx_pnalloc(pool, cap) }.cast::<u8>();
         if data.is_null() {

@@ -62,6 +62,16 @@ pub struct SharedZone<V> {
     _value: PhantomData<V>,
 }
 
+/// A handle: nginx's zone lives as long as the configuration that made
+/// it, which outlives every request of its workers.
+impl<V> Clone for SharedZone<V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<V> Copy for SharedZone<V> {}
+
 impl<V: Copy> SharedZone<V> {
     /// Registers the zone with nginx (at configuration time).
     pub fn add(d: &Directive, name: &str, size: usize) -> Result<Self, String> {

@@ -65,6 +65,12 @@ impl TokenZone {
     pub fn with_table<R>(&self, f: impl FnOnce(&mut Table) -> R) -> Option<R> {
         self.zone.with_table(f)
     }
+
+    /// The verdict table's zone, to keep past a borrow of the
+    /// configuration (a request's end).
+    pub fn table_zone(&self) -> SharedZone<Cached> {
+        self.zone
+    }
 }
 
 /// The verdict cache's counters, for the metrics.

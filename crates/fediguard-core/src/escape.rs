@@ -115,26 +115,9 @@ mod tests {
             out
         };
         assert_eq!(show("Reader\u{202E}txt.exe"), "Reader\\u{202E}txt.exe");
-        for c in [
-            '\u{202A}',
-            '\u{202B}',
-            '\u{202C}',
-            '\u{202D}',
-            '\u{202E}',
-            '\u{2066}',
-            '\u{2067}',
-            '\u{2068}',
-            '\u{2069}',
-            '\u{200E}',
-            '\u{200F}',
-            '\u{061C}',
-            '\u{200B}',
-            '\u{200C}',
-            '\u{200D}',
-            '\u{2060}',
-            '\u{FEFF}',
-            '\u{E0041}',
-        ] {
+        let all = "\u{202A}\u{202B}\u{202C}\u{202D}\u{202E}\u{2066}\u{2067}\u{2068}\u{2069}\
+                   \u{200E}\u{200F}\u{061C}\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}\u{E0041}";
+        for c in all.chars() {
             assert!(is_deceptive(c), "{:X}", c as u32);
             assert!(show(&c.to_string()).starts_with("\\u{"));
         }
