@@ -7,13 +7,13 @@
 
 use core::cell::{Cell, RefCell};
 
-use fediguard_core::limit::LimitStatus;
+use fediguard_core::limit::{Limit, LimitStatus};
 use fediguard_core::reason::Reason;
 use ngx::http::Request;
 
 use crate::agent::state::AgentState;
 use crate::claim::state::ClaimState;
-use crate::conf::MainConf;
+use crate::conf::{LocConf, MainConf};
 use crate::glue::answer_copy::Watch;
 use crate::glue::ctx;
 use crate::limit::conf::LimitLoc;
@@ -43,6 +43,10 @@ pub struct RequestCtx {
     /// The access step to run next: where a request that waited (a
     /// subrequest, a DNS answer, a delay) resumes.
     pub cursor: Cell<u8>,
+    /// The location whose steps all went through: an internal redirect to
+    /// a location of the same configuration (`index`, `try_files` to a
+    /// file) has nothing new to decide.
+    pub passed: Cell<Option<&'static LocConf>>,
 }
 
 /// What the limits did for the request.
@@ -56,6 +60,10 @@ pub struct LimitsState {
     /// Whose list the bits name: after an internal redirect to another
     /// location, that location's limits are not started.
     pub of: Option<&'static LimitLoc>,
+    /// The limit that refused the request: its zone (index into
+    /// `LimitMain::zones`), the limit and the excess, for the log line and
+    /// the RateLimit headers.
+    pub rejected: Option<(usize, Limit, u64)>,
 }
 
 /// What fediguard decided for the request.

@@ -6,6 +6,7 @@ use core::fmt::Write;
 
 use fediguard_core::conf_value::Mode;
 use fediguard_core::escape::quote_into;
+use fediguard_core::limit::Limit;
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
 use nginx_sys::{ngx_int_t, NGX_HTTP_SERVICE_UNAVAILABLE};
@@ -15,6 +16,7 @@ use ngx::http::Request;
 use super::step::{Denial, Pass};
 use crate::glue::log::write_for_request;
 use crate::limit::apply::add_reject_headers;
+use crate::limit::zone::LimitZone;
 use crate::metrics::count;
 use crate::request::RequestCtx;
 
@@ -50,15 +52,23 @@ pub fn deny(p: &mut Pass, d: &Denial) -> Option<Status> {
         Reason::VerifyLimited => NGX_HTTP_TOO_MANY_REQUESTS,
         _ => u32::from(p.lcf.deny_status()),
     };
-    if let Some(secs) = d.retry_after {
-        p.r.add_header_out("Retry-After", &secs.to_string());
+    if d.retry_after > 0 {
+        p.r.add_header_out("Retry-After", &d.retry_after.to_string());
     }
-    if let Some((zone, limit, excess)) = d.limit {
-        if let Some(z) = p.mcf.limit.zones.get(zone) {
-            add_reject_headers(p.r, z, &limit, excess);
-        }
+    if let Some((zone, limit, excess)) = rejected(p, d) {
+        add_reject_headers(p.r, zone, &limit, excess);
     }
     Some(Status(status as ngx_int_t))
+}
+
+/// The limit that refused the request, for a `rate-limited` denial.
+fn rejected(p: &Pass, d: &Denial) -> Option<(&'static LimitZone, Limit, u64)> {
+    if d.reason != Reason::RateLimited {
+        return None;
+    }
+    let (zone, limit, excess) = p.ctx.limits.get().rejected?;
+    let mcf: &'static crate::conf::MainConf = p.mcf;
+    Some((mcf.limit.zones.get(zone)?, limit, excess))
 }
 
 /// Denials of one kind are logged once per request, however often the
@@ -74,7 +84,7 @@ fn kind(reason: Reason) -> u8 {
 /// One line per denial: `fediguard: deny reason=... ...`; nginx appends the
 /// client, server, request and host.
 fn log_denial(p: &Pass, d: &Denial, dry_run: bool) {
-    let (r, ctx, mcf) = (&*p.r, p.ctx, p.mcf);
+    let (r, ctx) = (&*p.r, p.ctx);
     let mut msg = String::with_capacity(192);
     msg.push_str(if dry_run {
         "fediguard: would deny"
@@ -82,7 +92,7 @@ fn log_denial(p: &Pass, d: &Denial, dry_run: bool) {
         "fediguard: deny"
     });
     let _ = write!(msg, " reason={}", d.reason.as_str());
-    if let Some(zone) = d.limit.and_then(|(z, _, _)| mcf.limit.zones.get(z)) {
+    if let Some((zone, _, _)) = rejected(p, d) {
         let _ = write!(msg, " zone={}", zone.name);
     }
     if matches!(

@@ -77,9 +77,11 @@ fn apply_limits(p: &mut Pass, early: Option<Early>) -> Outcome {
         p.ctx.limits.set(st);
         return Outcome::Next;
     }
-    // Variables read from here on are read early.
-    p.ctx.token_read.set(false);
-    p.ctx.claim_read.set(false);
+    if early.is_some() {
+        // Variables read from here on are read early.
+        p.ctx.token_read.set(false);
+        p.ctx.claim_read.set(false);
+    }
     let select = Select { pending, early };
     let stats = p.mcf.metrics.stats();
     let (decision, decided) = apply::check(p.r, &p.mcf.limit, limits, &select, stats);
@@ -97,9 +99,15 @@ fn apply_limits(p: &mut Pass, early: Option<Early>) -> Outcome {
         Decision::Reject { .. } => LimitStatus::Rejected,
     };
     st.status = Some(worse(st.status, status));
-    if let Decision::Reject { .. } = decision {
+    if let Decision::Reject {
+        zone,
+        limit,
+        excess,
+    } = decision
+    {
         // Nothing later charges a rejected request.
         st.pending = Some(0);
+        st.rejected = Some((zone, limit, excess));
     }
     p.ctx.limits.set(st);
     match decision {
@@ -107,15 +115,7 @@ fn apply_limits(p: &mut Pass, early: Option<Early>) -> Outcome {
         Decision::Delay(_) if dry_run => Outcome::Next,
         Decision::Delay(ms) if rerun_after(p.r, ms) => Outcome::Wait,
         Decision::Delay(_) => Outcome::Error,
-        Decision::Reject {
-            zone,
-            limit,
-            excess,
-        } => Outcome::Deny(Denial {
-            reason: Reason::RateLimited,
-            retry_after: None,
-            limit: Some((zone, limit, excess)),
-        }),
+        Decision::Reject { .. } => Denial::outcome(Reason::RateLimited),
     }
 }
 

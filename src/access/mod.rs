@@ -7,9 +7,10 @@
 //! verification, a delay) has armed what wakes the request; nginx runs the
 //! access phase again and the list resumes at that step (the context's
 //! cursor). After a whole pass, or a denial, the cursor goes back to the
-//! first step: an internal redirect (`try_files`, `error_page`) runs the
-//! new location's list, each step going on from its own state (a token is
-//! classified once, a limit charged once).
+//! first step: an internal redirect (`try_files`, `error_page`) to another
+//! location runs that location's list, each step going on from its own
+//! state (a token is classified once, a limit charged once); one to a
+//! location of the same configuration (`index`) has nothing new to decide.
 
 mod agent_claim;
 mod agent_class;
@@ -25,17 +26,22 @@ use ngx::http::Request;
 
 use crate::conf::{self, LocConf, MainConf};
 use crate::request;
-use step::{Outcome, Pass, Step};
+use step::{Outcome, Pass};
 
-/// The steps, in order.
-const STEPS: [Step; 6] = [
-    agent_class::step,
-    limits::before_claim,
-    agent_claim::step,
-    limits::before_token,
-    token::step,
-    limits::the_rest,
-];
+/// The steps, in order: step `i`'s outcome, None past the last. (A match,
+/// not a table of function pointers, so that the compiler can inline the
+/// small ones: every request runs the list.)
+fn step(i: usize, p: &mut Pass) -> Option<Outcome> {
+    Some(match i {
+        0 => agent_class::step(p),
+        1 => limits::before_claim(p),
+        2 => agent_claim::step(p),
+        3 => limits::before_token(p),
+        4 => token::step(p),
+        5 => limits::the_rest(p),
+        _ => return None,
+    })
+}
 
 pub fn handler(r: &mut Request) -> Status {
     // Subrequests (auth_request, SSI, fediguard's own verifications) belong
@@ -52,10 +58,13 @@ pub fn handler(r: &mut Request) -> Status {
     let Some((r, ctx)) = request::split(r) else {
         return internal_error();
     };
-    let mut pass = Pass { r, ctx, mcf, lcf };
     let mut i = usize::from(ctx.cursor.get());
-    while let Some(step) = STEPS.get(i) {
-        match step(&mut pass) {
+    if i == 0 && ctx.passed.get().is_some_and(|l| core::ptr::eq(l, lcf)) {
+        return Status::NGX_DECLINED;
+    }
+    let mut pass = Pass { r, ctx, mcf, lcf };
+    while let Some(outcome) = step(i, &mut pass) {
+        match outcome {
             Outcome::Next => i += 1,
             Outcome::Wait => {
                 ctx.cursor.set(i as u8);
@@ -75,6 +84,7 @@ pub fn handler(r: &mut Request) -> Status {
         }
     }
     ctx.cursor.set(0);
+    ctx.passed.set(Some(lcf));
     Status::NGX_DECLINED
 }
 

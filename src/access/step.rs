@@ -1,7 +1,6 @@
 //! What the steps of the access phase share: what a step is handed (the
 //! request, its context, the configuration) and what it hands back.
 
-use fediguard_core::limit::Limit;
 use fediguard_core::reason::Reason;
 use ngx::http::Request;
 
@@ -20,14 +19,15 @@ pub enum Outcome {
     Error,
 }
 
-/// Why a request is denied, and what its answer carries.
+/// Why a request is denied, and what its answer carries. Small: every
+/// step returns an `Outcome`. A limit's refusal keeps its details (zone,
+/// limit, excess) in the request's limits state, for the log line and the
+/// RateLimit headers.
+#[derive(Clone, Copy)]
 pub struct Denial {
     pub reason: Reason,
-    /// `Retry-After` (seconds), for a client that may come back.
-    pub retry_after: Option<u64>,
-    /// For a limit: the zone (index into `LimitMain::zones`), the limit and
-    /// the excess, for the log line and the RateLimit headers.
-    pub limit: Option<(usize, Limit, u64)>,
+    /// `Retry-After` (seconds), for a client that may come back; 0: none.
+    pub retry_after: u32,
 }
 
 impl Denial {
@@ -35,8 +35,7 @@ impl Denial {
     pub fn outcome(reason: Reason) -> Outcome {
         Outcome::Deny(Denial {
             reason,
-            retry_after: None,
-            limit: None,
+            retry_after: 0,
         })
     }
 }
@@ -48,6 +47,3 @@ pub struct Pass<'a> {
     pub mcf: &'static MainConf,
     pub lcf: &'static LocConf,
 }
-
-/// A step: a function over the request and its own capability's state.
-pub type Step = fn(&mut Pass) -> Outcome;

@@ -54,10 +54,13 @@ pub fn step(p: &mut Pass) -> Outcome {
     let Some(reason) = reason(class, require, p.lcf.token.fail()) else {
         return Outcome::Next;
     };
+    let retry_after = match reason {
+        Reason::VerifyLimited => st.retry_secs.clamp(1, u64::from(u32::MAX)) as u32,
+        _ => 0,
+    };
     Outcome::Deny(Denial {
         reason,
-        retry_after: (reason == Reason::VerifyLimited).then_some(st.retry_secs.max(1)),
-        limit: None,
+        retry_after,
     })
 }
 

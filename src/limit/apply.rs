@@ -86,6 +86,14 @@ pub struct Early<'a> {
     pub read_later: &'a dyn Fn(&Request) -> bool,
 }
 
+/// Whether a limit waits for what `early` says is not decided yet, by
+/// what its configuration names.
+fn waits(early: &Early, l: &LimitRef, zone: Option<&LimitZone>) -> bool {
+    let token = l.cost_uses_token || zone.is_some_and(|z| z.key_uses_token);
+    let claim = l.cost_uses_claim || zone.is_some_and(|z| z.key_uses_claim);
+    (early.token && token) || (early.claim && claim)
+}
+
 /// Every limit of a location, as pending bits.
 pub fn pending_all(limits: &[LimitRef]) -> u16 {
     match limits.len().min(MAX_LIMITS) {
@@ -113,9 +121,7 @@ fn selected<'a>(
             None => item(r, mcf, l, 1000),
             Some(early) => {
                 let zone = mcf.zones.get(l.zone);
-                let token = l.cost_uses_token || zone.is_some_and(|z| z.key_uses_token);
-                let claim = l.cost_uses_claim || zone.is_some_and(|z| z.key_uses_claim);
-                if (early.token && token) || (early.claim && claim) {
+                if waits(&early, l, zone) {
                     continue;
                 }
                 let it = item(r, mcf, l, 1000);
@@ -183,11 +189,23 @@ pub fn check(
     stats: Option<&StatsConf>,
 ) -> (Decision, u16) {
     // The usual case, one limit applied at once: no list to build.
-    if let ([l], None) = (limits, select.early) {
+    if let [l] = limits {
         if select.pending & 1 == 0 {
             return (Decision::Pass, 0);
         }
+        let zone = mcf.zones.get(l.zone);
+        if select.early.is_some_and(|e| waits(&e, l, zone)) {
+            return (Decision::Pass, 0);
+        }
         let it = item(r, mcf, l, 1000);
+        if let Some(e) = select.early {
+            if (e.read_later)(r) {
+                if let Some(z) = zone {
+                    z.key.forget(r);
+                }
+                return (Decision::Pass, 0);
+            }
+        }
         return (apply(core::slice::from_ref(&it), stats), 1);
     }
     let (slots, decided) = selected(r, mcf, limits, select);
