@@ -7,7 +7,7 @@
 
 use core::cell::{Cell, RefCell};
 
-use fediguard_core::limit::{Limit, LimitStatus};
+use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 use ngx::http::Request;
 
@@ -61,9 +61,9 @@ pub struct LimitsState {
     /// location, that location's limits are not started.
     pub of: Option<&'static LimitLoc>,
     /// The limit that refused the request: its zone (index into
-    /// `LimitMain::zones`), the limit and the excess, for the log line and
-    /// the RateLimit headers.
-    pub rejected: Option<(usize, Limit, u64)>,
+    /// `LimitMain::zones`) and the excess, for the log line and the
+    /// RateLimit headers. (Small: the context is in every request's pool.)
+    pub rejected: Option<(u16, u64)>,
 }
 
 /// What fediguard decided for the request.

@@ -66,9 +66,12 @@ fn rejected(p: &Pass, d: &Denial) -> Option<(&'static LimitZone, Limit, u64)> {
     if d.reason != Reason::RateLimited {
         return None;
     }
-    let (zone, limit, excess) = p.ctx.limits.get().rejected?;
+    let (zone, excess) = p.ctx.limits.get().rejected?;
     let mcf: &'static crate::conf::MainConf = p.mcf;
-    Some((mcf.limit.zones.get(zone)?, limit, excess))
+    let index = usize::from(zone);
+    let l = p.lcf.limit.limits().iter().find(|l| l.zone == index)?;
+    let zone = mcf.limit.zones.get(index)?;
+    Some((zone, l.limit(zone), excess))
 }
 
 /// Denials of one kind are logged once per request, however often the

@@ -99,15 +99,10 @@ fn apply_limits(p: &mut Pass, early: Option<Early>) -> Outcome {
         Decision::Reject { .. } => LimitStatus::Rejected,
     };
     st.status = Some(worse(st.status, status));
-    if let Decision::Reject {
-        zone,
-        limit,
-        excess,
-    } = decision
-    {
+    if let Decision::Reject { zone, excess, .. } = decision {
         // Nothing later charges a rejected request.
         st.pending = Some(0);
-        st.rejected = Some((zone, limit, excess));
+        st.rejected = Some((zone as u16, excess));
     }
     p.ctx.limits.set(st);
     match decision {

@@ -23,7 +23,6 @@ pub enum Decision {
     Reject {
         /// Index into `LimitMain::zones`.
         zone: usize,
-        limit: Limit,
         excess: u64,
     },
 }
@@ -222,7 +221,6 @@ fn apply(items: &[Option<Item>], stats: Option<&StatsConf>) -> Decision {
         let d = match one(it, now_ms(), true) {
             Some(Outcome::Reject { excess }) => Decision::Reject {
                 zone: it.index,
-                limit: it.limit,
                 excess,
             },
             Some(Outcome::Pass { bucket }) => match delay_ms(&it.limit, bucket.excess) {
@@ -254,7 +252,6 @@ fn apply(items: &[Option<Item>], stats: Option<&StatsConf>) -> Decision {
                 count::limit(stats, it.index, count::LIMIT_REJECTED);
                 return Decision::Reject {
                     zone: it.index,
-                    limit: it.limit,
                     excess,
                 };
             }
