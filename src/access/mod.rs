@@ -15,6 +15,7 @@ mod agent_claim;
 mod agent_class;
 mod decision;
 mod limits;
+mod signature;
 mod step;
 mod token;
 
@@ -28,12 +29,14 @@ use crate::request;
 use step::{Outcome, Pass, Step};
 
 /// The steps, in order.
-const STEPS: [Step; 6] = [
+const STEPS: [Step; 8] = [
     agent_class::step,
     limits::before_claim,
     agent_claim::step,
     limits::before_token,
     token::step,
+    limits::before_signature,
+    signature::step,
     limits::the_rest,
 ];
 
@@ -68,6 +71,10 @@ pub fn handler(r: &mut Request) -> Status {
                 }
                 None => i += 1,
             },
+            Outcome::Answer(status) => {
+                ctx.cursor.set(0);
+                return status;
+            }
             Outcome::Error => {
                 ctx.cursor.set(0);
                 return internal_error();
@@ -83,6 +90,7 @@ fn has_work(mcf: &MainConf, lcf: &LocConf) -> bool {
     lcf.agent.checks()
         || token::verifies(mcf, lcf)
         || agent_claim::verifies(mcf, lcf)
+        || signature::verifies(mcf, lcf)
         || !lcf.limit.limits().is_empty()
 }
 

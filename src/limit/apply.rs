@@ -80,6 +80,8 @@ pub struct Early<'a> {
     pub claim: bool,
     /// The token (`$fediguard_token_*`, `$fediguard_app_name`, ...).
     pub token: bool,
+    /// The signer (`$fediguard_signer`, `$fediguard_signature*`).
+    pub signer: bool,
     /// Whether such a variable was read since it was last asked: a key
     /// that reads one through a `map` waits too (the caller clears it
     /// before the check).
@@ -115,7 +117,8 @@ fn selected<'a>(
                 let zone = mcf.zones.get(l.zone);
                 let token = l.cost_uses_token || zone.is_some_and(|z| z.key_uses_token);
                 let claim = l.cost_uses_claim || zone.is_some_and(|z| z.key_uses_claim);
-                if (early.token && token) || (early.claim && claim) {
+                let signer = l.cost_uses_signer || zone.is_some_and(|z| z.key_uses_signer);
+                if (early.token && token) || (early.claim && claim) || (early.signer && signer) {
                     continue;
                 }
                 let it = item(r, mcf, l, 1000);
