@@ -21,10 +21,7 @@ pub fn set_signature_zone(d: &Directive, main: &mut SignatureMain) -> Result<(),
     if main.zone.is_some() {
         return Err(format!("{n} directive is duplicate"));
     }
-    let first = d.args[0]
-        .strip_prefix("zone=")
-        .ok_or_else(|| format!("{n}: zone=name:size is required first"))?;
-    let (name, size) = parse_zone(first).map_err(|e| format!("{n}: {e}"))?;
+    let (name, size) = parse_zone(d.args[0]).map_err(|e| format!("{n}: {e}"))?;
     let mut valid = DEFAULT_VALID_MS;
     let mut in_flight = DEFAULT_IN_FLIGHT;
     let mut budget = BudgetArgs::new("fetch");
