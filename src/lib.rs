@@ -45,6 +45,8 @@ mod module;
 #[forbid(unsafe_code)]
 mod request;
 #[forbid(unsafe_code)]
+mod signature;
+#[forbid(unsafe_code)]
 mod token;
 #[forbid(unsafe_code)]
 mod variables;

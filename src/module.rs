@@ -29,9 +29,10 @@ impl Entry for Fediguard {
         if main.watch.used {
             filters::install_app_watch();
         }
-        // Verification answers are read by a filter of their own (at most
-        // what the classification needs), only where tokens are verified.
-        if main.token.zone.is_some() {
+        // Subrequest answers (token verifications, key fetches) are read by
+        // a filter of their own (at most what their reader needs), only
+        // where fediguard makes such subrequests.
+        if main.token.zone.is_some() || main.signature.zone.is_some() {
             crate::glue::subrequest::install_filter();
         }
     }

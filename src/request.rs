@@ -17,6 +17,8 @@ use crate::conf::{LocConf, MainConf};
 use crate::glue::answer_copy::Watch;
 use crate::glue::ctx;
 use crate::limit::conf::LimitLoc;
+use crate::signature::inflight as signature_inflight;
+use crate::signature::state::SignatureState;
 use crate::token::inflight;
 use crate::token::state::TokenState;
 
@@ -36,6 +38,11 @@ pub struct RequestCtx {
     /// A token variable was read while the token was not classified yet
     /// (a limit checked before the token finds that its key reads one).
     pub token_read: Cell<bool>,
+    /// What is known of the request's HTTP signature.
+    pub signature: RefCell<SignatureState>,
+    /// `$fediguard_signer` was read while the signature was not checked
+    /// yet (a limit checked before the signature finds its key reads it).
+    pub signer_read: Cell<bool>,
     pub limits: Cell<LimitsState>,
     /// `fediguard_app_watch`: the copy of the answer being read.
     pub watch: RefCell<Watch>,
@@ -100,6 +107,22 @@ pub fn give_back_at_end(r: &Request) -> bool {
             inflight::leave(&mut t.place);
         }
     })
+}
+
+/// Gives back the request's place among the worker's key fetches when
+/// the request ends, however it ends.
+pub fn give_back_fetch_at_end(r: &Request) -> bool {
+    ctx::on_end::<RequestCtx>(r, |c| {
+        if let Ok(mut s) = c.signature.try_borrow_mut() {
+            signature_inflight::leave(&mut s.place);
+        }
+    })
+}
+
+/// The main request's context, for a variable read in a subrequest (the
+/// key fetch's `proxy_pass`).
+pub fn find_main(r: &Request) -> Option<&RequestCtx> {
+    ctx::find_main::<RequestCtx>(r)
 }
 
 /// The request's context, created on first use.

@@ -17,6 +17,7 @@ use crate::conf::{self, MainConf};
 use crate::glue::var_value::{self, VarOut};
 use crate::glue::variable::{self, Getter, VarDef};
 use crate::request::{self, RequestCtx};
+use crate::signature::state::{Phase as SignaturePhase, Verdict};
 use crate::token::read as token_read;
 use crate::token::state::TokenPhase;
 
@@ -30,6 +31,10 @@ const ACCOUNT: usize = 6;
 const LIMIT_STATUS: usize = 7;
 const REQUEST: usize = 8;
 const AGENT_VERIFIED: usize = 9;
+const SIGNATURE: usize = 10;
+const SIGNER: usize = 11;
+const SIGNATURE_KEYID: usize = 12;
+const SIGNATURE_KEY_URL: usize = 13;
 
 const fn def(name: &'static str, data: usize, cacheable: bool) -> VarDef {
     VarDef {
@@ -39,7 +44,7 @@ const fn def(name: &'static str, data: usize, cacheable: bool) -> VarDef {
     }
 }
 
-const VARIABLES: [VarDef; 10] = [
+const VARIABLES: [VarDef; 14] = [
     def("fediguard_agent_class", AGENT_CLASS, true),
     def("fediguard_agent_host", AGENT_HOST, true),
     // The reason changes when the access phase decides.
@@ -54,6 +59,12 @@ const VARIABLES: [VarDef; 10] = [
     def("fediguard_request", REQUEST, true),
     // Known once the access phase has verified the claim.
     def("fediguard_agent_verified", AGENT_VERIFIED, false),
+    // Known once the access phase has checked the signature.
+    def("fediguard_signature", SIGNATURE, false),
+    def("fediguard_signer", SIGNER, false),
+    def("fediguard_signature_keyid", SIGNATURE_KEYID, false),
+    // Read by the key fetch's proxy_pass, in its subrequest.
+    def("fediguard_signature_key_url", SIGNATURE_KEY_URL, false),
 ];
 
 /// Registers the variables (preconfiguration).
@@ -73,6 +84,7 @@ pub fn add(cf: &mut ngx_conf_t, mcf: &mut MainConf) -> Result<(), String> {
             ACCOUNT => mcf.token.name_vars.account = var,
             APP_NAME => mcf.token.name_vars.app = var,
             AGENT_VERIFIED => mcf.claim.var = var,
+            SIGNER => mcf.signature.signer_var = var,
             _ => {}
         }
     }
@@ -85,6 +97,11 @@ impl Getter for Variables {
     fn get(r: &Request, data: usize, out: &mut VarOut) -> Option<()> {
         if data == REQUEST {
             return request_line(r, out);
+        }
+        if data == SIGNATURE_KEY_URL {
+            let ctx = request::find_main(r)?;
+            let s = ctx.signature.try_borrow().ok()?;
+            return out.set_copy(r, s.url.as_bytes());
         }
         let (ctx, mcf) = (request::get(r)?, conf::main_conf(r)?);
         value(r, ctx, mcf, data, out)
@@ -148,7 +165,22 @@ fn value(
                 .map_or("", LimitStatus::as_str)
                 .as_bytes(),
         ),
+        SIGNATURE..=SIGNATURE_KEYID => signature_value(r, ctx, data, out)?,
         _ => out.set_static(b""),
+    }
+    Some(())
+}
+
+/// `$fediguard_signature`, `$fediguard_signer`, `$fediguard_signature_keyid`.
+fn signature_value(r: &Request, ctx: &RequestCtx, data: usize, out: &mut VarOut) -> Option<()> {
+    let s = ctx.signature.try_borrow().ok()?;
+    if s.phase != SignaturePhase::Done {
+        ctx.signer_read.set(true);
+    }
+    match data {
+        SIGNATURE => out.set_static(s.verdict.map_or("", Verdict::as_str).as_bytes()),
+        SIGNER => out.set_copy(r, s.signer.as_bytes())?,
+        _ => out.set_copy(r, s.key_id.as_bytes())?,
     }
     Some(())
 }

@@ -9,7 +9,7 @@ use fediguard_core::escape::quote_into;
 use fediguard_core::limit::Limit;
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
-use nginx_sys::{ngx_int_t, NGX_HTTP_SERVICE_UNAVAILABLE};
+use nginx_sys::{ngx_int_t, NGX_HTTP_SERVICE_UNAVAILABLE, NGX_HTTP_UNAUTHORIZED};
 use ngx::core::Status;
 use ngx::http::Request;
 
@@ -19,6 +19,7 @@ use crate::limit::apply::add_reject_headers;
 use crate::limit::zone::LimitZone;
 use crate::metrics::count;
 use crate::request::RequestCtx;
+use crate::signature::state::Verdict;
 
 /// 429, as Mastodon answers its own throttles.
 const NGX_HTTP_TOO_MANY_REQUESTS: u32 = 429;
@@ -47,7 +48,9 @@ pub fn deny(p: &mut Pass, d: &Denial) -> Option<Status> {
     decision.denied = true;
     ctx.decision.set(decision);
     let status = match d.reason {
-        Reason::VerifyUnavailable => NGX_HTTP_SERVICE_UNAVAILABLE,
+        Reason::VerifyUnavailable | Reason::SignatureUnavailable => NGX_HTTP_SERVICE_UNAVAILABLE,
+        // As Mastodon answers a delivery it cannot verify.
+        Reason::SignatureMissing | Reason::SignatureInvalid => NGX_HTTP_UNAUTHORIZED,
         Reason::RateLimited => u32::from(p.lcf.limit.status()),
         Reason::VerifyLimited => NGX_HTTP_TOO_MANY_REQUESTS,
         _ => u32::from(p.lcf.deny_status()),
@@ -80,6 +83,7 @@ fn kind(reason: Reason) -> u8 {
     match reason {
         Reason::AgentDenied | Reason::AgentUnverified => 1,
         Reason::RateLimited => 4,
+        Reason::SignatureMissing | Reason::SignatureInvalid | Reason::SignatureUnavailable => 8,
         _ => 2,
     }
 }
@@ -103,6 +107,11 @@ fn log_denial(p: &Pass, d: &Denial, dry_run: bool) {
         Reason::AgentDenied | Reason::RateLimited | Reason::AgentUnverified
     ) {
         agent_part(&mut msg, r, ctx, p);
+    } else if matches!(
+        d.reason,
+        Reason::SignatureMissing | Reason::SignatureInvalid | Reason::SignatureUnavailable
+    ) {
+        signature_part(&mut msg, ctx);
     } else {
         token_part(&mut msg, ctx);
     }
@@ -124,6 +133,24 @@ fn agent_part(msg: &mut String, r: &Request, ctx: &RequestCtx, p: &Pass) {
     let claim = ctx.claim.get();
     if let Some(v) = claim.result {
         let _ = write!(msg, " verified={} via={}", v.as_str(), claim.via.as_str());
+    }
+}
+
+/// `why=... scheme=... keyid="..."`: never the signature itself.
+fn signature_part(msg: &mut String, ctx: &RequestCtx) {
+    let Ok(s) = ctx.signature.try_borrow() else {
+        return;
+    };
+    if let Some(Verdict::Invalid(why)) = s.verdict {
+        let _ = write!(msg, " why={}", why.as_str());
+    }
+    if let Some(scheme) = s.scheme {
+        let _ = write!(msg, " scheme={}", scheme.as_str());
+    }
+    if !s.key_id.is_empty() {
+        msg.push_str(" keyid=\"");
+        quote_into(msg, s.key_id.as_bytes(), MAX_LOGGED);
+        msg.push('"');
     }
 }
 

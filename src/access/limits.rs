@@ -15,6 +15,7 @@ use super::step::{Denial, Outcome, Pass};
 use ngx::http::Request;
 
 use super::agent_claim::verifies as verifies_claim;
+use super::signature::verifies as verifies_signature;
 use super::token::verifies as verifies_token;
 use crate::glue::rerun::rerun_after;
 use crate::limit::apply::{self, pending_all, Decision, Early, Select};
@@ -29,11 +30,13 @@ pub fn before_claim(p: &mut Pass) -> Outcome {
     let read_later = |_: &Request| {
         let claim = ctx.claim_read.take();
         let token = ctx.token_read.take();
-        claim || token
+        let signer = ctx.signer_read.take();
+        claim || token || signer
     };
     let early = Early {
         claim: true,
         token: true,
+        signer: true,
         read_later: &read_later,
     };
     apply_limits(p, Some(early))
@@ -46,10 +49,33 @@ pub fn before_token(p: &mut Pass) -> Outcome {
         return Outcome::Next;
     }
     let ctx = p.ctx;
-    let read_later = |_: &Request| ctx.token_read.take();
+    let read_later = |_: &Request| {
+        let token = ctx.token_read.take();
+        let signer = ctx.signer_read.take();
+        token || signer
+    };
     let early = Early {
         claim: false,
         token: true,
+        signer: true,
+        read_later: &read_later,
+    };
+    apply_limits(p, Some(early))
+}
+
+/// The limits that do not read the signer, where signatures are checked
+/// (elsewhere they go with the rest): an unsigned or forged flood is
+/// limited per address before any body is read or key fetched.
+pub fn before_signature(p: &mut Pass) -> Outcome {
+    if !verifies_signature(p.mcf, p.lcf) {
+        return Outcome::Next;
+    }
+    let ctx = p.ctx;
+    let read_later = |_: &Request| ctx.signer_read.take();
+    let early = Early {
+        claim: false,
+        token: false,
+        signer: true,
         read_later: &read_later,
     };
     apply_limits(p, Some(early))
@@ -81,6 +107,7 @@ fn apply_limits(p: &mut Pass, early: Option<Early>) -> Outcome {
         // Variables read from here on are read early.
         p.ctx.token_read.set(false);
         p.ctx.claim_read.set(false);
+        p.ctx.signer_read.set(false);
     }
     let select = Select { pending, early };
     let stats = p.mcf.metrics.stats();

@@ -16,6 +16,7 @@ mod agent_claim;
 mod agent_class;
 mod decision;
 mod limits;
+mod signature;
 mod step;
 mod token;
 
@@ -38,7 +39,9 @@ fn step(i: usize, p: &mut Pass) -> Option<Outcome> {
         2 => agent_claim::step(p),
         3 => limits::before_token(p),
         4 => token::step(p),
-        5 => limits::the_rest(p),
+        5 => limits::before_signature(p),
+        6 => signature::step(p),
+        7 => limits::the_rest(p),
         _ => return None,
     })
 }
@@ -77,6 +80,10 @@ pub fn handler(r: &mut Request) -> Status {
                 }
                 None => i += 1,
             },
+            Outcome::Answer(status) => {
+                ctx.cursor.set(0);
+                return status;
+            }
             Outcome::Error => {
                 ctx.cursor.set(0);
                 return internal_error();
@@ -93,6 +100,7 @@ fn has_work(mcf: &MainConf, lcf: &LocConf) -> bool {
     lcf.agent.checks()
         || token::verifies(mcf, lcf)
         || agent_claim::verifies(mcf, lcf)
+        || signature::verifies(mcf, lcf)
         || !lcf.limit.limits().is_empty()
 }
 

@@ -15,6 +15,9 @@ pub enum Outcome {
     Wait,
     /// Denied (in dry_run: logged, and the list goes on).
     Deny(Denial),
+    /// nginx answers with this status itself (reading the body failed:
+    /// 413 over client_max_body_size, 400, 408).
+    Answer(ngx::core::Status),
     /// nginx could not do what the step asked of it (no memory).
     Error,
 }

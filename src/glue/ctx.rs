@@ -68,6 +68,20 @@ pub fn find<T>(r: &Request) -> Option<&T> {
     unsafe { find_raw::<T>(raw).map(|p| &*p) }
 }
 
+/// The main request's context if it has one, from a subrequest (or the
+/// main request itself). The main request outlives its subrequests.
+pub fn find_main<T>(r: &Request) -> Option<&T> {
+    // SAFETY: a live request's `main` is its live main request, which
+    // outlives it; see `find_raw`.
+    unsafe {
+        let main = r.as_ref().main;
+        if main.is_null() {
+            return None;
+        }
+        find_raw::<T>(main).map(|p| &*p)
+    }
+}
+
 /// Calls `f` with the request's context when the request ends, however it
 /// ended (a client that went away included): `pool::at_end` with the
 /// context's address. False when that cannot be arranged (no memory).

@@ -11,6 +11,7 @@
 
 pub mod addr;
 pub mod answer_copy;
+pub mod body;
 pub mod ctx;
 pub mod directive;
 pub mod home;

@@ -79,6 +79,8 @@ pub struct Early<'a> {
     pub claim: bool,
     /// The token (`$fediguard_token_*`, `$fediguard_app_name`, ...).
     pub token: bool,
+    /// The signer (`$fediguard_signer`, `$fediguard_signature*`).
+    pub signer: bool,
     /// Whether such a variable was read since it was last asked: a key
     /// that reads one through a `map` waits too (the caller clears it
     /// before the check).
@@ -90,7 +92,8 @@ pub struct Early<'a> {
 fn waits(early: &Early, l: &LimitRef, zone: Option<&LimitZone>) -> bool {
     let token = l.cost_uses_token || zone.is_some_and(|z| z.key_uses_token);
     let claim = l.cost_uses_claim || zone.is_some_and(|z| z.key_uses_claim);
-    (early.token && token) || (early.claim && claim)
+    let signer = l.cost_uses_signer || zone.is_some_and(|z| z.key_uses_signer);
+    (early.token && token) || (early.claim && claim) || (early.signer && signer)
 }
 
 /// Every limit of a location, as pending bits.

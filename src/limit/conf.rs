@@ -66,6 +66,7 @@ pub struct LimitRef {
     /// The cost names a token variable.
     pub cost_uses_token: bool,
     pub cost_uses_claim: bool,
+    pub cost_uses_signer: bool,
 }
 
 impl LimitRef {

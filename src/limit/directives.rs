@@ -45,6 +45,7 @@ pub fn set_limit_zone(dir: &Directive, main: &mut LimitMain) -> Result<(), Strin
         key,
         key_uses_token: uses_token(a[0]),
         key_uses_claim: uses_claim(a[0]),
+        key_uses_signer: uses_signer(a[0]),
         zone: shared,
         keep_ms: 0,
         place: dir.place.clone(),
@@ -58,6 +59,16 @@ fn uses_claim(value: &str) -> bool {
     value.split('$').skip(1).any(|v| {
         v.trim_start_matches('{')
             .starts_with("fediguard_agent_verified")
+    })
+}
+
+/// A key or cost that names `$fediguard_signer` or a
+/// `$fediguard_signature*` variable: its limits are checked after the
+/// signature is.
+fn uses_signer(value: &str) -> bool {
+    value.split('$').skip(1).any(|v| {
+        let name = v.trim_start_matches('{');
+        name.starts_with("fediguard_signer") || name.starts_with("fediguard_signature")
     })
 }
 
@@ -90,6 +101,7 @@ fn parse_limit(dir: &Directive, d: &str, args: &[&str], after: bool) -> Result<L
         cost: Cost::Fixed(1000),
         cost_uses_token: false,
         cost_uses_claim: false,
+        cost_uses_signer: false,
     };
     let mut nodelay = false;
     let mut delay = None;
@@ -110,6 +122,7 @@ fn parse_limit(dir: &Directive, d: &str, args: &[&str], after: bool) -> Result<L
         } else if let Some(c) = p.strip_prefix("cost=") {
             r.cost_uses_token = uses_token(c);
             r.cost_uses_claim = uses_claim(c);
+            r.cost_uses_signer = uses_signer(c);
             r.cost = if c.contains('$') {
                 Cost::Computed(dir.complex_value(c).map_err(|e| format!("{d}: {e}"))?)
             } else {

@@ -18,7 +18,14 @@ const REASONS_MORE: usize = REASONS_V2 - REASONS;
 /// that those keep their place (growing `decisions_more` in place would
 /// move them, and a reload into this module would show each one's count
 /// under another's name).
-const REASONS_LATER: usize = crate::reason::Reason::ALL.len() - REASONS_V2;
+///
+/// The signature reasons (issue 28) do not fit in `spare` (two counters
+/// are left): they are not counted here until a new layout makes room
+/// (a reason beyond `COUNTED` is simply not counted).
+const REASONS_LATER: usize = 1;
+/// Reasons with counters in this layout, in `Reason::ALL` order.
+#[cfg(test)]
+pub const COUNTED: usize = REASONS_V2 + REASONS_LATER;
 /// Token classes, in `TokenClass` order.
 pub const TOKEN_CLASSES: usize = 6;
 /// Index of a decision's action in `Counters::decisions`.
@@ -172,13 +179,13 @@ mod layout {
     fn every_reason_counts_apart() {
         use crate::reason::Reason;
         let c = super::Counters::default();
-        for (i, r) in Reason::ALL.iter().enumerate() {
+        for (i, r) in Reason::ALL.iter().enumerate().take(super::COUNTED) {
             for _ in 0..=i {
                 c.decision(*r, super::DENY);
             }
             c.decision(*r, super::DRY_RUN);
         }
-        for (i, r) in Reason::ALL.iter().enumerate() {
+        for (i, r) in Reason::ALL.iter().enumerate().take(super::COUNTED) {
             assert_eq!(c.decision_count(*r, super::DENY), i as u64 + 1, "{r:?}");
             assert_eq!(c.decision_count(*r, super::DRY_RUN), 1, "{r:?}");
         }

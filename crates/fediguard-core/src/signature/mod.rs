@@ -44,7 +44,8 @@
 //! parsing), `base` (signature bases), `policy` (Mastodon's coverage and
 //! time window), `digest` (Digest/Content-Digest and the body hasher),
 //! `key` (PEM/SPKI/PKCS#1 keys, ring), `jwk` (JWK, thumbprints, key
-//! directories), `actor` (ActivityPub key documents), `origin` (URL
+//! directories), `key_url` (where a key may be fetched from), `stored`
+//! (a key as the shared key zone holds it), `actor` (ActivityPub key documents), `origin` (URL
 //! origins), `verify` (the flow above), `why` (reason codes).
 
 pub mod actor;
@@ -53,10 +54,12 @@ pub mod cavage;
 pub mod digest;
 pub mod jwk;
 pub mod key;
+pub mod key_url;
 pub mod origin;
 pub mod policy;
 pub mod request;
 pub mod rfc9421;
+pub mod stored;
 pub mod verify;
 pub mod why;
 
@@ -69,6 +72,8 @@ pub use actor::{key_from_document, ActorKey};
 pub use digest::BodyDigest;
 pub use jwk::{find_in_jwks, from_jwk};
 pub use key::{Alg, PublicKey};
+pub use key_url::{key_url, KeyUrl};
 pub use request::{Header, Request};
+pub use stored::StoredKey;
 pub use verify::{start, Outcome, Pending, Scheme, Start};
 pub use why::Why;

@@ -21,11 +21,14 @@ pub enum Why {
     UnsupportedAlgorithm,
     /// Headers or key document that cannot be read.
     Malformed,
+    /// The keyId may not be fetched: not `https`, an address literal, or
+    /// an internal address, outside the admin's `allow=` ranges.
+    KeyRefused,
 }
 
 impl Why {
     /// Every reason, in declaration order (the order of metrics).
-    pub const ALL: [Why; 8] = [
+    pub const ALL: [Why; 9] = [
         Why::Expired,
         Why::Future,
         Why::DigestMismatch,
@@ -34,6 +37,7 @@ impl Why {
         Why::KeyMismatch,
         Why::UnsupportedAlgorithm,
         Why::Malformed,
+        Why::KeyRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +50,7 @@ impl Why {
             Why::KeyMismatch => "key-mismatch",
             Why::UnsupportedAlgorithm => "unsupported-algorithm",
             Why::Malformed => "malformed",
+            Why::KeyRefused => "key-refused",
         }
     }
 }
