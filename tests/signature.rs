@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use fediguard_tests::browser::repo;
 use fediguard_tests::{request, Nginx};
@@ -18,37 +18,7 @@ const PEERTUBE_SIGNER: &str = "1.7.0";
 
 /// tmp/signers/node_modules with the signer at its pinned version.
 fn signer_modules() -> PathBuf {
-    static INSTALL: Mutex<()> = Mutex::new(());
-    let _one = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    let prefix = repo().join("tmp/signers");
-    let modules = prefix.join("node_modules");
-    let pkg = modules.join("@peertube/http-signature/package.json");
-    let installed = std::fs::read_to_string(&pkg)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["version"].as_str().map(str::to_string));
-    if installed.as_deref() == Some(PEERTUBE_SIGNER) {
-        return modules;
-    }
-    std::fs::create_dir_all(&prefix).expect("tmp/signers");
-    let out = Command::new("npm")
-        .args([
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            "--prefix",
-        ])
-        .arg(&prefix)
-        .arg(format!("@peertube/http-signature@{PEERTUBE_SIGNER}"))
-        .output()
-        .expect("run npm (Node.js and npm are needed for the signature test)");
-    assert!(
-        out.status.success(),
-        "npm install failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    modules
+    fediguard_tests::npm::package("signers", "@peertube/http-signature", PEERTUBE_SIGNER)
 }
 
 fn node(script: &str, args: &[&str]) -> String {

@@ -8,4 +8,5 @@ pub mod apply;
 pub mod budget;
 pub mod conf;
 pub mod directives;
+pub mod in_flight;
 pub mod zone;

@@ -61,7 +61,7 @@ pub(super) fn verify_now(r: &mut Request, st: &mut TokenState, v: &Verify) -> Cl
         st.retry_secs = secs.max(1);
         return forget(st, TokenClass::Limited);
     }
-    if !inflight::enter(r, &mut st.place, v.zone.in_flight, v.give_back_at_end) {
+    if !inflight::VERIFICATIONS.enter(&mut st.place, v.zone.in_flight, || (v.give_back_at_end)(r)) {
         count::verification_refused(v.stats, true);
         st.retry_secs = 1;
         return forget(st, TokenClass::Limited);
