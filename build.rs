@@ -8,6 +8,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn main() {
+    // This script reads only nginx-sys's metadata (the `rerun-if-env-changed`
+    // lines below) and itself. Without a file named here cargo would re-run
+    // it whenever any file of the package changed (the package is the whole
+    // checkout), and would walk the checkout to find out, tmp/ among it.
+    println!("cargo::rerun-if-changed=build.rs");
     detect_nginx_features();
     detect_nginx_version();
     record_nginx_build_dir();
