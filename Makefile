@@ -85,7 +85,7 @@ else
 endif
 
 build: deps
-	$(CARGO) build --release -p fediguard $(CARGO_FEATURES)
+	$(CARGO) build --release -p fediguard $(CARGO_FEATURES) $(CARGO_BUILD_FLAGS)
 	@mkdir -p $(OBJS)
 	cp target/release/libfediguard.so $(MODULE)
 	@nginx_dir=$$(cat target/release/nginx-build-dir 2>/dev/null); \
@@ -124,7 +124,9 @@ run: build
 
 # The agent corpora (crawler-user-agents, fake-useragent) come from PyPI,
 # pinned, into tmp/corpora/; the core's corpus test reads them.
+# tools/rebuild-check.sh: a second `make build` compiles nothing.
 test: deps-test build
+	tools/rebuild-check.sh
 	eval "$$(tools/agent-corpora.sh --env)" && $(CARGO) test -p fediguard-core
 	$(CARGO) test -p fediguard-tests -- --test-threads=4
 
