@@ -167,7 +167,7 @@ fmt:
 
 clean:
 	$(CARGO) clean
-	rm -rf $(OBJS) $(DEBIAN_OBJS) tmp
+	rm -rf $(OBJS) objs-debian objs-debian-* tmp
 
 # Reliability harness (README "Reliability harness: fuzzing, sanitizers,
 # soak"):

@@ -42,7 +42,7 @@ mirror() {
 # What the tree holds: to build (tools/install-deps.sh build, debian) and for
 # tests/deb/check.sh.
 PACKAGES=(gcc make pkg-config libssl-dev zlib1g-dev libpcre2-dev libclang-dev
-  nginx nginx-dev dpkg-dev debhelper curl python3-minimal)
+  nginx nginx-dev dpkg-dev debhelper build-essential curl python3-minimal)
 
 in_tree() { # in_tree DIR COMMAND...: a command in the tree, nothing mounted
   local dir=$1

@@ -29,7 +29,7 @@ case "${1:-build}" in
     command -v npm >/dev/null || want+=(npm)
     ;;
   bench) want+=(redis-server redis-sentinel curl openssl wrk valgrind dnsmasq-base) ;;
-  debian) want+=(nginx nginx-dev dpkg-dev debhelper) ;;
+  debian) want+=(nginx nginx-dev dpkg-dev debhelper build-essential) ;;
   fuzz) want+=(g++) ;;
   sanitize) want+=(redis-server curl libasan8) ;;
   *) echo "usage: $0 [build|test|bench|debian|fuzz|sanitize]" >&2; exit 2 ;;
