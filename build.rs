@@ -146,7 +146,10 @@ fn settle_vendored_nginx_mtimes() {
                 .open(&path)
                 .and_then(|f| f.set_modified(reference))
             {
-                println!("cargo::warning=could not set the time of {}: {e}", path.display());
+                println!(
+                    "cargo::warning=could not set the time of {}: {e}",
+                    path.display()
+                );
             }
         }
     }
