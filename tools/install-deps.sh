@@ -15,9 +15,10 @@
 #   tools/install-deps.sh sanitize - test + gcc's AddressSanitizer runtime
 set -euo pipefail
 
-# libclang for bindgen (nginx-sys): libclang-dev is the release's own LLVM
-# (14 on Debian 12, 19 on Debian 13, 18 on Ubuntu 24.04), never a pinned one:
-# libclang1-14 is on Debian 12 only.
+# The same names on every release: Debian 12 and 13 (tested), Ubuntu 24.04
+# and 26.04 (not tested here; docs/installing-debian.md). libclang for bindgen
+# (nginx-sys) is libclang-dev, the release's own LLVM (14 on Debian 12, 19 on
+# Debian 13), never a pinned one: libclang1-14 is on Debian 12 only.
 want=(gcc make pkg-config libssl-dev zlib1g-dev libpcre2-dev libclang-dev)
 case "${1:-build}" in
   build) ;;
