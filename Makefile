@@ -2,7 +2,9 @@
 #
 #   make run     set up, build, start nginx with the demo config on 127.0.0.1:$(PORT)
 #   make test    set up, build, run unit and integration tests
-#   make check   rustfmt, clippy, and the layout of src/ (no import circle)
+#   make check   rustfmt, clippy, and the layout of both crates (tools/check-layout.py,
+#                read from the source: no import circle, glue below the capabilities,
+#                unsafe code only in src/glue/ and the core's shm* modules)
 #   make build   objs/ngx_http_fediguard_module.so and the nginx it was built for, objs/nginx
 #   make bench   benchmarks against plain nginx and nginx's own modules, and the
 #                link-preview stampede simulator (BENCHMARKS.md);
@@ -14,8 +16,13 @@
 # Debian's own nginx (1.22.1 on Debian 12), from the nginx-dev package:
 #   make build-debian   objs-debian/ngx_http_fediguard_module.so for /usr/sbin/nginx
 #   make test-debian    the integration tests against /usr/sbin/nginx and that module
-#   make deb            objs-debian/libnginx-mod-http-fediguard_<version>_<arch>.deb
+#   make deb            objs-debian/libnginx-mod-http-fediguard_<version>+deb12_<arch>.deb
 #   make check-deb      installs, tries and purges that package (tests/deb/check.sh)
+# Another Debian release's nginx, e.g. Debian 13's 1.26.3 on a Debian 12
+# machine: the same targets with DIST=trixie work in a Debian 13 tree,
+# tmp/debian-trixie/, made with debootstrap and kept (tools/debian-root.sh):
+# the module is built in it with this machine's Rust toolchain, the tests run
+# its /usr/sbin/nginx, the package (objs-debian-trixie/) is installed into it.
 
 CARGO ?= cargo
 PORT ?= 8080
@@ -31,11 +38,31 @@ endif
 # Debian's nginx: nginx-dev's tree (headers, configure, conf_flags) copied
 # and configured with Debian's flags, built in a target directory of its own
 # so that the vendored and the Debian builds do not rebuild each other.
+# DIST: the machine's own release by default (its apt's nginx); another
+# release works in a debootstrap tree, IN_DEBIAN running each step there.
+HOST_DIST := $(shell . /etc/os-release 2>/dev/null && echo $$VERSION_CODENAME)
+DIST ?= $(HOST_DIST)
+ifeq ($(DIST),$(HOST_DIST))
+IN_DEBIAN :=
 DEBIAN_NGINX := /usr/sbin/nginx
 DEBIAN_TREE := $(CURDIR)/tmp/debian-nginx
 DEBIAN_OBJS := objs-debian
-DEBIAN_MODULE := $(DEBIAN_OBJS)/ngx_http_fediguard_module.so
 DEBIAN_TARGET_DIR := $(CURDIR)/target/debian-nginx
+else
+DEBIAN_ROOT := $(CURDIR)/tmp/debian-$(DIST)
+IN_DEBIAN := tools/debian-root.sh run $(DEBIAN_ROOT)
+# The tree's nginx run from outside it (its own loader and libraries), so
+# that the tests start it as any other nginx.
+DEBIAN_NGINX := $(DEBIAN_ROOT).nginx
+DEBIAN_TREE := $(CURDIR)/tmp/debian-$(DIST)-nginx
+DEBIAN_OBJS := objs-debian-$(DIST)
+DEBIAN_TARGET_DIR := $(CURDIR)/target/debian-$(DIST)
+endif
+DEBIAN_MODULE := $(DEBIAN_OBJS)/ngx_http_fediguard_module.so
+# The package's changelog: the last commit's date and hash (git runs here,
+# not in a tree, which does not see the repository's .git).
+DEB_DATE = $(shell git log -1 --format=%cD 2>/dev/null || date -R)
+DEB_REV = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 .PHONY: all deps deps-test deps-bench deps-debian build build-debian run test test-debian \
 	unit bench check fmt clean deb check-deb
@@ -53,10 +80,14 @@ deps-bench:
 	@tools/install-deps.sh bench
 
 deps-debian:
+ifeq ($(IN_DEBIAN),)
 	@tools/install-deps.sh debian
+else
+	@tools/debian-root.sh ensure $(DIST) $(DEBIAN_ROOT)
+endif
 
 build: deps
-	$(CARGO) build --release -p fediguard $(CARGO_FEATURES)
+	$(CARGO) build --release -p fediguard $(CARGO_FEATURES) $(CARGO_BUILD_FLAGS)
 	@mkdir -p $(OBJS)
 	cp target/release/libfediguard.so $(MODULE)
 	@nginx_dir=$$(cat target/release/nginx-build-dir 2>/dev/null); \
@@ -66,8 +97,8 @@ build: deps
 	echo "built $(MODULE) (no nginx binary in '$$nginx_dir': an unbuilt tree)"; fi
 
 build-debian: deps-debian
-	@tools/debian-nginx-tree.sh $(DEBIAN_TREE)
-	CARGO_TARGET_DIR=$(DEBIAN_TARGET_DIR) NGINX_SOURCE_DIR=$(DEBIAN_TREE) \
+	@$(IN_DEBIAN) tools/debian-nginx-tree.sh $(DEBIAN_TREE)
+	$(IN_DEBIAN) env CARGO_TARGET_DIR=$(DEBIAN_TARGET_DIR) NGINX_SOURCE_DIR=$(DEBIAN_TREE) \
 		NGINX_BUILD_DIR=$(DEBIAN_TREE)/objs \
 		$(CARGO) build --release -p fediguard --no-default-features
 	@mkdir -p $(DEBIAN_OBJS)
@@ -95,7 +126,9 @@ run: build
 
 # The agent corpora (crawler-user-agents, fake-useragent) come from PyPI,
 # pinned, into tmp/corpora/; the core's corpus test reads them.
+# tools/rebuild-check.sh: a second `make build` compiles nothing.
 test: deps-test build
+	tools/rebuild-check.sh
 	eval "$$(tools/agent-corpora.sh --env)" && $(CARGO) test -p fediguard-core
 	$(CARGO) test -p fediguard-tests -- --test-threads=4
 
@@ -106,10 +139,15 @@ test-debian: deps-test build-debian
 		$(CARGO) test -p fediguard-tests -- --test-threads=4
 
 deb: build-debian
-	packaging/build-deb.sh $(DEBIAN_MODULE) $(DEBIAN_OBJS)
+	$(IN_DEBIAN) env DEB_DATE='$(DEB_DATE)' DEB_REV='$(DEB_REV)' \
+		packaging/build-deb.sh $(DEBIAN_MODULE) $(DEBIAN_OBJS)
 
+ifeq ($(IN_DEBIAN),)
 check-deb: deps-test
-	tests/deb/check.sh $(DEBIAN_OBJS)
+else
+check-deb: deps-debian
+endif
+	$(IN_DEBIAN) tests/deb/check.sh $(DEBIAN_OBJS)
 
 unit:
 	eval "$$(tools/agent-corpora.sh --env)" && $(CARGO) test -p fediguard-core
@@ -120,18 +158,18 @@ unit:
 bench: deps-bench build
 	python3 bench/run.py $(BENCH_ARGS)
 
+# The layout check first: it reads the source, needs no build and takes a second.
 check: deps
+	python3 tools/check-layout.py
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets $(CARGO_FEATURES) -- -D warnings
-	@command -v cargo-modules >/dev/null || $(CARGO) install cargo-modules --version 0.27.0 --locked
-	python3 tools/check-layout.py
 
 fmt:
 	$(CARGO) fmt --all
 
 clean:
 	$(CARGO) clean
-	rm -rf $(OBJS) $(DEBIAN_OBJS) tmp
+	rm -rf $(OBJS) objs-debian objs-debian-* tmp
 
 # Reliability harness (docs/reliability.md):
 #   make fuzz           every fuzz target of fuzz/ for FUZZ_SECONDS (60) each

@@ -14,6 +14,7 @@ use crate::cluster::conf::ClusterMain;
 use crate::glue::lifecycle;
 use crate::limit::conf::{LimitLoc, LimitMain};
 use crate::metrics::conf::MetricsMain;
+use crate::signature::conf::{SignatureLoc, SignatureMain};
 use crate::token::conf::{TokenLoc, TokenMain};
 use crate::watch::conf::{WatchLoc, WatchMain};
 
@@ -29,6 +30,7 @@ pub struct MainConf {
     pub claim: ClaimMain,
     /// `nginx -t` warnings, collected while locations are merged.
     pub lint: crate::lint::Lint,
+    pub signature: SignatureMain,
 }
 
 /// `server`- and `location`-level configuration.
@@ -40,6 +42,7 @@ pub struct LocConf {
     pub limit: LimitLoc,
     pub watch: WatchLoc,
     pub claim: ClaimLoc,
+    pub signature: SignatureLoc,
 }
 
 /// What every decision shares: `fediguard`, `fediguard_deny_status`,
@@ -87,6 +90,7 @@ impl LocConf {
         self.limit.merge(&prev.limit, &mcf.limit);
         self.watch.merge(&prev.watch);
         self.claim.merge(&prev.claim, &mcf.agent);
+        self.signature.merge(&prev.signature);
         if let Some(at) = at {
             self.lint(&mcf.lint, at);
         }
@@ -150,6 +154,7 @@ impl MainConf {
         self.claim.check_refs(&self.agent.classes)?;
         self.limit.check_refs()?;
         self.token.check()?;
+        self.signature.check()?;
         let classes = self.agent.class_names();
         let limits = self.limit.zone_names();
         self.metrics.finish(classes, limits)?;

@@ -16,7 +16,7 @@ use ngx::ngx_string;
 
 use crate::conf::{LocConf, MainConf};
 use crate::glue::directive::{once, set_loc, set_main, Directive, SetFn, SetLoc, SetMain};
-use crate::{agent, claim, cluster, limit, metrics, token, watch};
+use crate::{agent, claim, cluster, limit, metrics, signature, token, watch};
 
 const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 const HTTP: u32 = NGX_HTTP_MAIN_CONF;
@@ -107,7 +107,7 @@ impl SetLoc for MetricsCmd {
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 25] = [
+pub static mut COMMANDS: [ngx_command_t; 28] = [
     common_cmd!("fediguard", mode, parse_mode),
     main_cmd!(
         "fediguard_agent",
@@ -209,7 +209,7 @@ pub static mut COMMANDS: [ngx_command_t; 25] = [
     ),
     main_cmd!(
         "fediguard_verify_zone",
-        NGX_CONF_TAKE1 | NGX_CONF_TAKE2 | NGX_CONF_TAKE3,
+        NGX_CONF_1MORE,
         claim,
         claim::directives::set_verify_zone
     ),
@@ -236,6 +236,24 @@ pub static mut COMMANDS: [ngx_command_t; 25] = [
         ANY_LEVEL | NGX_CONF_1MORE,
         claim,
         claim::directives::set_deny_unverified
+    ),
+    main_cmd!(
+        "fediguard_signature_zone",
+        NGX_CONF_1MORE,
+        signature,
+        signature::directives::set_signature_zone
+    ),
+    loc_cmd!(
+        "fediguard_signature_keys",
+        ANY_LEVEL | NGX_CONF_1MORE,
+        signature,
+        signature::directives::set_signature_keys
+    ),
+    loc_cmd!(
+        "fediguard_signature",
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        signature,
+        signature::directives::set_signature
     ),
     ngx_command_t::empty(),
 ];

@@ -17,23 +17,42 @@
 //! (everyone counts in `metrics`; `watch` stores verdicts in the token
 //! zone; `cluster` syncs the limit and token zones), never the entry.
 
+#[forbid(unsafe_code)]
 mod access;
+#[forbid(unsafe_code)]
 mod agent;
+#[forbid(unsafe_code)]
 mod claim;
+#[forbid(unsafe_code)]
 mod cluster;
+#[forbid(unsafe_code)]
 mod conf;
+#[forbid(unsafe_code)]
 mod directives;
+#[forbid(unsafe_code)]
 mod filters;
 mod glue;
+#[forbid(unsafe_code)]
 mod limit;
+#[forbid(unsafe_code)]
 mod lint;
+#[forbid(unsafe_code)]
 mod log_phase;
+#[forbid(unsafe_code)]
 mod metrics;
+#[forbid(unsafe_code)]
 mod metrics_handler;
+#[forbid(unsafe_code)]
 mod module;
+#[forbid(unsafe_code)]
 mod request;
+#[forbid(unsafe_code)]
+mod signature;
+#[forbid(unsafe_code)]
 mod token;
+#[forbid(unsafe_code)]
 mod variables;
+#[forbid(unsafe_code)]
 mod watch;
 
 use core::ptr::{addr_of, addr_of_mut};

@@ -30,6 +30,12 @@ impl Entry for Fediguard {
         if main.watch.used {
             filters::install_app_watch();
         }
+        // Subrequest answers (token verifications, key fetches) are read by
+        // a filter of their own (at most what their reader needs), only
+        // where fediguard makes such subrequests.
+        if main.token.zone.is_some() || main.signature.zone.is_some() {
+            crate::glue::subrequest::install_filter();
+        }
         main.lint.warnings()
     }
 

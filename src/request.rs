@@ -13,10 +13,13 @@ use ngx::http::Request;
 
 use crate::agent::state::AgentState;
 use crate::claim::state::ClaimState;
-use crate::conf::MainConf;
+use crate::conf::{LocConf, MainConf};
 use crate::glue::answer_copy::Watch;
 use crate::glue::ctx;
 use crate::limit::conf::LimitLoc;
+use crate::signature::inflight as signature_inflight;
+use crate::signature::state::SignatureState;
+use crate::token::inflight;
 use crate::token::state::TokenState;
 
 #[derive(Default)]
@@ -25,12 +28,21 @@ pub struct RequestCtx {
     pub agent: Cell<AgentState>,
     /// Whether the agent's claim is borne out.
     pub claim: Cell<ClaimState>,
+    /// `$fediguard_agent_verified` was read while the claim was not
+    /// checked yet (a limit checked before the claim finds its key reads
+    /// it).
+    pub claim_read: Cell<bool>,
     /// What is known of the token; the verification subrequests write
     /// their answers into it.
     pub token: RefCell<TokenState>,
     /// A token variable was read while the token was not classified yet
     /// (a limit checked before the token finds that its key reads one).
     pub token_read: Cell<bool>,
+    /// What is known of the request's HTTP signature.
+    pub signature: RefCell<SignatureState>,
+    /// `$fediguard_signer` was read while the signature was not checked
+    /// yet (a limit checked before the signature finds its key reads it).
+    pub signer_read: Cell<bool>,
     pub limits: Cell<LimitsState>,
     /// `fediguard_app_watch`: the copy of the answer being read.
     pub watch: RefCell<Watch>,
@@ -38,6 +50,10 @@ pub struct RequestCtx {
     /// The access step to run next: where a request that waited (a
     /// subrequest, a DNS answer, a delay) resumes.
     pub cursor: Cell<u8>,
+    /// The location whose steps all went through: an internal redirect to
+    /// a location of the same configuration (`index`, `try_files` to a
+    /// file) has nothing new to decide.
+    pub passed: Cell<Option<&'static LocConf>>,
 }
 
 /// What the limits did for the request.
@@ -51,6 +67,10 @@ pub struct LimitsState {
     /// Whose list the bits name: after an internal redirect to another
     /// location, that location's limits are not started.
     pub of: Option<&'static LimitLoc>,
+    /// The limit that refused the request: its zone (index into
+    /// `LimitMain::zones`) and the excess, for the log line and the
+    /// RateLimit headers. (Small: the context is in every request's pool.)
+    pub rejected: Option<(u16, u64)>,
 }
 
 /// What fediguard decided for the request.
@@ -77,6 +97,32 @@ impl RequestCtx {
         }
         a
     }
+}
+
+/// Gives back the request's place among the worker's verifications in
+/// flight when the request ends, however it ends.
+pub fn give_back_at_end(r: &Request) -> bool {
+    ctx::on_end::<RequestCtx>(r, |c| {
+        if let Ok(mut t) = c.token.try_borrow_mut() {
+            inflight::leave(&mut t.place);
+        }
+    })
+}
+
+/// Gives back the request's place among the worker's key fetches when
+/// the request ends, however it ends.
+pub fn give_back_fetch_at_end(r: &Request) -> bool {
+    ctx::on_end::<RequestCtx>(r, |c| {
+        if let Ok(mut s) = c.signature.try_borrow_mut() {
+            signature_inflight::leave(&mut s.place);
+        }
+    })
+}
+
+/// The main request's context, for a variable read in a subrequest (the
+/// key fetch's `proxy_pass`).
+pub fn find_main(r: &Request) -> Option<&RequestCtx> {
+    ctx::find_main::<RequestCtx>(r)
 }
 
 /// The request's context, created on first use.

@@ -4,20 +4,22 @@
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv6Addr};
 
+use fediguard_core::claim::Verified;
 use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 use fediguard_core::redact::redact_request_line;
 use fediguard_core::token::TokenClass;
-use fediguard_core::verify::Verified;
 use nginx_sys::ngx_conf_t;
 use ngx::http::Request;
 
 use crate::claim::confirm;
+use crate::claim::state::ClaimPhase;
 use crate::conf::{self, MainConf};
 use crate::glue::addr::client_ip;
 use crate::glue::var_value::{self, VarOut};
 use crate::glue::variable::{self, Getter, VarDef};
 use crate::request::{self, RequestCtx};
+use crate::signature::state::{Phase as SignaturePhase, Verdict};
 use crate::token::read as token_read;
 use crate::token::state::TokenPhase;
 
@@ -32,6 +34,10 @@ const LIMIT_STATUS: usize = 7;
 const REQUEST: usize = 8;
 const AGENT_VERIFIED: usize = 9;
 const CLIENT_NET: usize = 10;
+const SIGNATURE: usize = 11;
+const SIGNER: usize = 12;
+const SIGNATURE_KEYID: usize = 13;
+const SIGNATURE_KEY_URL: usize = 14;
 
 const fn def(name: &'static str, data: usize, cacheable: bool) -> VarDef {
     VarDef {
@@ -41,7 +47,7 @@ const fn def(name: &'static str, data: usize, cacheable: bool) -> VarDef {
     }
 }
 
-const VARIABLES: [VarDef; 11] = [
+const VARIABLES: [VarDef; 15] = [
     def("fediguard_agent_class", AGENT_CLASS, true),
     def("fediguard_agent_host", AGENT_HOST, true),
     // The reason changes when the access phase decides.
@@ -58,6 +64,12 @@ const VARIABLES: [VarDef; 11] = [
     def("fediguard_agent_verified", AGENT_VERIFIED, false),
     // The client as Mastodon's throttles key it: an IPv6 address's /64.
     def("fediguard_client_net", CLIENT_NET, true),
+    // Known once the access phase has checked the signature.
+    def("fediguard_signature", SIGNATURE, false),
+    def("fediguard_signer", SIGNER, false),
+    def("fediguard_signature_keyid", SIGNATURE_KEYID, false),
+    // Read by the key fetch's proxy_pass, in its subrequest.
+    def("fediguard_signature_key_url", SIGNATURE_KEY_URL, false),
 ];
 
 /// Registers the variables (preconfiguration).
@@ -77,6 +89,7 @@ pub fn add(cf: &mut ngx_conf_t, mcf: &mut MainConf) -> Result<(), String> {
             ACCOUNT => mcf.token.name_vars.account = var,
             APP_NAME => mcf.token.name_vars.app = var,
             AGENT_VERIFIED => mcf.claim.var = var,
+            SIGNER => mcf.signature.signer_var = var,
             _ => {}
         }
     }
@@ -92,6 +105,11 @@ impl Getter for Variables {
         }
         if data == CLIENT_NET {
             return client_net(r, out);
+        }
+        if data == SIGNATURE_KEY_URL {
+            let ctx = request::find_main(r)?;
+            let s = ctx.signature.try_borrow().ok()?;
+            return out.set_copy(r, s.url.as_bytes());
         }
         let (ctx, mcf) = (request::get(r)?, conf::main_conf(r)?);
         value(r, ctx, mcf, data, out)
@@ -118,6 +136,9 @@ fn value(
             let mut claim = ctx.claim.get();
             confirm::peek(r, &mut claim, &agent, &mcf.claim);
             ctx.claim.set(claim);
+            if claim.phase != ClaimPhase::Done {
+                ctx.claim_read.set(true);
+            }
             out.set_static(claim.result.map_or("", Verified::as_str).as_bytes())
         }
         REASON => out.set_static(
@@ -150,6 +171,7 @@ fn value(
             Some(s) => out.set_static(LimitStatus::as_str(s).as_bytes()),
             None => out.set_not_found(),
         },
+        SIGNATURE..=SIGNATURE_KEYID => signature_value(r, ctx, data, out)?,
         _ => out.set_static(b""),
     }
     Some(())
@@ -172,6 +194,20 @@ fn client_net(r: &Request, out: &mut VarOut) -> Option<()> {
         }
     };
     out.set_copy(r, text.as_bytes())
+}
+
+/// `$fediguard_signature`, `$fediguard_signer`, `$fediguard_signature_keyid`.
+fn signature_value(r: &Request, ctx: &RequestCtx, data: usize, out: &mut VarOut) -> Option<()> {
+    let s = ctx.signature.try_borrow().ok()?;
+    if s.phase != SignaturePhase::Done {
+        ctx.signer_read.set(true);
+    }
+    match data {
+        SIGNATURE => out.set_static(s.verdict.map_or("", Verdict::as_str).as_bytes()),
+        SIGNER => out.set_copy(r, s.signer.as_bytes())?,
+        _ => out.set_copy(r, s.key_id.as_bytes())?,
+    }
+    Some(())
 }
 
 /// `$fediguard_request`: the request line, with the values of

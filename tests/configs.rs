@@ -213,3 +213,47 @@ fn mastodon_conf_logs_no_token() {
         assert!(!logs.contains(s), "{s} in the logs:\n{logs}");
     }
 }
+
+/// One key, one meaning: in every shipped log format a `key=$fediguard_*`
+/// pair uses the key fediguard's own error_log lines use for that value.
+#[test]
+fn shipped_log_formats_use_the_error_logs_keys() {
+    let keys = [
+        ("fediguard_agent_class", "agent_class"),
+        ("fediguard_agent_host", "instance"),
+        ("fediguard_agent_verified", "verified"),
+        ("fediguard_token_class", "token_class"),
+        ("fediguard_token_id", "token_id"),
+        ("fediguard_app_name", "app"),
+        ("fediguard_account", "account"),
+        ("fediguard_limit_status", "limit_status"),
+        ("fediguard_reason", "reason"),
+    ];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../nginx-conf");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("nginx-conf") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("conf") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read");
+        for pair in text.split_whitespace() {
+            let pair: String = pair
+                .chars()
+                .filter(|&c| c != '\'' && c != '"' && c != ';')
+                .collect();
+            let Some((key, value)) = pair.split_once("=$") else {
+                continue;
+            };
+            let var = value.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
+            if let Some((_, want)) = keys.iter().find(|(v, _)| *v == var) {
+                seen += 1;
+                assert_eq!(key, *want, "{}: {pair}", path.display());
+            }
+        }
+    }
+    assert!(
+        seen >= 12,
+        "only {seen} pairs found: are the formats still there?"
+    );
+}

@@ -35,7 +35,7 @@ fn a_good_configuration_passes() {
     let (_e, mine) = ranges_file("198.51.100.0/24\n2001:db8::/32\n");
     let t = nginx_test(&format!(
         "resolver 127.0.0.1;
-         fediguard_verify_zone zone=verify:1m valid=30m lookups=16;
+         fediguard_verify_zone zone=verify:1m valid=30m lookups=16 lookup_rate=10r/m lookup_burst=20 lookup_key=$binary_remote_addr;
          fediguard_agent partner \"Partner Bot\";
          fediguard_agent_ranges GPTBot {gpt};
          fediguard_agent_ranges partner {mine};
@@ -131,6 +131,16 @@ fn bad_values() {
     assert_fails(
         &format!("fediguard_verify_zone zone=v:1m lookups=0;\n{SERVER}"),
         "invalid number \"0\"",
+        "fediguard_verify_zone",
+    );
+    assert_fails(
+        &format!("fediguard_verify_zone zone=v:1m lookup_burst=0;\n{SERVER}"),
+        "\"fediguard_verify_zone\": invalid number \"0\"",
+        "fediguard_verify_zone",
+    );
+    assert_fails(
+        &format!("fediguard_verify_zone zone=v:1m lookup_rate=fast;\n{SERVER}"),
+        "\"fediguard_verify_zone\": invalid rate",
         "fediguard_verify_zone",
     );
     assert_fails(

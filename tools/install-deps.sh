@@ -15,7 +15,11 @@
 #   tools/install-deps.sh sanitize - test + gcc's AddressSanitizer runtime
 set -euo pipefail
 
-want=(gcc make pkg-config libssl-dev zlib1g-dev libpcre2-dev libclang1-14 libclang-common-14-dev)
+# The same names on every release: Debian 12 and 13 (tested), Ubuntu 24.04
+# and 26.04 (not tested here; docs/installing-debian.md). libclang for bindgen
+# (nginx-sys) is libclang-dev, the release's own LLVM (14 on Debian 12, 19 on
+# Debian 13), never a pinned one: libclang1-14 is on Debian 12 only.
+want=(gcc make pkg-config libssl-dev zlib1g-dev libpcre2-dev libclang-dev)
 case "${1:-build}" in
   build) ;;
   test)
@@ -26,7 +30,7 @@ case "${1:-build}" in
     command -v npm >/dev/null || want+=(npm)
     ;;
   bench) want+=(redis-server redis-sentinel curl openssl wrk valgrind dnsmasq-base) ;;
-  debian) want+=(nginx nginx-dev dpkg-dev debhelper) ;;
+  debian) want+=(nginx nginx-dev dpkg-dev debhelper build-essential) ;;
   fuzz) want+=(g++) ;;
   sanitize) want+=(redis-server curl libasan8) ;;
   *) echo "usage: $0 [build|test|bench|debian|fuzz|sanitize]" >&2; exit 2 ;;

@@ -25,8 +25,21 @@
 #   directory the workers (user nobody) can write: a report becomes a file
 #   there (the harness sends nginx's stderr to /dev/null), and any file
 #   there fails the run.
+# - that directory is made for the run under /tmp (TMPDIR), not in the
+#   checkout: a checkout may be where nobody cannot enter (a clone under
+#   /root, or in a directory made by mktemp -d, is 0700), and a worker that
+#   cannot open its report would fail silently. The workers keep running as
+#   nobody, as in every other test; the directory goes when the run ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# A directory for this run that the workers can enter, under /tmp.
+run_dir() {
+  local d
+  d=$(mktemp -d "${TMPDIR:-/tmp}/fediguard-sanitize.XXXXXX")
+  chmod 755 "$d"
+  echo "$d"
+}
 
 objs=objs/sanitize
 target_dir=$PWD/target/sanitize
@@ -73,10 +86,9 @@ build() {
 # sent SIGSEGV is caught by ASan's signal handler, which writes a report
 # (asan.<pid>) and aborts.
 control() {
-  local dir=$PWD/tmp/sanitize/control port pid worker
-  rm -rf "$dir"
+  local dir port pid worker
+  dir=$(run_dir)
   mkdir -p "$dir/reports"
-  chmod 755 "$dir"
   chmod 1777 "$dir/reports"
   port=$((20000 + RANDOM % 20000))
   cat > "$dir/nginx.conf" <<CONF
@@ -116,15 +128,18 @@ CONF
     cat "$dir/error.log" >&2
     exit 1
   fi
-  echo "== sanitize: control ok (the module denied GPTBot; a worker's SIGSEGV left $(basename "$dir"/reports/asan.*))"
+  echo "== sanitize: control ok (the module denied GPTBot; a worker's SIGSEGV left $(basename "$dir"/reports/asan.*) in $dir/reports)"
+  rm -rf "$dir"
 }
 
 test_suite() {
-  local reports=$PWD/tmp/sanitize/reports
   control
-  rm -rf "$reports"
+  local reports
+  reports=$(run_dir)/reports
   mkdir -p "$reports"
   chmod 1777 "$reports"
+  # shellcheck disable=SC2064 # the directory of this run
+  trap "rm -rf '$(dirname "$reports")'" EXIT
   local start=$SECONDS rc=0 soak_rc=skipped
   export FEDIGUARD_NGINX=$PWD/$objs/nginx
   export FEDIGUARD_MODULE=$PWD/$objs/ngx_http_fediguard_module.so

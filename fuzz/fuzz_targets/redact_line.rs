@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use fediguard_core::redact::{redact_request_line, REDACTED};
+use fediguard_core::redact::{base_name, redact_request_line, REDACTED};
 use libfuzzer_sys::fuzz_target;
 
 const SECRET: [&[u8]; 6] = [
@@ -22,11 +22,22 @@ fn name_of(param: &[u8]) -> &[u8] {
     param.split(|&b| b == b'=').next().unwrap_or(param)
 }
 
-/// A secret parameter: a known name, or any name with a `%` in it (a
+/// A secret parameter: a known name in any case and with any brackets
+/// Rack reads as the same parameter, or any name with a `%` in it (a
 /// possible disguise).
 fn secret(param: &[u8]) -> bool {
     let n = name_of(param);
-    n.contains(&b'%') || SECRET.contains(&n)
+    let lower = n.to_ascii_lowercase();
+    let bracket = |b: &u8| *b == b'[' || *b == b']';
+    let base: Vec<u8> = lower
+        .iter()
+        .copied()
+        .skip_while(bracket)
+        .take_while(|b| !bracket(b))
+        .collect();
+    assert_eq!(base_name(&lower), base.as_slice());
+    let base = base.as_slice();
+    n.contains(&b'%') || SECRET.contains(&base)
 }
 
 /// Parameters with the separator that ends each (None for the last).

@@ -95,8 +95,7 @@ fuzz_target!(|data: &[u8]| {
     });
     assert_eq!(token.as_deref(), expected);
 
-    // The grant request: the body wins over the query string; the client_id
-    // of HTTP Basic only when neither has one.
+    // The grant request: the body wins over the query string.
     let req = token_request(Some(ct), Some(body), query, auth);
     assert_eq!(
         req.is_client_credentials(),
@@ -121,17 +120,28 @@ fuzz_target!(|data: &[u8]| {
     };
     let grant = body_grant.or_else(|| form_first(query, "grant_type"));
     assert_eq!(req.grant_type, grant);
-    match body_id.or_else(|| form_first(query, "client_id")) {
-        Some(id) => assert_eq!(req.client_id.as_deref(), Some(id.as_str())),
-        None => {
-            if let Some(id) = &req.client_id {
-                assert!(!id.is_empty());
-                let a = auth.expect("a client_id from nowhere");
-                assert!(String::from_utf8_lossy(a)
-                    .to_ascii_lowercase()
-                    .contains("basic"));
-            }
-        }
+    // The client is Basic's when the header is Basic (Doorkeeper's
+    // `from_basic` first), the parameters' otherwise; when the two name
+    // different clients, neither.
+    let params_id = body_id
+        .or_else(|| form_first(query, "client_id"))
+        .filter(|p| !p.trim().is_empty());
+    let is_basic = auth.is_some_and(|a| a.starts_with(b"Basic "));
+    if !is_basic {
+        assert_eq!(req.client_id, params_id);
+        assert_eq!(req.conflict, None);
+    }
+    if let Some(c) = &req.conflict {
+        assert!(is_basic);
+        assert_eq!(req.client_id, None);
+        assert_eq!(Some(&c.params), params_id.as_ref());
+        assert_ne!(c.basic.as_ref(), Some(&c.params));
+    }
+    if let (Some(id), Some(p)) = (&req.client_id, &params_id) {
+        assert_eq!(id, p, "a client_id the parameters contradict");
+    }
+    if let Some(id) = &req.client_id {
+        assert!(!id.trim().is_empty());
     }
     if let Some(id) = &req.client_id {
         check_logged(id);
@@ -139,5 +149,8 @@ fuzz_target!(|data: &[u8]| {
     // Without a body the query string alone speaks.
     let bare = token_request(Some(ct), None, query, None);
     assert_eq!(bare.grant_type, form_first(query, "grant_type"));
-    assert_eq!(bare.client_id, form_first(query, "client_id"));
+    assert_eq!(
+        bare.client_id,
+        form_first(query, "client_id").filter(|p| !p.trim().is_empty())
+    );
 });

@@ -1,10 +1,10 @@
 //! Step: whether the agent's claim is borne out (ranges, reverse DNS, a
 //! fediverse instance's host), and `fediguard_agent_deny_unverified`.
 
+use fediguard_core::claim::Verified;
 use fediguard_core::reason::Reason;
-use fediguard_core::verify::Verified;
 
-use super::{Denial, Outcome, Pass};
+use super::step::{Denial, Outcome, Pass};
 use crate::claim::confirm::{self, ClaimCheck, Confirm};
 use crate::conf::{LocConf, MainConf};
 

@@ -2,7 +2,7 @@
 
 use fediguard_core::reason::Reason;
 
-use super::{Denial, Outcome, Pass};
+use super::step::{Denial, Outcome, Pass};
 
 pub fn step(p: &mut Pass) -> Outcome {
     if !p.lcf.agent.checks() {

@@ -14,17 +14,20 @@ use core::fmt::Write;
 
 use fediguard_core::conf_value::Mode;
 use fediguard_core::escape::quote_into;
+use fediguard_core::limit::Limit;
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
-use nginx_sys::{ngx_int_t, NGX_HTTP_SERVICE_UNAVAILABLE};
+use nginx_sys::{ngx_int_t, NGX_HTTP_SERVICE_UNAVAILABLE, NGX_HTTP_UNAUTHORIZED};
 use ngx::core::Status;
 use ngx::http::Request;
 
-use super::{Denial, Pass};
+use super::step::{Denial, Pass};
 use crate::glue::log::write_for_request;
 use crate::limit::apply::add_reject_headers;
+use crate::limit::zone::LimitZone;
 use crate::metrics::count;
 use crate::request::RequestCtx;
+use crate::signature::state::Verdict;
 
 /// 429, as Mastodon answers its own throttles.
 const NGX_HTTP_TOO_MANY_REQUESTS: u32 = 429;
@@ -53,20 +56,33 @@ pub fn deny(p: &mut Pass, d: &Denial) -> Option<Status> {
     decision.denied = true;
     ctx.decision.set(decision);
     let status = match d.reason {
-        Reason::VerifyUnavailable => NGX_HTTP_SERVICE_UNAVAILABLE,
+        Reason::VerifyUnavailable | Reason::SignatureUnavailable => NGX_HTTP_SERVICE_UNAVAILABLE,
+        // As Mastodon answers a delivery it cannot verify.
+        Reason::SignatureMissing | Reason::SignatureInvalid => NGX_HTTP_UNAUTHORIZED,
         Reason::RateLimited => u32::from(p.lcf.limit.status()),
         Reason::VerifyLimited => NGX_HTTP_TOO_MANY_REQUESTS,
         _ => u32::from(p.lcf.deny_status()),
     };
-    if let Some(secs) = d.retry_after {
-        p.r.add_header_out("Retry-After", &secs.to_string());
+    if d.retry_after > 0 {
+        p.r.add_header_out("Retry-After", &d.retry_after.to_string());
     }
-    if let Some((zone, limit, excess)) = d.limit {
-        if let Some(z) = p.mcf.limit.zones.get(zone) {
-            add_reject_headers(p.r, z, &limit, excess);
-        }
+    if let Some((zone, limit, excess)) = rejected(p, d) {
+        add_reject_headers(p.r, zone, &limit, excess);
     }
     Some(Status(status as ngx_int_t))
+}
+
+/// The limit that refused the request, for a `rate-limited` denial.
+fn rejected(p: &Pass, d: &Denial) -> Option<(&'static LimitZone, Limit, u64)> {
+    if d.reason != Reason::RateLimited {
+        return None;
+    }
+    let (zone, excess) = p.ctx.limits.get().rejected?;
+    let mcf: &'static crate::conf::MainConf = p.mcf;
+    let index = usize::from(zone);
+    let l = p.lcf.limit.limits().iter().find(|l| l.zone == index)?;
+    let zone = mcf.limit.zones.get(index)?;
+    Some((zone, l.limit(zone), excess))
 }
 
 /// Denials of one kind are logged once per request, however often the
@@ -75,6 +91,7 @@ fn kind(reason: Reason) -> u8 {
     match reason {
         Reason::AgentDenied | Reason::AgentUnverified => 1,
         Reason::RateLimited => 4,
+        Reason::SignatureMissing | Reason::SignatureInvalid | Reason::SignatureUnavailable => 8,
         _ => 2,
     }
 }
@@ -82,7 +99,7 @@ fn kind(reason: Reason) -> u8 {
 /// One line per denial: `fediguard: deny reason=... ...`; nginx appends the
 /// client, server, request and host.
 fn log_denial(p: &Pass, d: &Denial, dry_run: bool) {
-    let (r, ctx, mcf) = (&*p.r, p.ctx, p.mcf);
+    let (r, ctx) = (&*p.r, p.ctx);
     let mut msg = String::with_capacity(192);
     msg.push_str(if dry_run {
         "fediguard: would deny"
@@ -90,7 +107,7 @@ fn log_denial(p: &Pass, d: &Denial, dry_run: bool) {
         "fediguard: deny"
     });
     let _ = write!(msg, " reason={}", d.reason.as_str());
-    if let Some(zone) = d.limit.and_then(|(z, _, _)| mcf.limit.zones.get(z)) {
+    if let Some((zone, _, _)) = rejected(p, d) {
         let _ = write!(msg, " zone={}", zone.name);
     }
     if matches!(
@@ -98,6 +115,11 @@ fn log_denial(p: &Pass, d: &Denial, dry_run: bool) {
         Reason::AgentDenied | Reason::RateLimited | Reason::AgentUnverified
     ) {
         agent_part(&mut msg, r, ctx, p);
+    } else if matches!(
+        d.reason,
+        Reason::SignatureMissing | Reason::SignatureInvalid | Reason::SignatureUnavailable
+    ) {
+        signature_part(&mut msg, ctx);
     } else {
         token_part(&mut msg, ctx);
     }
@@ -135,6 +157,24 @@ fn agent_part(msg: &mut String, r: &Request, ctx: &RequestCtx, p: &Pass) {
     let claim = ctx.claim.get();
     if let Some(v) = claim.result {
         let _ = write!(msg, " verified={} via={}", v.as_str(), claim.via.as_str());
+    }
+}
+
+/// `why=... scheme=... keyid="..."`: never the signature itself.
+fn signature_part(msg: &mut String, ctx: &RequestCtx) {
+    let Ok(s) = ctx.signature.try_borrow() else {
+        return;
+    };
+    if let Some(Verdict::Invalid(why)) = s.verdict {
+        let _ = write!(msg, " why={}", why.as_str());
+    }
+    if let Some(scheme) = s.scheme {
+        let _ = write!(msg, " scheme={}", scheme.as_str());
+    }
+    if !s.key_id.is_empty() {
+        msg.push_str(" keyid=\"");
+        quote_into(msg, s.key_id.as_bytes(), MAX_LOGGED);
+        msg.push('"');
     }
 }
 

@@ -1,7 +1,9 @@
 //! Steps: the `fediguard_limit`s of the location, each applied once per
-//! request. Those that need no token go before the token step, so that
-//! they bound what a client can make fediguard ask the backend; the others
-//! (a key or cost that reads a token variable) after it.
+//! request, as early as what they read is known: those that read neither
+//! the agent's claim nor the token before the claim is checked, those that
+//! read the claim but not the token before the token is, the others last.
+//! So a limit bounds what a client can make fediguard do for it (DNS
+//! lookups, calls to the backend), and a refused request costs neither.
 
 use core::ptr;
 
@@ -9,26 +11,83 @@ use fediguard_core::conf_value::Mode;
 use fediguard_core::limit::LimitStatus;
 use fediguard_core::reason::Reason;
 
-use super::token::verifies as verifies_token;
-use super::{decision, Denial, Outcome, Pass};
-use crate::glue::rerun::rerun_after;
-use crate::limit::apply::{self, pending_all, Decision, Select};
+use super::decision;
+use super::step::{Denial, Outcome, Pass};
+use ngx::http::Request;
 
-/// The limits that need no token, where the token is verified (elsewhere
-/// all limits are applied together, after).
+use super::agent_claim::verifies as verifies_claim;
+use super::signature::verifies as verifies_signature;
+use super::token::verifies as verifies_token;
+use crate::glue::rerun::rerun_after;
+use crate::limit::apply::{self, pending_all, Decision, Early, Select};
+
+/// The limits that read neither the claim nor the token, where claims are
+/// checked (elsewhere they go with the next group).
+pub fn before_claim(p: &mut Pass) -> Outcome {
+    if !verifies_claim(p.mcf, p.lcf) {
+        return Outcome::Next;
+    }
+    let ctx = p.ctx;
+    let read_later = |_: &Request| {
+        let claim = ctx.claim_read.take();
+        let token = ctx.token_read.take();
+        let signer = ctx.signer_read.take();
+        claim || token || signer
+    };
+    let early = Early {
+        claim: true,
+        token: true,
+        signer: true,
+        read_later: &read_later,
+    };
+    apply_limits(p, Some(early))
+}
+
+/// The limits that read no token, where the token is verified (elsewhere
+/// they go with the rest).
 pub fn before_token(p: &mut Pass) -> Outcome {
     if !verifies_token(p.mcf, p.lcf) {
         return Outcome::Next;
     }
-    apply_limits(p, true)
+    let ctx = p.ctx;
+    let read_later = |_: &Request| {
+        let token = ctx.token_read.take();
+        let signer = ctx.signer_read.take();
+        token || signer
+    };
+    let early = Early {
+        claim: false,
+        token: true,
+        signer: true,
+        read_later: &read_later,
+    };
+    apply_limits(p, Some(early))
+}
+
+/// The limits that do not read the signer, where signatures are checked
+/// (elsewhere they go with the rest): an unsigned or forged flood is
+/// limited per address before any body is read or key fetched.
+pub fn before_signature(p: &mut Pass) -> Outcome {
+    if !verifies_signature(p.mcf, p.lcf) {
+        return Outcome::Next;
+    }
+    let ctx = p.ctx;
+    let read_later = |_: &Request| ctx.signer_read.take();
+    let early = Early {
+        claim: false,
+        token: false,
+        signer: true,
+        read_later: &read_later,
+    };
+    apply_limits(p, Some(early))
 }
 
 /// The limits not applied yet.
 pub fn the_rest(p: &mut Pass) -> Outcome {
-    apply_limits(p, false)
+    apply_limits(p, None)
 }
 
-fn apply_limits(p: &mut Pass, early: bool) -> Outcome {
+fn apply_limits(p: &mut Pass, early: Option<Early>) -> Outcome {
     let limits = p.lcf.limit.limits();
     if limits.is_empty() {
         return Outcome::Next;
@@ -45,14 +104,13 @@ fn apply_limits(p: &mut Pass, early: bool) -> Outcome {
         p.ctx.limits.set(st);
         return Outcome::Next;
     }
-    // Token variables read from here on are read early.
-    let token_read = &p.ctx.token_read;
-    token_read.set(false);
-    let read = |_: &ngx::http::Request| token_read.take();
-    let select = Select {
-        pending,
-        early: if early { Some(&read) } else { None },
-    };
+    if early.is_some() {
+        // Variables read from here on are read early.
+        p.ctx.token_read.set(false);
+        p.ctx.claim_read.set(false);
+        p.ctx.signer_read.set(false);
+    }
+    let select = Select { pending, early };
     let stats = p.mcf.metrics.stats();
     let (decision, decided) = apply::check(p.r, &p.mcf.limit, limits, &select, stats);
     st.pending = Some(pending & !decided);
@@ -74,9 +132,10 @@ fn apply_limits(p: &mut Pass, early: bool) -> Outcome {
         Decision::Reject { .. } => LimitStatus::Rejected,
     };
     st.status = Some(worse(st.status, status));
-    if let Decision::Reject { .. } = decision {
+    if let Decision::Reject { zone, excess, .. } = decision {
         // Nothing later charges a rejected request.
         st.pending = Some(0);
+        st.rejected = Some((zone as u16, excess));
     }
     p.ctx.limits.set(st);
     if let Decision::Delay { zone, excess, .. } = decision {
@@ -87,15 +146,7 @@ fn apply_limits(p: &mut Pass, early: bool) -> Outcome {
         Decision::Delay { .. } if dry_run => Outcome::Next,
         Decision::Delay { ms, .. } if rerun_after(p.r, ms) => Outcome::Wait,
         Decision::Delay { .. } => Outcome::Error,
-        Decision::Reject {
-            zone,
-            limit,
-            excess,
-        } => Outcome::Deny(Denial {
-            reason: Reason::RateLimited,
-            retry_after: None,
-            limit: Some((zone, limit, excess)),
-        }),
+        Decision::Reject { .. } => Denial::outcome(Reason::RateLimited),
     }
 }
 

@@ -7,76 +7,44 @@
 //! verification, a delay) has armed what wakes the request; nginx runs the
 //! access phase again and the list resumes at that step (the context's
 //! cursor). After a whole pass, or a denial, the cursor goes back to the
-//! first step: an internal redirect (`try_files`, `error_page`) runs the
-//! new location's list, each step going on from its own state (a token is
-//! classified once, a limit charged once).
+//! first step: an internal redirect (`try_files`, `error_page`) to another
+//! location runs that location's list, each step going on from its own
+//! state (a token is classified once, a limit charged once); one to a
+//! location of the same configuration (`index`) has nothing new to decide.
 
 mod agent_claim;
 mod agent_class;
 mod decision;
 mod limits;
+mod signature;
+mod step;
 mod token;
 
 use fediguard_core::conf_value::Mode;
-use fediguard_core::limit::Limit;
-use fediguard_core::reason::Reason;
 use nginx_sys::{ngx_int_t, NGX_HTTP_INTERNAL_SERVER_ERROR};
 use ngx::core::Status;
 use ngx::http::Request;
 
 use crate::conf::{self, LocConf, MainConf};
-use crate::request::{self, RequestCtx};
+use crate::request;
+use step::{Outcome, Pass};
 
-/// What a step hands the next.
-pub enum Outcome {
-    /// Nothing against the request here: the next step.
-    Next,
-    /// Waiting; what wakes the request is armed. The step runs again.
-    Wait,
-    /// Denied (in dry_run: logged, and the list goes on).
-    Deny(Denial),
-    /// nginx could not do what the step asked of it (no memory).
-    Error,
+/// The steps, in order: step `i`'s outcome, None past the last. (A match,
+/// not a table of function pointers, so that the compiler can inline the
+/// small ones: every request runs the list.)
+fn step(i: usize, p: &mut Pass) -> Option<Outcome> {
+    Some(match i {
+        0 => agent_class::step(p),
+        1 => limits::before_claim(p),
+        2 => agent_claim::step(p),
+        3 => limits::before_token(p),
+        4 => token::step(p),
+        5 => limits::before_signature(p),
+        6 => signature::step(p),
+        7 => limits::the_rest(p),
+        _ => return None,
+    })
 }
-
-/// Why a request is denied, and what its answer carries.
-pub struct Denial {
-    pub reason: Reason,
-    /// `Retry-After` (seconds), for a client that may come back.
-    pub retry_after: Option<u64>,
-    /// For a limit: the zone (index into `LimitMain::zones`), the limit and
-    /// the excess, for the log line and the RateLimit headers.
-    pub limit: Option<(usize, Limit, u64)>,
-}
-
-impl Denial {
-    pub fn outcome(reason: Reason) -> Outcome {
-        Outcome::Deny(Denial {
-            reason,
-            retry_after: None,
-            limit: None,
-        })
-    }
-}
-
-/// One request, as the steps see it.
-pub struct Pass<'a> {
-    pub r: &'a mut Request,
-    pub ctx: &'a RequestCtx,
-    pub mcf: &'static MainConf,
-    pub lcf: &'static LocConf,
-}
-
-type Step = fn(&mut Pass) -> Outcome;
-
-/// The steps, in order.
-const STEPS: [Step; 5] = [
-    agent_class::step,
-    agent_claim::step,
-    limits::before_token,
-    token::step,
-    limits::the_rest,
-];
 
 pub fn handler(r: &mut Request) -> Status {
     // Subrequests (auth_request, SSI, fediguard's own verifications) belong
@@ -93,10 +61,13 @@ pub fn handler(r: &mut Request) -> Status {
     let Some((r, ctx)) = request::split(r) else {
         return internal_error();
     };
-    let mut pass = Pass { r, ctx, mcf, lcf };
     let mut i = usize::from(ctx.cursor.get());
-    while let Some(step) = STEPS.get(i) {
-        match step(&mut pass) {
+    if i == 0 && ctx.passed.get().is_some_and(|l| core::ptr::eq(l, lcf)) {
+        return Status::NGX_DECLINED;
+    }
+    let mut pass = Pass { r, ctx, mcf, lcf };
+    while let Some(outcome) = step(i, &mut pass) {
+        match outcome {
             Outcome::Next => i += 1,
             Outcome::Wait => {
                 ctx.cursor.set(i as u8);
@@ -109,6 +80,10 @@ pub fn handler(r: &mut Request) -> Status {
                 }
                 None => i += 1,
             },
+            Outcome::Answer(status) => {
+                ctx.cursor.set(0);
+                return status;
+            }
             Outcome::Error => {
                 ctx.cursor.set(0);
                 return internal_error();
@@ -116,6 +91,7 @@ pub fn handler(r: &mut Request) -> Status {
         }
     }
     ctx.cursor.set(0);
+    ctx.passed.set(Some(lcf));
     Status::NGX_DECLINED
 }
 
@@ -124,6 +100,7 @@ fn has_work(mcf: &MainConf, lcf: &LocConf) -> bool {
     lcf.agent.checks()
         || token::verifies(mcf, lcf)
         || agent_claim::verifies(mcf, lcf)
+        || signature::verifies(mcf, lcf)
         || !lcf.limit.limits().is_empty()
 }
 

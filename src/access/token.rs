@@ -5,9 +5,10 @@ use fediguard_core::conf_value::{FailPolicy, Require};
 use fediguard_core::reason::Reason;
 use fediguard_core::token::TokenClass;
 
-use super::{Denial, Outcome, Pass};
+use super::step::{Denial, Outcome, Pass};
 use crate::conf::{LocConf, MainConf};
 use crate::metrics::count;
+use crate::request;
 use crate::token::begin::verify as start_verify;
 use crate::token::classify;
 use crate::token::progress::{Classify, Verify};
@@ -31,6 +32,7 @@ pub fn step(p: &mut Pass) -> Outcome {
         // A location that refuses app tokens names the app in its log line.
         need_app: p.mcf.token.name_vars.app_used() || require == Require::User,
         slot: &p.ctx.token,
+        give_back_at_end: request::give_back_at_end,
     };
     let Ok(mut st) = p.ctx.token.try_borrow_mut() else {
         return Outcome::Error;
@@ -52,10 +54,13 @@ pub fn step(p: &mut Pass) -> Outcome {
     let Some(reason) = reason(class, require, p.lcf.token.fail()) else {
         return Outcome::Next;
     };
+    let retry_after = match reason {
+        Reason::VerifyLimited => st.retry_secs.clamp(1, u64::from(u32::MAX)) as u32,
+        _ => 0,
+    };
     Outcome::Deny(Denial {
         reason,
-        retry_after: (reason == Reason::VerifyLimited).then_some(st.retry_secs.max(1)),
-        limit: None,
+        retry_after,
     })
 }
 

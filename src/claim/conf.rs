@@ -2,7 +2,7 @@
 
 use crate::glue::variable::VarRef;
 use fediguard_core::agent::{AgentMatcher, ClassId, ClassRegistry};
-use fediguard_core::verify::{Plan, Setting};
+use fediguard_core::claim::{Plan, Setting};
 
 use super::zone::ClaimZone;
 use crate::agent::conf::{AgentMain, ClassList};

@@ -1,5 +1,5 @@
 //! Verification in the access phase: the request's agent rule has a method
-//! (`fediguard_core::verify::Plan`); its ranges answer at once, its DNS
+//! (`fediguard_core::claim::Plan`); its ranges answer at once, its DNS
 //! method from the zone, where an answer is kept per client address. A
 //! request whose address has no answer yet starts one lookup (and marks the
 //! address pending, so that concurrent requests, in any worker, wait for
@@ -10,12 +10,12 @@
 use core::cell::Cell;
 use std::net::IpAddr;
 
+use fediguard_core::claim::answer::{host_key, ptr_key};
+use fediguard_core::claim::ranges::canonical;
+use fediguard_core::claim::{Answer, Dns, Found, Method, Outcome, Verified};
 use fediguard_core::shm_table::Lookup as Seen;
-use fediguard_core::verify::answer::{host_key, ptr_key};
-use fediguard_core::verify::ranges::canonical;
-use fediguard_core::verify::{Answer, Dns, Found, Method, Outcome, Verified};
 use nginx_sys::NGX_LOG_WARN;
-use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule, Request};
+use ngx::http::Request;
 
 use super::conf::ClaimMain;
 use super::lookup::{self, NotStarted, Query, Target};
@@ -23,10 +23,12 @@ use super::state::{ClaimPhase, ClaimState, Via};
 use super::zone::ClaimZone;
 use crate::agent::state::AgentState;
 use crate::glue::addr::client_ip;
-use crate::glue::log::write;
+use crate::glue::log::{write, write_for_request};
 use crate::glue::rerun::rerun_after;
+use crate::glue::resolver::Resolver;
 use crate::glue::stats_zone::StatsConf;
 use crate::glue::time::now_ms;
+use crate::limit::budget::Spend;
 use crate::metrics::count;
 
 /// The first look again after a lookup started, and the longest wait
@@ -38,6 +40,24 @@ const MAX_POLL_MS: u64 = 32;
 thread_local! {
     /// "No resolver" was logged in this worker.
     static WARNED: Cell<bool> = const { Cell::new(false) };
+    /// When "over its lookup budget" was last logged in this worker.
+    static OVER_BUDGET_LOGGED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A flood is logged, not each of its requests: at most a line a second
+/// per worker (each refusal is counted, `fediguard_verify_over_budget_total`).
+fn log_over_budget(r: &Request) {
+    let now = now_ms();
+    if OVER_BUDGET_LOGGED.with(|l| now.saturating_sub(l.get()) < 1000) {
+        return;
+    }
+    OVER_BUDGET_LOGGED.with(|l| l.set(now));
+    write_for_request(
+        r,
+        NGX_LOG_WARN as usize,
+        "fediguard: client over its lookup budget (lookup_rate=, lookup_burst= of \
+         fediguard_verify_zone): new claims are \"no\", without a lookup",
+    );
 }
 
 pub enum Confirm {
@@ -155,13 +175,10 @@ fn dns(
         st.deadline = now.saturating_add(v.timeout_ms);
         st.poll_ms = FIRST_POLL_MS;
     }
-    let clcf = NgxHttpCoreModule::location_conf(r.as_ref());
-    let (resolver, resolver_timeout) = clcf.map_or((core::ptr::null_mut(), 0), |c| {
-        (c.resolver, c.resolver_timeout)
-    });
+    let resolver = Resolver::of(r);
     // A lookup is a PTR query and a forward one, each up to the resolver's
     // timeout; a pending mark older than that was lost (its worker died).
-    let pending_ms = (resolver_timeout as u64).saturating_mul(2) + 1000;
+    let pending_ms = resolver.map_or(0, |r| r.timeout_ms()).saturating_mul(2) + 1000;
     let Some((key, look)) = find(zone, p.addr, claim, now, Some(pending_ms)) else {
         return counted(st, v, agent, None, via);
     };
@@ -174,22 +191,37 @@ fn dns(
         }
         Look::Pending(started) => started,
         Look::Start => {
-            let target = Target {
-                zone,
-                resolver,
-                timeout: resolver_timeout,
-                key,
-                addr: p.addr,
+            // A client's own flood of new claims (a new instance host in
+            // every request) is never an outage that lets it through: over
+            // its budget, the claim is `no`, with no lookup.
+            if let Spend::Spent(_) = zone.budget.spend(r) {
+                zone.with_table(|t| t.forget(&key));
+                count::verify_over_budget(v.stats);
+                log_over_budget(r);
+                return counted(st, v, agent, Some(Verified::No), Via::Budget);
+            }
+            let started = match resolver {
+                None => Err(NotStarted::NoResolver),
+                Some(resolver) => {
+                    let target = Target {
+                        zone,
+                        resolver,
+                        key,
+                        addr: p.addr,
+                    };
+                    let query = match claim {
+                        Claim::Ptr(_) => Query::Ptr {
+                            confirm: v.main.plan.confirm_domains(),
+                        },
+                        Claim::Host(h) => Query::Host(h),
+                    };
+                    // The zone's lock is not held: nginx's resolver may
+                    // answer from its cache at once, and the handler
+                    // stores the answer.
+                    lookup::start(target, query)
+                }
             };
-            let query = match claim {
-                Claim::Ptr(_) => Query::Ptr {
-                    confirm: v.main.plan.confirm_domains(),
-                },
-                Claim::Host(h) => Query::Host(h),
-            };
-            // The zone's lock is not held: nginx's resolver may answer
-            // from its cache at once, and the handler stores the answer.
-            if let Err(why) = lookup::start(target, query) {
+            if let Err(why) = started {
                 zone.with_table(|t| t.forget(&key));
                 if why == NotStarted::NoResolver && !WARNED.with(|w| w.replace(true)) {
                     write(

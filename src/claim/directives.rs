@@ -2,20 +2,21 @@
 //! `fediguard_agent_ranges`, `fediguard_agent_verify`,
 //! `fediguard_agent_deny_unverified`.
 
+use fediguard_core::claim::domains::parse_domain;
+use fediguard_core::claim::{parse_ranges, Setting};
 use fediguard_core::conf_value::{parse_msec, parse_zone};
-use fediguard_core::verify::domains::parse_domain;
-use fediguard_core::verify::{parse_ranges, Setting};
 
 use super::conf::{ClaimLoc, ClaimMain};
 use super::zone::{ClaimZone, DEFAULT_LOOKUPS, DEFAULT_VALID_MS};
 use crate::agent::conf::ClassList;
 use crate::glue::directive::{once, Directive};
+use crate::limit::budget::BudgetArgs;
 
 /// Most lookups in flight per worker one may ask for.
 const MAX_LOOKUPS: u32 = 100_000;
 
-/// `fediguard_verify_zone zone=name:size [valid=time] [lookups=number];`
-/// (http)
+/// `fediguard_verify_zone zone=name:size [valid=time] [lookups=number]
+/// [lookup_rate=rate] [lookup_burst=number] [lookup_key=key];` (http)
 pub fn set_verify_zone(d: &Directive, main: &mut ClaimMain) -> Result<(), String> {
     let n = "\"fediguard_verify_zone\"";
     if main.zone.is_some() {
@@ -23,7 +24,13 @@ pub fn set_verify_zone(d: &Directive, main: &mut ClaimMain) -> Result<(), String
     }
     let (name, size) = parse_zone(d.args[0]).map_err(|e| format!("{n}: {e}"))?;
     let (mut valid, mut lookups) = (DEFAULT_VALID_MS, DEFAULT_LOOKUPS);
+    let mut budget = BudgetArgs::new("lookup");
     for p in &d.args[1..] {
+        if let Some((k, v)) = p.split_once('=') {
+            if budget.take(k, v).map_err(|e| format!("{n}: {e}"))? {
+                continue;
+            }
+        }
         match p.split_once('=') {
             Some(("valid", v)) => {
                 valid = parse_msec(v)
@@ -41,7 +48,11 @@ pub fn set_verify_zone(d: &Directive, main: &mut ClaimMain) -> Result<(), String
             _ => return Err(format!("{n}: invalid parameter \"{p}\"")),
         }
     }
-    main.zone = Some(ClaimZone::add(d, &name, size, valid, lookups)?);
+    // The budget's buckets: a zone of their own, an eighth of the answers'.
+    let budget = budget
+        .build(d, &format!("{name}_lookup_budget"), size / 8)
+        .map_err(|e| format!("{n}: {e}"))?;
+    main.zone = Some(ClaimZone::add(d, &name, size, valid, lookups, budget)?);
     Ok(())
 }
 

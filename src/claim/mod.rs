@@ -4,7 +4,7 @@
 //! request's agent claim (published ranges, forward-confirmed reverse DNS,
 //! a fediverse instance's host) with nginx's own resolver, answers kept
 //! per client address in a shared zone. What a method is and how answers
-//! are read is `fediguard_core::verify`.
+//! are read is `fediguard_core::claim`.
 
 pub mod conf;
 pub mod confirm;

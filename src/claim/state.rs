@@ -1,7 +1,7 @@
 //! What a request knows of its agent's verification, kept in the request
 //! context.
 
-use fediguard_core::verify::Verified;
+use fediguard_core::claim::Verified;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ClaimPhase {
@@ -21,6 +21,8 @@ pub enum Via {
     Ranges,
     Rdns,
     Host,
+    /// No lookup: the client's lookup budget was spent.
+    Budget,
 }
 
 impl Via {
@@ -30,6 +32,7 @@ impl Via {
             Via::Ranges => "ranges",
             Via::Rdns => "rdns",
             Via::Host => "host",
+            Via::Budget => "budget",
         }
     }
 }

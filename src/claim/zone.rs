@@ -4,11 +4,12 @@
 //! reloads (`glue::zone`).
 
 use crate::glue::directive::Directive;
+use fediguard_core::claim::Answer;
 use fediguard_core::shm_table::Table;
 use fediguard_core::stats::CacheStats;
-use fediguard_core::verify::Answer;
 
 use crate::glue::zone::SharedZone;
+use crate::limit::budget::Budget;
 
 /// How long an answer is trusted unless `valid=` says otherwise.
 pub const DEFAULT_VALID_MS: u64 = 3_600_000;
@@ -24,6 +25,9 @@ pub struct ClaimZone {
     pub valid_ms: u64,
     /// `lookups=`: most lookups in flight per worker.
     pub lookups: u32,
+    /// New lookups per client (`lookup_rate=`, `lookup_burst=`,
+    /// `lookup_key=`).
+    pub budget: Budget,
     zone: SharedZone<Answer>,
 }
 
@@ -34,10 +38,12 @@ impl ClaimZone {
         size: usize,
         valid_ms: u64,
         lookups: u32,
+        budget: Budget,
     ) -> Result<ClaimZone, String> {
         Ok(ClaimZone {
             valid_ms,
             lookups,
+            budget,
             zone: SharedZone::add(d, name, size)?,
         })
     }

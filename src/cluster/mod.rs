@@ -13,10 +13,9 @@
 //! say where the master is, before the first round, after any failure, and
 //! every second beside the rounds.
 //!
-//! No `unsafe` here: nginx's C API (connections, timers, TLS, addresses)
-//! is reached through `glue`'s safe types.
-
-#![forbid(unsafe_code)]
+//! No `unsafe` here (the crate root forbids it): nginx's C API
+//! (connections, timers, TLS, addresses) is reached through `glue`'s safe
+//! types.
 
 pub mod conf;
 mod conn;

@@ -13,19 +13,22 @@ use ngx::http::Request;
 /// # Safety
 /// `sa` is null or points to a socket address of its family's size.
 pub unsafe fn ip_of(sa: *const sockaddr) -> Option<IpAddr> {
-    let family = u32::from(sa.as_ref()?.sa_family);
-    if family == AF_INET {
-        let sin = &*sa.cast::<sockaddr_in>();
-        Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
-            sin.sin_addr.s_addr,
-        ))))
-    } else if family == AF_INET6 {
-        let sin6 = &*sa.cast::<sockaddr_in6>();
-        Some(IpAddr::V6(Ipv6Addr::from(
-            sin6.sin6_addr.__in6_u.__u6_addr8,
-        )))
-    } else {
-        None
+    // SAFETY: the caller's promise: sa is null or an address of its family's size.
+    unsafe {
+        let family = u32::from(sa.as_ref()?.sa_family);
+        if family == AF_INET {
+            let sin = &*sa.cast::<sockaddr_in>();
+            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                sin.sin_addr.s_addr,
+            ))))
+        } else if family == AF_INET6 {
+            let sin6 = &*sa.cast::<sockaddr_in6>();
+            Some(IpAddr::V6(Ipv6Addr::from(
+                sin6.sin6_addr.__in6_u.__u6_addr8,
+            )))
+        } else {
+            None
+        }
     }
 }
 

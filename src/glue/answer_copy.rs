@@ -74,15 +74,18 @@ fn hooks() -> Option<Hooks> {
 }
 
 unsafe extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
-    let req = Request::from_ngx_http_request(r);
-    if let Some(h) = hooks().filter(|_| req.is_main()) {
-        if (h.watched)(req) {
-            start(req, h);
+    // SAFETY: nginx calls output filters with a live request; the next filter was saved at install.
+    unsafe {
+        let req = Request::from_ngx_http_request(r);
+        if let Some(h) = hooks().filter(|_| req.is_main()) {
+            if (h.watched)(req) {
+                start(req, h);
+            }
         }
-    }
-    match NEXT_HEADER {
-        Some(next) => next(r),
-        None => NGX_ERROR as ngx_int_t,
+        match NEXT_HEADER {
+            Some(next) => next(r),
+            None => NGX_ERROR as ngx_int_t,
+        }
     }
 }
 
@@ -124,61 +127,67 @@ fn start(r: &Request, hooks: Hooks) {
 }
 
 unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_chain_t) -> ngx_int_t {
-    let req = Request::from_ngx_http_request(r);
-    let mut watching = None;
-    if let Some(h) = hooks().filter(|_| !chain.is_null() && req.is_main()) {
-        if (h.watched)(req) {
-            let w = (h.state)(req, false).and_then(|w| w.try_borrow_mut().ok());
-            if let Some(mut w) = w.filter(|w| w.active) {
-                if copy(req, &mut w, chain) {
-                    watching = Some((*w, h));
-                    w.active = false;
+    // SAFETY: nginx calls output filters with a live request and its chain (or NULL); the copy lives in the request's pool.
+    unsafe {
+        let req = Request::from_ngx_http_request(r);
+        let mut watching = None;
+        if let Some(h) = hooks().filter(|_| !chain.is_null() && req.is_main()) {
+            if (h.watched)(req) {
+                let w = (h.state)(req, false).and_then(|w| w.try_borrow_mut().ok());
+                if let Some(mut w) = w.filter(|w| w.active) {
+                    if copy(req, &mut w, chain) {
+                        watching = Some((*w, h));
+                        w.active = false;
+                    }
                 }
             }
         }
-    }
-    let rc = match NEXT_BODY {
-        Some(next) => next(r, chain),
-        None => NGX_ERROR as ngx_int_t,
-    };
-    if let Some((w, h)) = watching {
-        if w.len > 0 && !w.data.is_null() {
-            let body = core::slice::from_raw_parts_mut(w.data, w.len);
-            (h.answer)(req, body);
-            // The copy may hold a token: wipe it.
-            body.fill(0);
+        let rc = match NEXT_BODY {
+            Some(next) => next(r, chain),
+            None => NGX_ERROR as ngx_int_t,
+        };
+        if let Some((w, h)) = watching {
+            if w.len > 0 && !w.data.is_null() {
+                let body = core::slice::from_raw_parts_mut(w.data, w.len);
+                (h.answer)(req, body);
+                // The copy may hold a token: wipe it.
+                body.fill(0);
+            }
         }
+        rc
     }
-    rc
 }
 
 /// Copies the chain's bytes; true once the last buffer was seen. A
 /// buffer in a file, or too much, stops the watch.
 unsafe fn copy(r: &Request, w: &mut Watch, chain: *mut ngx_chain_t) -> bool {
-    let mut cl = chain;
-    while let Some(link) = cl.as_ref() {
-        let Some(b) = link.buf.as_ref() else {
-            cl = link.next;
-            continue;
-        };
-        let in_memory = b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0;
-        if !in_memory && b.in_file() != 0 {
-            w.active = false;
-            return false;
-        }
-        if in_memory && !b.pos.is_null() && b.last > b.pos {
-            let bytes = core::slice::from_raw_parts(b.pos, b.last.offset_from(b.pos) as usize);
-            if !append(r, w, bytes) {
+    // SAFETY: the chain's links and buffers are nginx's, alive during the call; in-memory buffers hold last - pos bytes.
+    unsafe {
+        let mut cl = chain;
+        while let Some(link) = cl.as_ref() {
+            let Some(b) = link.buf.as_ref() else {
+                cl = link.next;
+                continue;
+            };
+            let in_memory = b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0;
+            if !in_memory && b.in_file() != 0 {
                 w.active = false;
                 return false;
             }
+            if in_memory && !b.pos.is_null() && b.last > b.pos {
+                let bytes = core::slice::from_raw_parts(b.pos, b.last.offset_from(b.pos) as usize);
+                if !append(r, w, bytes) {
+                    w.active = false;
+                    return false;
+                }
+            }
+            if b.last_buf() != 0 {
+                return true;
+            }
+            cl = link.next;
         }
-        if b.last_buf() != 0 {
-            return true;
-        }
-        cl = link.next;
+        false
     }
-    false
 }
 
 fn append(r: &Request, w: &mut Watch, bytes: &[u8]) -> bool {

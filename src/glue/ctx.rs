@@ -68,6 +68,52 @@ pub fn find<T>(r: &Request) -> Option<&T> {
     unsafe { find_raw::<T>(raw).map(|p| &*p) }
 }
 
+/// The main request's context if it has one, from a subrequest (or the
+/// main request itself). The main request outlives its subrequests.
+pub fn find_main<T>(r: &Request) -> Option<&T> {
+    // SAFETY: a live request's `main` is its live main request, which
+    // outlives it; see `find_raw`.
+    unsafe {
+        let main = r.as_ref().main;
+        if main.is_null() {
+            return None;
+        }
+        find_raw::<T>(main).map(|p| &*p)
+    }
+}
+
+/// Calls `f` with the request's context when the request ends, however it
+/// ended (a client that went away included): `pool::at_end` with the
+/// context's address. False when that cannot be arranged (no memory).
+pub fn on_end<T: Default>(r: &Request, f: fn(&T)) -> bool {
+    let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
+    // SAFETY: r is live; see `get_raw`.
+    let Some(ctx) = (unsafe { get_raw::<T>(raw) }) else {
+        return false;
+    };
+    super::pool::at_end(r, OnEnd { ctx, f }, |e| {
+        // SAFETY: the context lives in the pool whose cleanups run this,
+        // before its memory is freed; cleanups run last-added first, so the
+        // context's own marker (added when it was made) has not run yet.
+        if let Some(ctx) = unsafe { e.ctx.as_ref() } {
+            (e.f)(ctx);
+        }
+    })
+}
+
+struct OnEnd<T> {
+    ctx: *const T,
+    f: fn(&T),
+}
+
+impl<T> Clone for OnEnd<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for OnEnd<T> {}
+
 /// # Safety
 /// `raw` is a live request. The pointer stays valid as long as its pool.
 unsafe fn get_raw<T: Default>(raw: *mut ngx_http_request_t) -> Option<*const T> {

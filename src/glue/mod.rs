@@ -11,6 +11,7 @@
 
 pub mod addr;
 pub mod answer_copy;
+pub mod body;
 pub mod ctx;
 pub mod directive;
 pub mod home;
@@ -22,12 +23,15 @@ pub mod module;
 pub mod peer;
 pub mod peer_addr;
 pub mod pool;
+pub mod process;
 pub mod quiet_log;
 pub mod request_data;
 pub mod rerun;
 pub mod resolve_conf;
+pub mod resolver;
 pub mod respond;
 pub mod stats_zone;
+pub mod subrequest;
 pub mod time;
 pub mod timer;
 pub mod tls;

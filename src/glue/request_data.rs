@@ -52,3 +52,9 @@ pub fn body_in_memory(r: &Request, max: usize) -> Option<Vec<u8>> {
         Some(out)
     }
 }
+
+/// Whether the client's connection is TLS (the request's own scheme).
+pub fn is_https(r: &Request) -> bool {
+    // SAFETY: a live request has a connection, alive as long as it.
+    unsafe { r.connection().as_ref() }.is_some_and(|c| !c.ssl.is_null())
+}

@@ -28,16 +28,19 @@ pub fn rerun_after(r: &mut Request, ms: u64) -> bool {
 }
 
 unsafe extern "C" fn resume(r: *mut ngx_http_request_t) {
-    // nginx clears `delayed` when our timer fires; still set means the
-    // connection became writable meanwhile: keep waiting.
-    let wev = (*(*r).connection).write;
-    if (*wev).delayed() != 0 {
-        if nginx_sys::ngx_handle_write_event(wev, 0) != NGX_OK as ngx_int_t {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR as _);
+    // SAFETY: nginx calls the write event handler with a live request and its connection.
+    unsafe {
+        // nginx clears `delayed` when our timer fires; still set means the
+        // connection became writable meanwhile: keep waiting.
+        let wev = (*(*r).connection).write;
+        if (*wev).delayed() != 0 {
+            if nginx_sys::ngx_handle_write_event(wev, 0) != NGX_OK as ngx_int_t {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR as _);
+            }
+            return;
         }
-        return;
+        (*r).read_event_handler = Some(ngx_http_block_reading);
+        (*r).write_event_handler = Some(ngx_http_core_run_phases);
+        ngx_http_core_run_phases(r);
     }
-    (*r).read_event_handler = Some(ngx_http_block_reading);
-    (*r).write_event_handler = Some(ngx_http_core_run_phases);
-    ngx_http_core_run_phases(r);
 }

@@ -95,100 +95,103 @@ impl StatsConf {
 /// Lays out a new zone or takes over the previous cycle's, then finds the
 /// slots of this configuration's class and zone names.
 unsafe extern "C" fn init_zone(shm_zone: *mut ngx_shm_zone_t, data: *mut c_void) -> ngx_int_t {
-    let z = &mut *shm_zone;
-    let Some(conf) = z.data.cast::<StatsConf>().as_mut() else {
-        return Status::NGX_ERROR.0;
-    };
-    let pool = z.shm.addr.cast::<ngx_slab_pool_t>();
-    let size = z.shm.size;
-    let view = if !data.is_null() {
-        // A reload: same name, same size; the old counters carry on.
-        StatsZone::attach(data.cast(), size).map(|v| (v, data))
-    } else if z.shm.exists != 0 {
-        let mem = (*pool).data;
-        StatsZone::attach(mem.cast(), size).map(|v| (v, mem))
-    } else {
-        // All the free pages in one allocation, quietly trying smaller.
-        let mut bytes = ((*pool).pfree * nginx_sys::ngx_pagesize).min(size);
-        let mut mem = ptr::null_mut::<c_void>();
-        let log_nomem = (*pool).log_nomem();
-        (*pool).set_log_nomem(0);
-        while bytes >= MIN_STATS_ZONE / 2 {
-            mem = ngx_slab_alloc(pool, bytes);
-            if !mem.is_null() {
-                break;
-            }
-            bytes = bytes / 10 * 9;
-        }
-        (*pool).set_log_nomem(log_nomem);
-        let v = if mem.is_null() {
-            None
-        } else {
-            StatsZone::init(mem.cast(), bytes)
+    // SAFETY: nginx calls a zone's init with the zone (data: this configuration's StatsConf, set in add) and the previous cycle's data or NULL, under no lock, before any worker starts.
+    unsafe {
+        let z = &mut *shm_zone;
+        let Some(conf) = z.data.cast::<StatsConf>().as_mut() else {
+            return Status::NGX_ERROR.0;
         };
-        if let Some(v) = &v {
+        let pool = z.shm.addr.cast::<ngx_slab_pool_t>();
+        let size = z.shm.size;
+        let view = if !data.is_null() {
+            // A reload: same name, same size; the old counters carry on.
+            StatsZone::attach(data.cast(), size).map(|v| (v, data))
+        } else if z.shm.exists != 0 {
+            let mem = (*pool).data;
+            StatsZone::attach(mem.cast(), size).map(|v| (v, mem))
+        } else {
+            // All the free pages in one allocation, quietly trying smaller.
+            let mut bytes = ((*pool).pfree * nginx_sys::ngx_pagesize).min(size);
+            let mut mem = ptr::null_mut::<c_void>();
+            let log_nomem = (*pool).log_nomem();
+            (*pool).set_log_nomem(0);
+            while bytes >= MIN_STATS_ZONE / 2 {
+                mem = ngx_slab_alloc(pool, bytes);
+                if !mem.is_null() {
+                    break;
+                }
+                bytes = bytes / 10 * 9;
+            }
+            (*pool).set_log_nomem(log_nomem);
+            let v = if mem.is_null() {
+                None
+            } else {
+                StatsZone::init(mem.cast(), bytes)
+            };
+            if let Some(v) = &v {
+                log_zone(
+                    z,
+                    NGX_LOG_NOTICE,
+                    &format!(
+                        "keeps {} apps of {} bytes",
+                        v.capacity(),
+                        StatsZone::BYTES_PER_APP
+                    ),
+                );
+                (*pool).data = mem;
+            }
+            v.map(|v| (v, mem))
+        };
+        let Some((view, mem)) = view else {
+            let why = if data.is_null() && z.shm.exists == 0 {
+                "is too small"
+            } else {
+                "cannot be taken over from the previous configuration \
+                 (another kind of zone had this name and size): rename it"
+            };
+            log_zone(z, NGX_LOG_EMERG, why);
+            return Status::NGX_ERROR.0;
+        };
+        ngx_shmtx_lock(&mut (*pool).mutex);
+        conf.class_slots = conf
+            .class_names
+            .iter()
+            .map(|n| view.map_name(SLOT_CLASS, n).unwrap_or(NO_SLOT))
+            .collect();
+        conf.limit_slots = conf
+            .limit_names
+            .iter()
+            .map(|n| view.map_name(SLOT_LIMIT, n).unwrap_or(NO_SLOT))
+            .collect();
+        conf.verify_slots = conf
+            .verify_names
+            .iter()
+            .map(|n| match n.is_empty() {
+                true => NO_SLOT,
+                false => view.map_name(SLOT_VERIFY, n).unwrap_or(NO_SLOT),
+            })
+            .collect();
+        ngx_shmtx_unlock(&mut (*pool).mutex);
+        // A name without a slot is listed at 0: say so once, at start, rather
+        // than let the metrics look like nothing happened.
+        let unslotted = conf
+            .class_names
+            .iter()
+            .zip(&conf.class_slots)
+            .chain(conf.limit_names.iter().zip(&conf.limit_slots))
+            .filter(|(_, &slot)| slot == NO_SLOT);
+        for (name, _) in unslotted {
             log_zone(
                 z,
-                NGX_LOG_NOTICE,
+                NGX_LOG_WARN,
                 &format!(
-                    "keeps {} apps of {} bytes",
-                    v.capacity(),
-                    StatsZone::BYTES_PER_APP
+                    "does not count \"{name}\" (names of at most {NAME_CAP} bytes, \
+                     {NAME_SLOTS} names in all): it is listed at 0"
                 ),
             );
-            (*pool).data = mem;
         }
-        v.map(|v| (v, mem))
-    };
-    let Some((view, mem)) = view else {
-        let why = if data.is_null() && z.shm.exists == 0 {
-            "is too small"
-        } else {
-            "cannot be taken over from the previous configuration \
-             (another kind of zone had this name and size): rename it"
-        };
-        log_zone(z, NGX_LOG_EMERG, why);
-        return Status::NGX_ERROR.0;
-    };
-    ngx_shmtx_lock(&mut (*pool).mutex);
-    conf.class_slots = conf
-        .class_names
-        .iter()
-        .map(|n| view.map_name(SLOT_CLASS, n).unwrap_or(NO_SLOT))
-        .collect();
-    conf.limit_slots = conf
-        .limit_names
-        .iter()
-        .map(|n| view.map_name(SLOT_LIMIT, n).unwrap_or(NO_SLOT))
-        .collect();
-    conf.verify_slots = conf
-        .verify_names
-        .iter()
-        .map(|n| match n.is_empty() {
-            true => NO_SLOT,
-            false => view.map_name(SLOT_VERIFY, n).unwrap_or(NO_SLOT),
-        })
-        .collect();
-    ngx_shmtx_unlock(&mut (*pool).mutex);
-    // A name without a slot is listed at 0: say so once, at start, rather
-    // than let the metrics look like nothing happened.
-    let unslotted = conf
-        .class_names
-        .iter()
-        .zip(&conf.class_slots)
-        .chain(conf.limit_names.iter().zip(&conf.limit_slots))
-        .filter(|(_, &slot)| slot == NO_SLOT);
-    for (name, _) in unslotted {
-        log_zone(
-            z,
-            NGX_LOG_WARN,
-            &format!(
-                "does not count \"{name}\" (names of at most {NAME_CAP} bytes, \
-                 {NAME_SLOTS} names in all): it is listed at 0"
-            ),
-        );
+        conf.mem = mem.cast();
+        z.data = mem;
+        Status::NGX_OK.0
     }
-    conf.mem = mem.cast();
-    z.data = mem;
-    Status::NGX_OK.0
 }

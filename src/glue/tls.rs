@@ -2,7 +2,7 @@
 //! and its certificates are made when the configuration is read (a file
 //! that cannot be loaded fails `nginx -t`); a connection is wrapped with
 //! `ngx_ssl_create_connection`, its handshake driven by `ngx_ssl_handshake`
-//! on the event loop (see [`super::peer::Peer`]), after which
+//! on the event loop (see `Peer`, peer.rs), after which
 //! `c->recv`/`c->send` are the SSL ones.
 //!
 //! The server's certificate is checked by default: its chain against the

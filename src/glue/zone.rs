@@ -62,6 +62,16 @@ pub struct SharedZone<V> {
     _value: PhantomData<V>,
 }
 
+/// A handle: nginx's zone lives as long as the configuration that made
+/// it, which outlives every request of its workers.
+impl<V> Clone for SharedZone<V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<V> Copy for SharedZone<V> {}
+
 impl<V: Copy> SharedZone<V> {
     /// Registers the zone with nginx (at configuration time).
     pub fn add(d: &Directive, name: &str, size: usize) -> Result<Self, String> {
@@ -116,72 +126,75 @@ unsafe extern "C" fn init_zone<V: Copy>(
     shm_zone: *mut ngx_shm_zone_t,
     data: *mut c_void,
 ) -> ngx_int_t {
-    let z = &mut *shm_zone;
-    let pool = z.shm.addr.cast::<ngx_slab_pool_t>();
-    let previous = if !data.is_null() {
-        // A reload: same name, same size; the old table carries on.
-        data
-    } else if z.shm.exists != 0 {
-        (*pool).data
-    } else {
-        ptr::null_mut()
-    };
-    if !previous.is_null() {
-        // The same name and size may have held another kind of table (a
-        // limit zone now marked `sync`, a token zone renamed): its entries
-        // would not fit, and every later access would find no table,
-        // silently switching the limit or the cache off. Refuse the reload
-        // instead, as limit_req does when a zone's key changes.
-        if Table::<V>::attach(previous.cast(), z.shm.size).is_none() {
+    // SAFETY: nginx calls a zone's init with the zone (its data set in add) and the previous cycle's data or NULL, before any worker starts.
+    unsafe {
+        let z = &mut *shm_zone;
+        let pool = z.shm.addr.cast::<ngx_slab_pool_t>();
+        let previous = if !data.is_null() {
+            // A reload: same name, same size; the old table carries on.
+            data
+        } else if z.shm.exists != 0 {
+            (*pool).data
+        } else {
+            ptr::null_mut()
+        };
+        if !previous.is_null() {
+            // The same name and size may have held another kind of table (a
+            // limit zone now marked `sync`, a token zone renamed): its entries
+            // would not fit, and every later access would find no table,
+            // silently switching the limit or the cache off. Refuse the reload
+            // instead, as limit_req does when a zone's key changes.
+            if Table::<V>::attach(previous.cast(), z.shm.size).is_none() {
+                log_zone(
+                    z,
+                    NGX_LOG_EMERG,
+                    "cannot be taken over from the previous configuration \
+                     (another kind of zone had this name and size): rename it",
+                );
+                return Status::NGX_ERROR.0;
+            }
+            z.data = previous;
+            return Status::NGX_OK.0;
+        }
+        // All the free pages in one allocation; the slab pool keeps the rest
+        // for its own bookkeeping. Quietly: a smaller try is no error.
+        let mut bytes = ((*pool).pfree * nginx_sys::ngx_pagesize).min(z.shm.size);
+        let mut mem = ptr::null_mut::<c_void>();
+        let log_nomem = (*pool).log_nomem();
+        (*pool).set_log_nomem(0);
+        while bytes >= 4096 {
+            mem = ngx_slab_alloc(pool, bytes);
+            if !mem.is_null() {
+                break;
+            }
+            bytes = bytes / 10 * 9;
+        }
+        (*pool).set_log_nomem(log_nomem);
+        let mut secret = [0u8; 32];
+        let table = if mem.is_null() || getrandom::fill(&mut secret).is_err() {
+            None
+        } else {
+            Table::<V>::init(mem.cast(), bytes, secret)
+        };
+        if let Some(t) = &table {
             log_zone(
                 z,
-                NGX_LOG_EMERG,
-                "cannot be taken over from the previous configuration \
-                 (another kind of zone had this name and size): rename it",
+                nginx_sys::NGX_LOG_NOTICE,
+                &format!(
+                    "holds {} entries of {} bytes",
+                    t.capacity(),
+                    fediguard_core::shm_table::bytes_per_entry::<V>()
+                ),
             );
+        }
+        if table.is_none() {
+            log_zone(z, NGX_LOG_EMERG, "is too small");
             return Status::NGX_ERROR.0;
         }
-        z.data = previous;
-        return Status::NGX_OK.0;
+        (*pool).data = mem;
+        z.data = mem;
+        Status::NGX_OK.0
     }
-    // All the free pages in one allocation; the slab pool keeps the rest
-    // for its own bookkeeping. Quietly: a smaller try is no error.
-    let mut bytes = ((*pool).pfree * nginx_sys::ngx_pagesize).min(z.shm.size);
-    let mut mem = ptr::null_mut::<c_void>();
-    let log_nomem = (*pool).log_nomem();
-    (*pool).set_log_nomem(0);
-    while bytes >= 4096 {
-        mem = ngx_slab_alloc(pool, bytes);
-        if !mem.is_null() {
-            break;
-        }
-        bytes = bytes / 10 * 9;
-    }
-    (*pool).set_log_nomem(log_nomem);
-    let mut secret = [0u8; 32];
-    let table = if mem.is_null() || getrandom::fill(&mut secret).is_err() {
-        None
-    } else {
-        Table::<V>::init(mem.cast(), bytes, secret)
-    };
-    if let Some(t) = &table {
-        log_zone(
-            z,
-            nginx_sys::NGX_LOG_NOTICE,
-            &format!(
-                "holds {} entries of {} bytes",
-                t.capacity(),
-                fediguard_core::shm_table::bytes_per_entry::<V>()
-            ),
-        );
-    }
-    if table.is_none() {
-        log_zone(z, NGX_LOG_EMERG, "is too small");
-        return Status::NGX_ERROR.0;
-    }
-    (*pool).data = mem;
-    z.data = mem;
-    Status::NGX_OK.0
 }
 
 /// Logs `fediguard: zone "name" msg` on the zone's log.

@@ -33,7 +33,6 @@ pub enum Decision {
     Reject {
         /// Index into `LimitMain::zones`.
         zone: usize,
-        limit: Limit,
         excess: u64,
     },
 }
@@ -78,12 +77,33 @@ pub(super) fn items<'a>(
 pub struct Select<'a> {
     /// Bit i set: `limits[i]` is still to be applied.
     pub pending: u16,
-    /// Before the token is verified: the limits that read a token variable
-    /// wait for later, those the configuration names (`key_uses_token`,
-    /// `cost_uses_token`) and those that read one now (through a `map`):
-    /// `read_token` says whether a token variable was read since it was
-    /// last asked (the caller clears that before the check).
-    pub early: Option<&'a dyn Fn(&Request) -> bool>,
+    /// Before a later step decides something a limit may read, the limits
+    /// that read it wait for later.
+    pub early: Option<Early<'a>>,
+}
+
+/// What is not decided yet when an early check runs.
+#[derive(Clone, Copy)]
+pub struct Early<'a> {
+    /// The agent's claim (`$fediguard_agent_verified`).
+    pub claim: bool,
+    /// The token (`$fediguard_token_*`, `$fediguard_app_name`, ...).
+    pub token: bool,
+    /// The signer (`$fediguard_signer`, `$fediguard_signature*`).
+    pub signer: bool,
+    /// Whether such a variable was read since it was last asked: a key
+    /// that reads one through a `map` waits too (the caller clears it
+    /// before the check).
+    pub read_later: &'a dyn Fn(&Request) -> bool,
+}
+
+/// Whether a limit waits for what `early` says is not decided yet, by
+/// what its configuration names.
+fn waits(early: &Early, l: &LimitRef, zone: Option<&LimitZone>) -> bool {
+    let token = l.cost_uses_token || zone.is_some_and(|z| z.key_uses_token);
+    let claim = l.cost_uses_claim || zone.is_some_and(|z| z.key_uses_claim);
+    let signer = l.cost_uses_signer || zone.is_some_and(|z| z.key_uses_signer);
+    (early.token && token) || (early.claim && claim) || (early.signer && signer)
 }
 
 /// Every limit of a location, as pending bits.
@@ -111,15 +131,15 @@ fn selected<'a>(
         }
         let it = match select.early {
             None => item(r, mcf, l, 1000),
-            Some(read_token) => {
+            Some(early) => {
                 let zone = mcf.zones.get(l.zone);
-                if l.cost_uses_token || zone.is_some_and(|z| z.key_uses_token) {
+                if waits(&early, l, zone) {
                     continue;
                 }
                 let it = item(r, mcf, l, 1000);
-                if read_token(r) {
-                    // Its key came through a token variable: computed again
-                    // once the token is verified.
+                if (early.read_later)(r) {
+                    // Its key came through a variable decided later:
+                    // computed again then.
                     if let Some(z) = zone {
                         z.key.forget(r);
                     }
@@ -181,11 +201,23 @@ pub fn check(
     stats: Option<&StatsConf>,
 ) -> (Decision, u16) {
     // The usual case, one limit applied at once: no list to build.
-    if let ([l], None) = (limits, select.early) {
+    if let [l] = limits {
         if select.pending & 1 == 0 {
             return (Decision::Pass, 0);
         }
+        let zone = mcf.zones.get(l.zone);
+        if select.early.is_some_and(|e| waits(&e, l, zone)) {
+            return (Decision::Pass, 0);
+        }
         let it = item(r, mcf, l, 1000);
+        if let Some(e) = select.early {
+            if (e.read_later)(r) {
+                if let Some(z) = zone {
+                    z.key.forget(r);
+                }
+                return (Decision::Pass, 0);
+            }
+        }
         return (apply(core::slice::from_ref(&it), stats), 1);
     }
     let (slots, decided) = selected(r, mcf, limits, select);
@@ -202,7 +234,6 @@ fn apply(items: &[Option<Item>], stats: Option<&StatsConf>) -> Decision {
         let d = match one(it, now_ms(), true) {
             Some(Outcome::Reject { excess }) => Decision::Reject {
                 zone: it.index,
-                limit: it.limit,
                 excess,
             },
             Some(Outcome::Pass { bucket }) => match delay_ms(&it.limit, bucket.excess) {
@@ -238,7 +269,6 @@ fn apply(items: &[Option<Item>], stats: Option<&StatsConf>) -> Decision {
                 count::limit(stats, it.index, count::LIMIT_REJECTED);
                 return Decision::Reject {
                     zone: it.index,
-                    limit: it.limit,
                     excess,
                 };
             }

@@ -65,6 +65,8 @@ pub struct LimitRef {
     pub cost: Cost,
     /// The cost names a token variable.
     pub cost_uses_token: bool,
+    pub cost_uses_claim: bool,
+    pub cost_uses_signer: bool,
 }
 
 impl LimitRef {

@@ -44,11 +44,32 @@ pub fn set_limit_zone(dir: &Directive, main: &mut LimitMain) -> Result<(), Strin
         rate,
         key,
         key_uses_token: uses_token(a[0]),
+        key_uses_claim: uses_claim(a[0]),
+        key_uses_signer: uses_signer(a[0]),
         zone: shared,
         keep_ms: 0,
         place: dir.place.clone(),
     });
     Ok(())
+}
+
+/// A key or cost that names `$fediguard_agent_verified`: its limits are
+/// checked after the agent's claim is.
+fn uses_claim(value: &str) -> bool {
+    value.split('$').skip(1).any(|v| {
+        v.trim_start_matches('{')
+            .starts_with("fediguard_agent_verified")
+    })
+}
+
+/// A key or cost that names `$fediguard_signer` or a
+/// `$fediguard_signature*` variable: its limits are checked after the
+/// signature is.
+fn uses_signer(value: &str) -> bool {
+    value.split('$').skip(1).any(|v| {
+        let name = v.trim_start_matches('{');
+        name.starts_with("fediguard_signer") || name.starts_with("fediguard_signature")
+    })
 }
 
 /// The variables a limit can use only once the token is verified.
@@ -79,6 +100,8 @@ fn parse_limit(dir: &Directive, d: &str, args: &[&str], after: bool) -> Result<L
         delay: 0,
         cost: Cost::Fixed(1000),
         cost_uses_token: false,
+        cost_uses_claim: false,
+        cost_uses_signer: false,
     };
     let mut nodelay = false;
     let mut delay = None;
@@ -98,6 +121,8 @@ fn parse_limit(dir: &Directive, d: &str, args: &[&str], after: bool) -> Result<L
             nodelay = true;
         } else if let Some(c) = p.strip_prefix("cost=") {
             r.cost_uses_token = uses_token(c);
+            r.cost_uses_claim = uses_claim(c);
+            r.cost_uses_signer = uses_signer(c);
             r.cost = if c.contains('$') {
                 Cost::Computed(dir.complex_value(c).map_err(|e| format!("{d}: {e}"))?)
             } else {

@@ -5,6 +5,8 @@
 
 pub mod after;
 pub mod apply;
+pub mod budget;
 pub mod conf;
 pub mod directives;
+pub mod in_flight;
 pub mod zone;

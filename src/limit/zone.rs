@@ -19,6 +19,11 @@ pub struct LimitZone {
     /// The key names a token variable: the zone's limits wait for the
     /// token's verification.
     pub key_uses_token: bool,
+    /// Likewise `$fediguard_agent_verified`: checked after the claim is.
+    pub key_uses_claim: bool,
+    /// Likewise `$fediguard_signer` and `$fediguard_signature*`: checked
+    /// after the signature is.
+    pub key_uses_signer: bool,
     pub zone: LimitTable,
     /// For a `sync` zone: how long a bucket is kept at least (msec), set
     /// from `fediguard_redis`'s interval.

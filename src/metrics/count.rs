@@ -3,10 +3,10 @@
 //! `fediguard_metrics_zone` (the callers pass None).
 
 use fediguard_core::agent::ClassId;
+use fediguard_core::claim::Verified;
 use fediguard_core::reason::Reason;
 use fediguard_core::stats::{AppRef, StatsZone, DENY, DRY_RUN};
 use fediguard_core::token::TokenClass;
-use fediguard_core::verify::Verified;
 
 use crate::glue::stats_zone::{StatsConf, NO_SLOT};
 
@@ -40,6 +40,14 @@ pub fn verified(stats: Option<&StatsConf>, class: ClassId, result: Option<Verifi
     named(stats, |c| c.verify_slots.get(class.index()), counter);
 }
 
+/// A grant not recorded: HTTP Basic and `client_id` named different
+/// clients.
+pub fn grant_disputed(stats: Option<&StatsConf>) {
+    if let Some(z) = zone(stats) {
+        StatsZone::bump_counter(&z.counters().grants_disputed);
+    }
+}
+
 /// A DNS lookup started to verify an agent.
 pub fn verify_lookup(stats: Option<&StatsConf>) {
     if let Some(z) = zone(stats) {
@@ -55,6 +63,12 @@ pub fn verify_coalesced(stats: Option<&StatsConf>) {
 }
 
 /// A lookup not started: too many in flight in the worker.
+pub fn verify_over_budget(stats: Option<&StatsConf>) {
+    if let Some(z) = zone(stats) {
+        StatsZone::bump_counter(&z.counters().verify_over_budget);
+    }
+}
+
 pub fn verify_capped(stats: Option<&StatsConf>) {
     if let Some(z) = zone(stats) {
         StatsZone::bump_counter(&z.counters().verify_capped);

@@ -157,7 +157,7 @@ fn snapshot(stats: Option<&StatsConf>, sources: &Sources) -> Snapshot {
         })
         .collect();
     let verify_slots = stats.map_or(&[][..], |c| &c.verify_slots[..]);
-    s.verify.claims = sources
+    s.claims.claims = sources
         .classes
         .iter()
         .enumerate()
@@ -167,12 +167,14 @@ fn snapshot(stats: Option<&StatsConf>, sources: &Sources) -> Snapshot {
             (name.clone(), [n(0), n(1), n(2)])
         })
         .collect();
-    s.verify.lookups = get(&|c| c.verify_lookups.load(Relaxed));
-    s.verify.coalesced = get(&|c| c.verify_coalesced.load(Relaxed));
-    s.verify.capped = get(&|c| c.verify_capped.load(Relaxed));
-    s.verify.zone = sources.verify_zone.clone();
+    s.claims.lookups = get(&|c| c.verify_lookups.load(Relaxed));
+    s.claims.coalesced = get(&|c| c.verify_coalesced.load(Relaxed));
+    s.claims.capped = get(&|c| c.verify_capped.load(Relaxed));
+    s.claims.over_budget = get(&|c| c.verify_over_budget.load(Relaxed));
+    s.claims.zone = sources.verify_zone.clone();
     s.app_registrations = get(&|c| c.app_registrations.load(Relaxed));
     s.client_credentials_grants = get(&|c| c.client_credentials_grants.load(Relaxed));
+    s.grants_disputed = get(&|c| c.grants_disputed.load(Relaxed));
     if let Some(stats) = stats {
         if let Some((cap, apps)) = stats.with_lock(|z| (z.capacity() as u64, z.apps())) {
             s.apps_capacity = cap;

@@ -4,14 +4,37 @@
 use fediguard_core::token::{well_formed, Presented, TokenClass};
 use ngx::http::Request;
 
-use super::budget::Spend;
 use super::progress::{Classify, Verify};
 use super::read::presented;
 use super::state::{TokenPhase, TokenState};
 use super::{backend, inflight, verify};
-use crate::glue::pool::copy as pool_copy;
+use crate::glue::pool::{at_end, copy as pool_copy};
+use crate::glue::process::own_pid;
 use crate::glue::time::now_ms;
+use crate::limit::budget::Spend;
 use crate::metrics::count;
+
+/// A request that ends before its verification does (the client went
+/// away, nginx ended it) releases the token's pending mark, so that the
+/// next request with the token verifies it at once rather than waiting
+/// the mark out. A verdict stored meanwhile is left alone.
+fn release_at_end(r: &Request, st: &mut TokenState, v: &Verify) {
+    if st.release_set {
+        return;
+    }
+    let zone = v.zone.table_zone();
+    st.release_set = at_end(r, (zone, st.fingerprint()), |&mut (zone, fp)| {
+        let me = own_pid();
+        zone.with_table(|t| {
+            let ours = t
+                .pending_value(&fp, now_ms())
+                .is_some_and(|c| c.verifier_pid() == me);
+            if ours {
+                t.forget(&fp);
+            }
+        });
+    });
+}
 
 /// Starts verifying a new token (`Classify::Verify`).
 pub fn verify(r: &mut Request, st: &mut TokenState, v: &Verify) -> Classify {
@@ -38,7 +61,7 @@ pub(super) fn verify_now(r: &mut Request, st: &mut TokenState, v: &Verify) -> Cl
         st.retry_secs = secs.max(1);
         return forget(st, TokenClass::Limited);
     }
-    if !inflight::enter(r, &mut st.place, budget.in_flight) {
+    if !inflight::VERIFICATIONS.enter(&mut st.place, v.zone.in_flight, || (v.give_back_at_end)(r)) {
         count::verification_refused(v.stats, true);
         st.retry_secs = 1;
         return forget(st, TokenClass::Limited);
@@ -65,6 +88,7 @@ pub(super) fn verify_now(r: &mut Request, st: &mut TokenState, v: &Verify) -> Cl
     };
     match verify::start(r, st, v.slot, v.prefix) {
         Ok(()) => {
+            release_at_end(r, st, v);
             count::verification_started(v.stats);
             count::backend_call(v.stats);
             Classify::Again

@@ -22,6 +22,7 @@ use super::read::presented;
 use super::state::{TokenPhase, TokenState};
 use super::{backend, inflight, slowdown, verify};
 use crate::glue::pool::copy as pool_copy;
+use crate::glue::process::{alive, own_pid};
 use crate::glue::rerun::rerun_after;
 use crate::glue::time::now_ms;
 use crate::metrics::count;
@@ -31,6 +32,10 @@ use crate::metrics::count;
 const PENDING_MS: u64 = 15_000;
 /// How often a request waiting for another's verification looks again.
 const POLL_MS: u64 = 5;
+/// How often it asks whether the worker verifying is still alive: a
+/// worker killed mid-verification leaves its mark behind, which is then
+/// taken over rather than waited out.
+const OWNER_CHECK_MS: u64 = 100;
 
 /// Moves the request's token classification forward.
 pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Classify {
@@ -41,18 +46,30 @@ pub fn advance(r: &mut Request, st: &mut TokenState, v: &Verify) -> Classify {
         TokenPhase::Waiting => {
             let fp = st.fingerprint();
             let now = now_ms();
+            let me = Cached::verifier(own_pid());
             let seen = v.zone.with_table(|t| {
                 let l = t.lookup(&fp, now);
                 if l == Lookup::Miss {
-                    t.begin(&fp, now + PENDING_MS);
+                    t.begin_with(&fp, now + PENDING_MS, me);
                 }
-                (l, t.until(&fp))
+                (l, t.until(&fp), t.pending_value(&fp, now))
             });
             match seen {
-                Some((Lookup::Hit(c), until)) => adopt(r, st, &c, until, now),
-                Some((Lookup::Pending, _)) if now < st.wait_until => wait(r),
+                Some((Lookup::Hit(c), until, _)) => adopt(r, st, &c, until, now),
+                // The verifying worker died: the first to see it verifies.
+                Some((Lookup::Pending, _, Some(was))) if orphaned(st, &was, now) => {
+                    let took = v
+                        .zone
+                        .with_table(|t| t.take_over(&fp, now, was, now + PENDING_MS, me));
+                    match took {
+                        Some(true) => verify_now(r, st, v),
+                        _ if now < st.wait_until => wait(r),
+                        _ => st.classified(TokenClass::Unknown),
+                    }
+                }
+                Some((Lookup::Pending, _, _)) if now < st.wait_until => wait(r),
                 // The verifier's verdict was lost (or it never came): verify.
-                Some((Lookup::Miss, _)) => verify_now(r, st, v),
+                Some((Lookup::Miss, _, _)) => verify_now(r, st, v),
                 _ => st.classified(TokenClass::Unknown),
             }
         }
@@ -255,7 +272,7 @@ fn start(r: &mut Request, st: &mut TokenState, v: &Verify) -> Classify {
         match l {
             // Only a token the cache does not know has its alphabet checked.
             Lookup::Miss if !well_formed(&token) => return None,
-            Lookup::Miss => t.begin(&fp, now + PENDING_MS),
+            Lookup::Miss => t.begin_with(&fp, now + PENDING_MS, Cached::verifier(own_pid())),
             Lookup::Pending => t.stats_mut().coalesced += 1,
             Lookup::Hit(c) if c.class == TokenClass::Limited as u8 => {
                 return Some((fp, l, t.until(&fp)))
@@ -358,6 +375,17 @@ fn adopt(
     st.website = pool_copy(r, c.website()).unwrap_or_default();
     st.app = c.app();
     st.classified(class)
+}
+
+/// Whether the worker named in a pending mark is gone (asked at most every
+/// OWNER_CHECK_MS per request).
+fn orphaned(st: &mut TokenState, mark: &Cached, now: u64) -> bool {
+    if now < st.owner_checked.saturating_add(OWNER_CHECK_MS) {
+        return false;
+    }
+    st.owner_checked = now;
+    let pid = mark.verifier_pid();
+    pid != 0 && pid != own_pid() && !alive(pid)
 }
 
 /// Waits (without blocking the worker) for another request's verdict.

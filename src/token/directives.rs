@@ -2,14 +2,12 @@
 //! `fediguard_token_require`, `fediguard_token_fail`.
 
 use fediguard_core::conf_value::{parse_fail, parse_msec, parse_require, parse_zone};
-use fediguard_core::limit::{parse_rate, Limit};
 
-use super::budget::{Budget, ClientKey, DEFAULT_BURST, DEFAULT_IN_FLIGHT, DEFAULT_RATE};
 use super::conf::{TokenLoc, TokenMain};
+use super::inflight::DEFAULT_IN_FLIGHT;
 use super::zone::{Lifetimes, TokenZone};
 use crate::glue::directive::{once, Directive};
-use crate::glue::key::Key;
-use crate::glue::zone::{SharedZone, MIN_ZONE};
+use crate::limit::budget::BudgetArgs;
 
 /// `fediguard_token_zone zone=name:size [user=] [app=] [invalid=]
 /// [unknown=] [verify_rate=] [verify_burst=] [verify_key=]
@@ -23,8 +21,8 @@ pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String>
     let (name, size) = parse_zone(a[0]).map_err(|e| format!("{n}: {e}"))?;
     let mut lifetimes = Lifetimes::default();
     let mut sync = false;
-    let (mut rate, mut burst, mut in_flight) = (DEFAULT_RATE, DEFAULT_BURST, DEFAULT_IN_FLIGHT);
-    let mut budget_key = None;
+    let mut in_flight = DEFAULT_IN_FLIGHT;
+    let mut budget = BudgetArgs::new("verify");
     for p in &a[1..] {
         if *p == "sync" {
             sync = true;
@@ -39,24 +37,12 @@ pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String>
                 .filter(|&v| v > 0)
                 .ok_or_else(|| format!("{n}: invalid number \"{v}\""))
         };
-        match key {
-            "verify_rate" => {
-                rate = parse_rate(value).map_err(|e| format!("{n}: {e}"))?;
-                continue;
-            }
-            "verify_burst" => {
-                burst = number(value)? as u64 * 1000;
-                continue;
-            }
-            "verify_in_flight" => {
-                in_flight = number(value)?;
-                continue;
-            }
-            "verify_key" => {
-                budget_key = Some(value);
-                continue;
-            }
-            _ => {}
+        if key == "verify_in_flight" {
+            in_flight = number(value)?;
+            continue;
+        }
+        if budget.take(key, value).map_err(|e| format!("{n}: {e}"))? {
+            continue;
         }
         let slot = match key {
             "user" => &mut lifetimes.user,
@@ -67,25 +53,12 @@ pub fn set_token_zone(d: &Directive, main: &mut TokenMain) -> Result<(), String>
         };
         *slot = parse_msec(value).map_err(|e| format!("{n}: {e}"))?;
     }
-    let key = match budget_key {
-        None => ClientKey::Address,
-        Some(k) => ClientKey::Custom(Key::new(d, k).map_err(|e| format!("{n}: {e}"))?),
-    };
     // The budget's buckets: a zone of their own, an eighth of the verdicts'.
-    let budget_zone = SharedZone::add(
-        d,
-        &format!("{name}_verify_budget"),
-        (size / 8).max(MIN_ZONE),
-    )
-    .map_err(|e| format!("{n}: {e}"))?;
-    let limit = Limit {
-        rate,
-        burst,
-        delay: burst,
-    };
-    let budget = Budget::new(limit, key, in_flight, budget_zone);
-    let zone =
-        TokenZone::add(d, &name, size, lifetimes, sync, budget).map_err(|e| format!("{n}: {e}"))?;
+    let budget = budget
+        .build(d, &format!("{name}_verify_budget"), size / 8)
+        .map_err(|e| format!("{n}: {e}"))?;
+    let zone = TokenZone::add(d, &name, size, lifetimes, sync, budget, in_flight)
+        .map_err(|e| format!("{n}: {e}"))?;
     main.zone = Some(zone);
     Ok(())
 }

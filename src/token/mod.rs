@@ -6,7 +6,6 @@
 
 pub mod backend;
 pub mod begin;
-pub mod budget;
 pub mod classify;
 pub mod conf;
 pub mod directives;

@@ -22,4 +22,7 @@ pub struct Verify<'a> {
     /// Where the request keeps its token state: a subrequest's answer is
     /// written there when it arrives, after the step has let go of it.
     pub slot: &'a RefCell<TokenState>,
+    /// Arranges that the request's end gives back its place among the
+    /// worker's verifications in flight (`inflight`).
+    pub give_back_at_end: fn(&ngx::http::Request) -> bool,
 }

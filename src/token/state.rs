@@ -75,6 +75,11 @@ pub struct TokenState {
     pub place: super::inflight::Place,
     /// When to stop waiting for another request's verification (msec).
     pub wait_until: u64,
+    /// When this request last asked whether the verifying worker is alive
+    /// (msec).
+    pub owner_checked: u64,
+    /// The request releases the token's pending mark when it ends.
+    pub release_set: bool,
     /// A variable looked at the token before the access phase did.
     pub peeked: bool,
     /// The token's class was counted in the metrics.

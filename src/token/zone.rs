@@ -4,9 +4,9 @@ use crate::glue::directive::Directive;
 use fediguard_core::stats::CacheStats;
 use fediguard_core::verdict_cache::{Cached, Table};
 
-use super::budget::Budget;
 use crate::glue::log::ConfPlace;
 use crate::glue::zone::SharedZone;
+use crate::limit::budget::Budget;
 
 /// Verdict lifetimes per class, in milliseconds.
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +37,8 @@ pub struct TokenZone {
     pub place: ConfPlace,
     /// New verifications per client, and in flight per worker.
     pub budget: Budget,
+    /// Most verifications under way at once in one worker.
+    pub in_flight: u32,
     zone: SharedZone<Cached>,
 }
 
@@ -48,18 +50,26 @@ impl TokenZone {
         lifetimes: Lifetimes,
         sync: bool,
         budget: Budget,
+        in_flight: u32,
     ) -> Result<TokenZone, String> {
         Ok(TokenZone {
             lifetimes,
             sync,
             place: d.place.clone(),
             budget,
+            in_flight,
             zone: SharedZone::add(d, name, size)?,
         })
     }
 
     pub fn with_table<R>(&self, f: impl FnOnce(&mut Table) -> R) -> Option<R> {
         self.zone.with_table(f)
+    }
+
+    /// The verdict table's zone, to keep past a borrow of the
+    /// configuration (a request's end).
+    pub fn table_zone(&self) -> SharedZone<Cached> {
+        self.zone
     }
 }
 

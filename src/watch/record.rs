@@ -9,7 +9,7 @@ use fediguard_core::stats::Seen;
 use fediguard_core::token::TokenClass;
 use fediguard_core::verdict_cache::Cached;
 use fediguard_core::watch::{
-    log_client_id, registration, token_answer, token_request, Registration,
+    log_client_id, registration, token_answer, token_request, Conflict, Registration,
 };
 use nginx_sys::NGX_LOG_NOTICE;
 use ngx::http::Request;
@@ -95,9 +95,31 @@ fn granted(r: &Request, token: String, sinks: &Sinks) {
         b.fill(0); // it holds the client secret
     }
     if req.is_client_credentials() {
-        grant(r, &token, req.client_id.as_deref().unwrap_or(""), sinks);
+        match &req.conflict {
+            Some(c) => disputed(r, c, sinks.stats),
+            None => grant(r, &token, req.client_id.as_deref().unwrap_or(""), sinks),
+        }
     }
     wipe(token);
+}
+
+/// A grant whose client cannot be told: Mastodon gave the token to the
+/// client of HTTP Basic, the parameters name another. Recorded under
+/// neither name; logged and counted.
+fn disputed(r: &Request, c: &Conflict, stats: Option<&StatsConf>) {
+    crate::metrics::count::grant_disputed(stats);
+    let (_, agent) = who(r);
+    let basic = match &c.basic {
+        Some(id) => log_client_id(id),
+        None => "unreadable".to_string(),
+    };
+    let mut msg = format!(
+        "fediguard: app token granted but not recorded: HTTP Basic and client_id \
+         disagree basic_client_id={basic} client_id={}",
+        log_client_id(&c.params)
+    );
+    field(&mut msg, "agent", agent.as_bytes());
+    write_for_request(r, NGX_LOG_NOTICE as usize, &msg);
 }
 
 fn grant(r: &Request, token: &str, client_id: &str, sinks: &Sinks) {

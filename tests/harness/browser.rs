@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::Mutex;
+
 use std::time::{Duration, Instant};
 
 /// The playwright-core release the script is written for. It drives the
@@ -34,45 +34,10 @@ pub fn chromium() -> PathBuf {
     p
 }
 
-fn installed_version(modules: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(modules.join("playwright-core/package.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["version"].as_str().map(str::to_string)
-}
-
 /// `tmp/browser/node_modules`, with playwright-core at the pinned version
 /// (installed with npm when it is not there yet).
 pub fn playwright_modules() -> PathBuf {
-    static INSTALL: Mutex<()> = Mutex::new(());
-    let _one = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    let prefix = repo().join("tmp/browser");
-    let modules = prefix.join("node_modules");
-    if installed_version(&modules).as_deref() == Some(PLAYWRIGHT_CORE) {
-        return modules;
-    }
-    std::fs::create_dir_all(&prefix).expect("tmp/browser");
-    let out = Command::new("npm")
-        .args([
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            "--prefix",
-        ])
-        .arg(&prefix)
-        .arg(format!("playwright-core@{PLAYWRIGHT_CORE}"))
-        .output()
-        .expect("run npm (Node.js and npm are needed for the browser test)");
-    assert!(
-        out.status.success(),
-        "npm install playwright-core@{PLAYWRIGHT_CORE} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        installed_version(&modules).as_deref(),
-        Some(PLAYWRIGHT_CORE)
-    );
-    modules
+    crate::npm::package("browser", "playwright-core", PLAYWRIGHT_CORE)
 }
 
 /// A Node script of `tests/browser/` running, talking in lines: it prints

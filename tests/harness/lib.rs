@@ -17,5 +17,6 @@ pub mod cluster;
 pub mod dns;
 pub mod mastodon;
 pub mod mastodon_conf;
+pub mod npm;
 pub mod redis_server;
 pub mod watch;

@@ -27,11 +27,18 @@ pub enum Reason {
     /// denies when they fail verification, and it failed
     /// (`fediguard_agent_deny_unverified`).
     AgentUnverified,
+    /// `fediguard_signature require` and the request is not signed.
+    SignatureMissing,
+    /// The signature does not verify (the log line says why).
+    SignatureInvalid,
+    /// The signer's key could not be fetched for now (503, Retry-After):
+    /// never a 401, which makes senders give the delivery up.
+    SignatureUnavailable,
 }
 
 impl Reason {
     /// Every reason, in declaration order (the order of metrics).
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 12] = [
         Reason::AgentDenied,
         Reason::NoAuth,
         Reason::TokenMalformed,
@@ -41,6 +48,9 @@ impl Reason {
         Reason::RateLimited,
         Reason::VerifyLimited,
         Reason::AgentUnverified,
+        Reason::SignatureMissing,
+        Reason::SignatureInvalid,
+        Reason::SignatureUnavailable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +64,9 @@ impl Reason {
             Reason::RateLimited => "rate-limited",
             Reason::VerifyLimited => "mastoapi-verify-limited",
             Reason::AgentUnverified => "agent-unverified",
+            Reason::SignatureMissing => "signature-missing",
+            Reason::SignatureInvalid => "signature-invalid",
+            Reason::SignatureUnavailable => "signature-unavailable",
         }
     }
 }

@@ -67,11 +67,31 @@ pub fn redact_request_line(line: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// A parameter whose name, percent-decoded, is a token parameter. Any `%`
-/// in the name counts as a possible disguise and is redacted too.
+/// A parameter whose name is a token parameter's, in any case and with any
+/// brackets Rack reads as the same parameter (`access_token[]`,
+/// `[password]`, `code[x]`). Any `%` in the name counts as a possible
+/// disguise and is redacted too.
 fn is_secret(param: &[u8]) -> bool {
     let name = param.split(|&b| b == b'=').next().unwrap_or(param);
-    name.contains(&b'%') || SECRET_PARAMS.contains(&name)
+    name.contains(&b'%') || {
+        let base = base_name(name);
+        SECRET_PARAMS.iter().any(|s| s.eq_ignore_ascii_case(base))
+    }
+}
+
+/// The name Rack files a parameter under: leading brackets dropped, then
+/// up to the first bracket.
+pub fn base_name(name: &[u8]) -> &[u8] {
+    let start = name
+        .iter()
+        .position(|&b| b != b'[' && b != b']')
+        .unwrap_or(name.len());
+    let rest = &name[start..];
+    let end = rest
+        .iter()
+        .position(|&b| b == b'[' || b == b']')
+        .unwrap_or(rest.len());
+    &rest[..end]
 }
 
 #[cfg(test)]
@@ -112,6 +132,22 @@ mod tests {
         assert_eq!(
             r("GET /oauth/authorize/native?code=C&zipcode=1 HTTP/1.1"),
             "GET /oauth/authorize/native?code=[redacted]&zipcode=1 HTTP/1.1"
+        );
+    }
+
+    #[test]
+    fn any_case_and_any_brackets() {
+        assert_eq!(
+            r("GET /x?ACCESS_TOKEN=S&Bearer_Token=S HTTP/1.1"),
+            "GET /x?ACCESS_TOKEN=[redacted]&Bearer_Token=[redacted] HTTP/1.1"
+        );
+        assert_eq!(
+            r("GET /x?access_token[]=S&password[]=P&code[a]=C&[client_secret]=Z HTTP/1.1"),
+            "GET /x?access_token[]=[redacted]&password[]=[redacted]&code[a]=[redacted]&[client_secret]=[redacted] HTTP/1.1"
+        );
+        assert_eq!(
+            r("GET /x?codes=1&access_tokens=2&zip[code]=3 HTTP/1.1"),
+            "GET /x?codes=1&access_tokens=2&zip[code]=3 HTTP/1.1"
         );
     }
 

@@ -103,17 +103,6 @@ impl<V: Copy> Table<V> {
         unsafe { &mut *self.base.cast::<Header>() }
     }
 
-    fn buckets_ptr(&self) -> *mut u32 {
-        // SAFETY: within the block laid out by init.
-        unsafe { self.base.add(layout::align8(size_of::<Header>())).cast() }
-    }
-
-    fn entry_ptr(&self, i: u32) -> *mut Entry<V> {
-        let (_, off, _) = layout::layout_of::<V>(self.header().capacity);
-        // SAFETY: callers pass i < capacity.
-        unsafe { self.base.add(off).cast::<Entry<V>>().add(i as usize) }
-    }
-
     #[allow(clippy::mut_from_ref)]
     fn entry(&self, i: u32) -> Option<&mut Entry<V>> {
         if i >= self.header().capacity {
@@ -278,6 +267,42 @@ impl<V: Copy> Table<V> {
         }
     }
 
+    /// `begin`, with a value that says who works on the key (a worker's
+    /// pid), for `pending_value` and `take_over`.
+    pub fn begin_with(&mut self, key: &[u8; KEY_LEN], until: u64, value: V) {
+        self.begin(key, until);
+        if let Some(e) = self.find(key).and_then(|i| self.entry(i)) {
+            if e.state == PENDING {
+                e.value = value;
+            }
+        }
+    }
+
+    /// The value `begin_with` gave `key`, while it is pending at `now`.
+    pub fn pending_value(&self, key: &[u8; KEY_LEN], now: u64) -> Option<V> {
+        let e = self.find(key).and_then(|i| self.entry(i))?;
+        (e.state == PENDING && e.until > now).then_some(e.value)
+    }
+
+    /// Takes over a pending key whose worker is gone: when `key` is still
+    /// pending with the value `was`, it is pending with `value` until
+    /// `until` and the caller works on it (true). False when the key is no
+    /// longer pending or another took it over first.
+    pub fn take_over(&mut self, key: &[u8; KEY_LEN], now: u64, was: V, until: u64, value: V) -> bool
+    where
+        V: PartialEq,
+    {
+        let Some(e) = self.find(key).and_then(|i| self.entry(i)) else {
+            return false;
+        };
+        if e.state != PENDING || e.until <= now || e.value != was {
+            return false;
+        }
+        e.value = value;
+        e.until = until;
+        true
+    }
+
     /// Stores a value that exists until `until`.
     pub fn store(&mut self, key: &[u8; KEY_LEN], value: V, until: u64) {
         self.store_marked(key, value, until, false);
@@ -302,6 +327,10 @@ impl<V: Copy> Table<V> {
 mod layout;
 mod links;
 mod marks;
+#[cfg(test)]
+mod owned;
+#[cfg(test)]
+pub(crate) use owned::OwnedTable;
 
 #[cfg(test)]
 mod tests;

@@ -20,6 +20,7 @@ pub struct Cached {
     website: [u8; TEXT_CAP],
     /// The app's record in the stats zone (an `AppRef`, little-endian), so
     /// that requests with the token are counted for its app; 0 for none.
+    /// In a pending entry: the pid of the worker verifying the token.
     app: [u8; 8],
 }
 
@@ -51,6 +52,18 @@ impl Cached {
 
     pub fn app(&self) -> AppRef {
         AppRef(u64::from_le_bytes(self.app))
+    }
+
+    /// What a pending entry holds: the worker verifying the token, so that
+    /// a verification whose worker died is taken over at once rather than
+    /// when the mark runs out.
+    pub fn verifier(pid: u32) -> Cached {
+        Cached::new(0, b"", b"").with_app(AppRef(pid as u64))
+    }
+
+    /// The verifying worker's pid of a pending entry (0: not recorded).
+    pub fn verifier_pid(&self) -> u32 {
+        u32::try_from(self.app().0).unwrap_or(0)
     }
 
     pub fn name(&self) -> &[u8] {
@@ -89,8 +102,7 @@ mod tests {
 
     #[test]
     fn verdicts_round_trip_through_a_table() {
-        let mut mem = vec![0u64; 4096];
-        let mut t = unsafe { Table::init(mem.as_mut_ptr().cast(), 4096 * 8, [1; 32]) }.unwrap();
+        let mut t = shm_table::OwnedTable::new(4096 * 8, [1; 32]).unwrap();
         let v =
             Cached::new(3, b"CDSC Reader", b"https://cdsc.example").with_app(AppRef(7 << 32 | 2));
         t.store(&[9; KEY_LEN], v, 500);
@@ -103,6 +115,31 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(t.lookup(&[9; KEY_LEN], 500), Lookup::Miss);
+    }
+
+    #[test]
+    fn a_pending_mark_names_its_worker_and_is_taken_over_once() {
+        let mut t = shm_table::OwnedTable::new(4096 * 8, [1; 32]).unwrap();
+        let k = [5; KEY_LEN];
+        t.begin_with(&k, 1000, Cached::verifier(4242));
+        assert_eq!(t.lookup(&k, 10), Lookup::Pending);
+        let was = t.pending_value(&k, 10).unwrap();
+        assert_eq!(was.verifier_pid(), 4242);
+        // Two workers see 4242 gone: one takes over, the other waits on.
+        assert!(t.take_over(&k, 20, was, 2000, Cached::verifier(7)));
+        assert!(!t.take_over(&k, 20, was, 2000, Cached::verifier(8)));
+        assert_eq!(t.pending_value(&k, 20).unwrap().verifier_pid(), 7);
+        assert_eq!(t.until(&k), Some(2000));
+        // A verdict is no mark to take over.
+        t.store(&k, Cached::new(3, b"x", b""), 5000);
+        assert_eq!(t.pending_value(&k, 30), None);
+        assert!(!t.take_over(&k, 30, Cached::verifier(7), 2000, Cached::verifier(9)));
+        // A plain `begin` names nobody.
+        t.begin(&[6; KEY_LEN], 1000);
+        assert_eq!(
+            t.pending_value(&[6; KEY_LEN], 10).map(|c| c.verifier_pid()),
+            Some(0)
+        );
     }
 
     #[test]

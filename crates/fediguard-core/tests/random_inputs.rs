@@ -6,7 +6,7 @@ use fediguard_core::agent::{instance_host, AgentMatcher, ClassId, RecentAgents};
 use fediguard_core::escape::quote;
 use fediguard_core::limit::parse_cost;
 use fediguard_core::redact::redact_request_line;
-use fediguard_core::stats::{wants_json, Seen, StatsZone};
+use fediguard_core::stats::{wants_json, OwnedStatsZone, Seen};
 use fediguard_core::token::{
     after_accounts, after_apps, find_token, find_token_unchecked, well_formed, Answer, Presented,
     MAX_NAME,
@@ -139,8 +139,7 @@ fn parsers_survive_random_input() {
 
 #[test]
 fn app_watch_parsers_survive_random_input() {
-    let mut mem = vec![0u64; 16 * 1024];
-    let zone = unsafe { StatsZone::init(mem.as_mut_ptr().cast(), mem.len() * 8) }.unwrap();
+    let zone = OwnedStatsZone::new(128 * 1024).unwrap();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for _ in 0..20_000 {
         let a = rng.bytes(300);

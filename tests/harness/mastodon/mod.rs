@@ -86,6 +86,9 @@ struct State {
     /// path -> whole raw HTTP answer sent instead of the normal one (then
     /// the connection is closed): garbage, truncated answers.
     raw: HashMap<String, Vec<u8>>,
+    /// path -> raw answer sent, then the connection held open (an answer
+    /// that never ends).
+    raw_hang: HashMap<String, Vec<u8>>,
     /// `/oauth/token/info` exists (Mastodon); off for other servers (404).
     token_info: bool,
     /// Rack::Attack's API throttles; None turns them off.
@@ -123,6 +126,7 @@ impl Backend {
                 requests: Vec::new(),
                 serial: 0,
                 raw: HashMap::new(),
+                raw_hang: HashMap::new(),
                 token_info: true,
                 throttles: Some(Throttles::default()),
                 paths: HashMap::new(),
@@ -178,6 +182,13 @@ impl Backend {
     pub fn set_raw(&self, path: &str, answer: &[u8]) {
         let mut st = self.shared.state.lock().unwrap();
         st.raw.insert(path.to_string(), answer.to_vec());
+    }
+
+    /// Answers `path` with these bytes, then sends nothing more and keeps
+    /// the connection open until the backend stops.
+    pub fn set_raw_then_hang(&self, path: &str, answer: &[u8]) {
+        let mut st = self.shared.state.lock().unwrap();
+        st.raw_hang.insert(path.to_string(), answer.to_vec());
     }
 
     /// A server without `/oauth/token/info` (it answers 404).
@@ -261,6 +272,15 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
         *st.hits.entry(req.path.clone()).or_default() += 1;
         st.requests.push(req.clone());
         shared.changed.notify_all();
+        if let Some(raw) = st.raw_hang.get(&req.path).cloned() {
+            drop(st);
+            let _ = stream.write_all(&raw);
+            let mut st = shared.state.lock().unwrap();
+            while !shared.stop.load(Ordering::SeqCst) {
+                st = shared.changed.wait(st).unwrap();
+            }
+            return;
+        }
         if let Some(raw) = st.raw.get(&req.path).cloned() {
             drop(st);
             let _ = stream.write_all(&raw);

@@ -6,11 +6,11 @@ use core::mem::{align_of, size_of};
 
 use super::{bytes_per_entry, Entry, Header, Stats, Table, MAGIC, NIL, VERSION};
 
-pub(super) fn align8(n: usize) -> usize {
+fn align8(n: usize) -> usize {
     (n + 7) & !7
 }
 
-pub(super) fn layout_of<V>(capacity: u32) -> (usize, usize, usize) {
+fn layout_of<V>(capacity: u32) -> (usize, usize, usize) {
     let buckets = (capacity.max(1) as usize).next_power_of_two();
     let buckets_off = align8(size_of::<Header>());
     let entries_off = align8(buckets_off + buckets * size_of::<u32>());
@@ -19,6 +19,19 @@ pub(super) fn layout_of<V>(capacity: u32) -> (usize, usize, usize) {
 }
 
 impl<V: Copy> Table<V> {
+    /// The bucket array, after the header.
+    pub(super) fn buckets_ptr(&self) -> *mut u32 {
+        // SAFETY: within the block laid out by init.
+        unsafe { self.base.add(align8(size_of::<Header>())).cast() }
+    }
+
+    /// Entry `i`, after the buckets.
+    pub(super) fn entry_ptr(&self, i: u32) -> *mut Entry<V> {
+        let (_, off, _) = layout_of::<V>(self.header().capacity);
+        // SAFETY: callers pass i < capacity.
+        unsafe { self.base.add(off).cast::<Entry<V>>().add(i as usize) }
+    }
+
     /// How many entries fit in `bytes` of memory.
     pub fn capacity_for(bytes: usize) -> u32 {
         let mut cap =
@@ -57,7 +70,9 @@ impl<V: Copy> Table<V> {
             secret,
             stats: Stats::default(),
         };
-        mem.cast::<Header>().write(header);
+        // SAFETY: the caller gives `bytes` bytes, aligned (checked above),
+        // and capacity_for left room for the header.
+        unsafe { mem.cast::<Header>().write(header) };
         let mut t = Table {
             base: mem,
             _value: PhantomData,
@@ -103,7 +118,9 @@ impl<V: Copy> Table<V> {
         {
             return None;
         }
-        let h = &*mem.cast::<Header>();
+        // SAFETY: aligned and at least a header long (checked above); any
+        // bit pattern is a `Header` (plain integers).
+        let h = unsafe { &*mem.cast::<Header>() };
         if h.magic != MAGIC
             || h.version != VERSION
             || h.entry_size as usize != size_of::<Entry<V>>()

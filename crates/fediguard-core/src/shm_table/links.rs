@@ -25,6 +25,7 @@ impl<V: Copy> Table<V> {
         e.until = 0;
         // SAFETY: bucket() is in range.
         e.hash_next = unsafe { *bucket };
+        // SAFETY: as above.
         unsafe { *bucket = i };
         self.header().free_head = next_free;
         self.header().used += 1;
@@ -37,8 +38,8 @@ impl<V: Copy> Table<V> {
         let key = e.key;
         // Unlink from the hash chain.
         let bucket = self.bucket(&key);
-        // SAFETY: bucket() is in range.
         let mut prev = NIL;
+        // SAFETY: bucket() is in range.
         let mut cur = unsafe { *bucket };
         let mut steps = 0;
         while cur != i {
@@ -53,6 +54,7 @@ impl<V: Copy> Table<V> {
         let next = self.entry(i).map(|e| e.hash_next).unwrap_or(NIL);
         match self.entry(prev) {
             Some(p) => p.hash_next = next,
+            // SAFETY: bucket() is in range.
             None => unsafe { *bucket = next },
         }
         self.unlink_lru(i);

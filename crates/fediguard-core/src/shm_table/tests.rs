@@ -8,6 +8,8 @@ impl Mem {
     }
     fn table(&mut self) -> Table<u64> {
         let bytes = self.0.len() * 8;
+        // SAFETY: a `u64` buffer is 8-byte aligned and `bytes` long; the
+        // tests use one table of it at a time.
         unsafe { Table::init(self.0.as_mut_ptr().cast(), bytes, [7; 32]).unwrap() }
     }
 }
@@ -123,14 +125,18 @@ fn attach_checks_layout_and_value_type() {
         t.store(&key(9), 777, 1000);
     }
     let ptr = mem.0.as_mut_ptr().cast::<u8>();
+    // SAFETY: the buffer `mem.table()` laid out, no other view of it left.
     let mut t = unsafe { Table::<u64>::attach(ptr, bytes).unwrap() };
     assert_eq!(t.secret(), [7; 32]);
     assert_eq!(t.lookup(&key(9), 1), Lookup::Hit(777));
     // Another value type, garbage, or a short block: refused.
+    // SAFETY: as above (refused: nothing is written).
     assert!(unsafe { Table::<[u64; 4]>::attach(ptr, bytes) }.is_none());
     let mut junk = Mem::new(4096);
     junk.0.iter_mut().for_each(|w| *w = 0xdead_beef);
+    // SAFETY: an aligned buffer of 4096 bytes, used by nothing else.
     assert!(unsafe { Table::<u64>::attach(junk.0.as_mut_ptr().cast(), 4096) }.is_none());
+    // SAFETY: `mem` is longer than the 16 bytes said.
     assert!(unsafe { Table::<u64>::attach(ptr, 16) }.is_none());
 }
 

@@ -2,110 +2,13 @@
 //! Both render the same `Snapshot`; neither ever holds a token (records
 //! keep fingerprints, and those are not rendered either).
 
-use core::fmt::Write;
-
 use serde_json::{json, Map, Value};
 
-use super::ring::AppView;
+use super::claim_metrics;
+use super::family::Family;
+use super::snapshot::{CacheStats, LimitStats, Snapshot};
 use super::time::iso8601;
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CacheStats {
-    pub hits: u64,
-    pub misses: u64,
-    pub evictions: u64,
-    pub entries: u64,
-    pub capacity: u64,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LimitStats {
-    pub zone: String,
-    pub passed: u64,
-    pub delayed: u64,
-    pub rejected: u64,
-    pub nodes: u64,
-    pub capacity: u64,
-    pub evictions: u64,
-}
-
-/// Everything the metrics show, read at one time.
-#[derive(Clone, Debug, Default)]
-pub struct Snapshot {
-    /// (reason, denied, would have been denied in dry_run)
-    pub decisions: Vec<(&'static str, u64, u64)>,
-    pub agent_classes: Vec<(String, u64)>,
-    pub token_classes: Vec<(&'static str, u64)>,
-    pub verifications_started: u64,
-    pub verifications_coalesced: u64,
-    pub verification_outcomes: Vec<(&'static str, u64)>,
-    /// New tokens not verified: budget spent, too many in flight.
-    pub verifications_limited: u64,
-    pub verifications_capped: u64,
-    /// Subrequests sent to the backend to verify tokens.
-    pub backend_calls: u64,
-    /// The backend's 429s, and its pauses (5xx with Retry-After).
-    pub backend_throttled: u64,
-    pub backend_paused: u64,
-    pub verdict_cache: Option<CacheStats>,
-    pub limit_zones: Vec<LimitStats>,
-    /// Agent verification (`verify_metrics.rs`).
-    pub verify: super::verify_metrics::VerifyStats,
-    pub app_registrations: u64,
-    pub client_credentials_grants: u64,
-    /// Records in the ring and how many it holds.
-    pub apps_capacity: u64,
-    /// Newest first.
-    pub apps: Vec<AppView>,
-}
-
-/// A label value: `\`, `"` and newlines escaped, as the format requires.
-fn label(out: &mut String, v: &str) {
-    for c in v.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-}
-
-pub(super) struct Family<'a> {
-    out: &'a mut String,
-    name: &'static str,
-}
-
-impl<'a> Family<'a> {
-    pub(super) fn new(
-        out: &'a mut String,
-        name: &'static str,
-        kind: &str,
-        help: &str,
-    ) -> Family<'a> {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} {kind}");
-        Family { out, name }
-    }
-
-    pub(super) fn sample(&mut self, labels: &[(&str, &str)], value: u64) {
-        self.out.push_str(self.name);
-        if !labels.is_empty() {
-            self.out.push('{');
-            for (i, (k, v)) in labels.iter().enumerate() {
-                if i > 0 {
-                    self.out.push(',');
-                }
-                self.out.push_str(k);
-                self.out.push_str("=\"");
-                label(self.out, v);
-                self.out.push('"');
-            }
-            self.out.push('}');
-        }
-        let _ = writeln!(self.out, " {value}");
-    }
-}
+use crate::shm_stats::AppView;
 
 /// Prometheus text exposition.
 pub fn prometheus(s: &Snapshot) -> String {
@@ -189,7 +92,7 @@ pub fn prometheus(s: &Snapshot) -> String {
         cache(o, c);
     }
     limits(o, &s.limit_zones);
-    super::verify_metrics::prometheus(o, &s.verify);
+    claim_metrics::prometheus(o, &s.claims);
     let mut f = Family::new(
         o,
         "fediguard_app_registrations_total",
@@ -204,6 +107,13 @@ pub fn prometheus(s: &Snapshot) -> String {
         "Tokens granted with grant_type=client_credentials seen by fediguard_app_watch.",
     );
     f.sample(&[], s.client_credentials_grants);
+    let mut f = Family::new(
+        o,
+        "fediguard_client_credentials_grants_disputed_total",
+        "counter",
+        "Grants not recorded because HTTP Basic and the client_id parameter named different clients.",
+    );
+    f.sample(&[], s.grants_disputed);
     let mut f = Family::new(
         o,
         "fediguard_apps_recent",
@@ -378,9 +288,10 @@ pub fn json(s: &Snapshot) -> String {
             "entries": c.entries, "capacity": c.capacity,
         })),
         "limit_zones": zones,
-        "agent_verification": super::verify_metrics::json(&s.verify),
+        "agent_verification": claim_metrics::json(&s.claims),
         "app_registrations": s.app_registrations,
         "client_credentials_grants": s.client_credentials_grants,
+        "client_credentials_grants_disputed": s.grants_disputed,
         "apps_capacity": s.apps_capacity,
         "apps": s.apps.iter().map(app_json).collect::<Vec<_>>(),
     });

@@ -3,28 +3,27 @@
 //! status page (`page`: HTML for browsers).
 //!
 //! Everything lives in one block of memory given by the caller (an nginx
-//! shared zone in the module, a plain buffer in tests). Counters are
-//! relaxed atomics, bumped on the request path without a lock; the ring's
-//! texts are written and read under the caller's lock (nginx's slab mutex),
-//! while its per-app request counts are atomics too.
+//! shared zone in the module, a plain buffer in tests), laid out by
+//! `shm_stats` (the only part that touches the raw memory; its types are
+//! re-exported here). Counters are relaxed atomics, bumped on the request
+//! path without a lock; the ring's texts are written and read under the
+//! caller's lock (nginx's slab mutex), while its per-app request counts are
+//! atomics too.
 
-mod counters;
+mod claim_metrics;
 mod exposition;
+mod family;
 pub mod page;
-mod ring;
-mod text;
+mod snapshot;
 mod time;
-mod verify_metrics;
-mod zone;
 
-pub use counters::{
-    Counters, NameSlot, DENY, DRY_RUN, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT, SLOT_VERIFY,
+pub use crate::shm_stats::{
+    AppEntry, AppRef, AppView, Counters, NameSlot, OwnedStatsZone, Seen, StatsZone, DENY, DRY_RUN,
+    NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT, SLOT_VERIFY, TOKENS_KEPT,
 };
-pub use exposition::{json, prometheus, wants_json, CacheStats, LimitStats, Snapshot};
-pub use ring::{AppEntry, AppRef, AppView, Seen, TOKENS_KEPT};
+pub use exposition::{json, prometheus, wants_json};
+pub use snapshot::{CacheStats, ClaimStats, LimitStats, Snapshot};
 pub use time::iso8601;
-pub use verify_metrics::VerifyStats;
-pub use zone::StatsZone;
 
 #[cfg(test)]
 mod tests;

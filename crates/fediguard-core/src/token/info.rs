@@ -6,10 +6,11 @@
 
 use serde_json::Value;
 
-use super::verdict::Answer;
+use super::verdict::{is_error_object, Answer};
 
 /// Longest body read; a token/info answer is about 200 bytes.
-const MAX_BODY: usize = 16 * 1024;
+pub const MAX_INFO_BODY: usize = 16 * 1024;
+const MAX_BODY: usize = MAX_INFO_BODY;
 /// Longest client_id kept (Mastodon's are 43 characters).
 const MAX_CLIENT_ID: usize = 128;
 
@@ -31,7 +32,9 @@ pub enum Info {
 pub fn token_info(a: &Answer) -> Info {
     match a.status {
         200 => read(a.body).unwrap_or(Info::Unknown),
-        401 => Info::Invalid,
+        // Doorkeeper's refusal is a JSON error; a 401 page of a proxy or a
+        // CDN in front of it says nothing of the token.
+        401 if is_error_object(a.body) => Info::Invalid,
         404 => Info::NoEndpoint,
         _ => Info::Unknown,
     }
@@ -101,6 +104,14 @@ mod tests {
         assert_eq!(info(200, "[]"), Info::Unknown);
         assert_eq!(info(429, r#"{"error":"Too many requests"}"#), Info::Unknown);
         assert_eq!(info(503, ""), Info::Unknown);
+        // A 401 that is not Doorkeeper's JSON (a proxy's page, a cut or
+        // unreadable answer) says nothing of the token.
+        assert_eq!(
+            info(401, "<html>401 Authorization Required</html>"),
+            Info::Unknown
+        );
+        assert_eq!(info(401, ""), Info::Unknown);
+        assert_eq!(info(401, r#"{"error":"invalid_tok"#), Info::Unknown);
         assert_eq!(info(0, ""), Info::Unknown);
         let huge = format!(
             r#"{{"resource_owner_id":1,"x":"{}"}}"#,

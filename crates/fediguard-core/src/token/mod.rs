@@ -8,9 +8,11 @@ mod throttle;
 mod verdict;
 
 pub use extract::{find_token, find_token_unchecked, well_formed, Presented, MAX_TOKEN_LEN};
-pub use info::{token_info, Info};
+pub use info::{token_info, Info, MAX_INFO_BODY};
 pub use throttle::{backoff_ms, MAX_BACKOFF_MS, MIN_BACKOFF_MS};
-pub use verdict::{after_accounts, after_apps, app_name, Answer, Step, Verdict, MAX_NAME};
+pub use verdict::{
+    after_accounts, after_apps, app_name, Answer, Step, Verdict, MAX_NAME, MAX_VERIFY_BODY,
+};
 
 /// The token class of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

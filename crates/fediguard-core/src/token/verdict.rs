@@ -11,7 +11,8 @@ use serde_json::Value;
 /// Bytes kept of an acct, an app name or a website.
 pub const MAX_NAME: usize = 128;
 /// Longest body parsed; a longer one is unreadable.
-const MAX_BODY: usize = 64 * 1024;
+pub const MAX_VERIFY_BODY: usize = 64 * 1024;
+const MAX_BODY: usize = MAX_VERIFY_BODY;
 
 const APP_ONLY: &str = "This method requires an authenticated user";
 const INVALID: [&str; 3] = [
@@ -52,17 +53,19 @@ fn object(body: &[u8]) -> Option<serde_json::Map<String, Value>> {
     }
 }
 
-/// A string field, cut to MAX_NAME bytes, without control characters.
+/// A string field, cut to MAX_NAME bytes, without control characters,
+/// bidirectional controls and invisible format characters shown escaped
+/// (`escape::push_visible`), as the status page shows them.
 fn text(m: &serde_json::Map<String, Value>, field: &str) -> String {
     let Some(s) = m.get(field).and_then(Value::as_str) else {
         return String::new();
     };
     let mut out = String::new();
     for c in s.chars().filter(|c| !c.is_control()) {
-        if out.len() + c.len_utf8() > MAX_NAME {
+        if out.len() + crate::escape::visible_len(c) > MAX_NAME {
             break;
         }
-        out.push(c);
+        crate::escape::push_visible(&mut out, c);
     }
     out
 }
@@ -109,7 +112,7 @@ pub fn after_apps(accounts: &Answer, apps: &Answer) -> Verdict {
             return verdict(TokenClass::App, text(&m, "name"), text(&m, "website"));
         }
     }
-    if apps.status == 401 {
+    if apps.status == 401 && is_error_object(apps.body) {
         return verdict(TokenClass::Invalid, String::new(), String::new());
     }
     let accounts_error = error_of(accounts);
@@ -127,4 +130,16 @@ pub fn after_apps(accounts: &Answer, apps: &Answer) -> Verdict {
         return verdict(TokenClass::Invalid, String::new(), String::new());
     }
     verdict(TokenClass::Unknown, String::new(), String::new())
+}
+
+/// A JSON object with an `error` string, as Doorkeeper and Mastodon refuse
+/// (a proxy's or CDN's error page is not one).
+pub(super) fn is_error_object(body: &[u8]) -> bool {
+    if body.len() > MAX_BODY {
+        return false;
+    }
+    matches!(
+        serde_json::from_slice::<Value>(body),
+        Ok(Value::Object(m)) if m.get("error").is_some_and(Value::is_string)
+    )
 }

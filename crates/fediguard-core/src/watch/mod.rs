@@ -6,7 +6,7 @@
 
 mod request;
 
-pub use request::{token_request, TokenRequest};
+pub use request::{token_request, Conflict, TokenRequest};
 
 use serde_json::{Map, Value};
 

@@ -3,6 +3,15 @@
 //! credentials in the body or as HTTP Basic authentication (RFC 6749
 //! 2.3.1: the id and secret form-encoded, then base64); Rails also reads
 //! parameters from the query string, the body winning.
+//!
+//! The client is the one Mastodon authenticates. Doorkeeper's
+//! `client_credentials_methods` are `from_basic` then `from_params`: an
+//! `Authorization: Basic` header whose id is not blank wins, and only
+//! without one is the `client_id` parameter read. A request whose Basic
+//! header and parameters name different clients (or whose Basic header
+//! cannot be read here while the parameters name a client) is a
+//! `Conflict`: the grant went to Basic's client, and a record under the
+//! parameter's name would be a lie a client can tell at will.
 
 use base64::Engine;
 use serde_json::Value;
@@ -13,7 +22,18 @@ pub const MAX_REQUEST: usize = 16 * 1024;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TokenRequest {
     pub grant_type: Option<String>,
+    /// The client Mastodon authenticates; None when it cannot be told.
     pub client_id: Option<String>,
+    /// HTTP Basic and the parameters disagree: `client_id` is None.
+    pub conflict: Option<Conflict>,
+}
+
+/// HTTP Basic and the `client_id` parameter name different clients.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Conflict {
+    /// Basic's client_id; None when the header could not be read.
+    pub basic: Option<String>,
+    pub params: String,
 }
 
 impl TokenRequest {
@@ -52,17 +72,27 @@ fn from_json(body: &[u8], out: &mut TokenRequest) {
     }
 }
 
-/// The client_id of `Authorization: Basic ...`.
-fn basic_client_id(authorization: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(authorization).ok()?.trim();
-    let (scheme, creds) = text.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(creds.trim())
-        .ok()?;
-    let colon = raw.iter().position(|&b| b == b':')?;
+/// What an `Authorization` header says of the client, as Doorkeeper reads it.
+#[derive(Debug, PartialEq, Eq)]
+enum Basic {
+    /// Not Basic authentication, or a blank id: the parameters speak.
+    Absent,
+    Id(String),
+    /// Basic, but not readable here (Ruby's base64 decoder is lenient:
+    /// Doorkeeper may read a client where this one reads nothing).
+    Unreadable,
+}
+
+/// Doorkeeper's `from_basic`: `Authorization` matching `^Basic (.*)`, the
+/// id before the first colon of the decoded credentials.
+fn basic_client_id(authorization: &[u8]) -> Basic {
+    let Some(creds) = authorization.strip_prefix(b"Basic ") else {
+        return Basic::Absent;
+    };
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(creds.trim_ascii()) else {
+        return Basic::Unreadable;
+    };
+    let colon = raw.iter().position(|&b| b == b':').unwrap_or(raw.len());
     let id: String = form_urlencoded::parse(&raw[..colon])
         .map(|(k, v)| {
             if v.is_empty() {
@@ -72,7 +102,12 @@ fn basic_client_id(authorization: &[u8]) -> Option<String> {
             }
         })
         .collect();
-    (!id.is_empty()).then_some(id)
+    if id.trim().is_empty() {
+        // Blank: Doorkeeper reads the parameters.
+        Basic::Absent
+    } else {
+        Basic::Id(id)
+    }
 }
 
 /// Reads a grant request. `body` is None when it could not be read (kept
@@ -92,8 +127,25 @@ pub fn token_request(
         }
     }
     from_form(query, &mut out);
-    if out.client_id.is_none() {
-        out.client_id = authorization.and_then(basic_client_id);
+    // A blank parameter is none (Doorkeeper's `blank?`).
+    let params = out.client_id.take().filter(|p| !p.trim().is_empty());
+    let basic = authorization.map_or(Basic::Absent, basic_client_id);
+    match (basic, params) {
+        (Basic::Absent, params) => out.client_id = params,
+        (Basic::Id(id), Some(p)) if p != id => {
+            out.conflict = Some(Conflict {
+                basic: Some(id),
+                params: p,
+            })
+        }
+        (Basic::Id(id), _) => out.client_id = Some(id),
+        (Basic::Unreadable, Some(p)) => {
+            out.conflict = Some(Conflict {
+                basic: None,
+                params: p,
+            })
+        }
+        (Basic::Unreadable, None) => {}
     }
     out
 }

@@ -19,7 +19,7 @@
 //! extend another name (`SemrushBot-OCOB`) stand here, before the search
 //! and SEO sections, so they win over the shorter name.
 
-use super::{e, prefix, Entry};
+use super::entry::{e, prefix, Entry};
 use crate::agent::ClassId as C;
 
 pub(super) const ENTRIES: &[Entry] = &[

@@ -5,7 +5,7 @@
 //! (`Spider/1.0`, VS Code's `Code/1.115.0` of GitHub Copilot's agent), and
 //! this section stands after every specific name.
 
-use super::{e, Entry};
+use super::entry::{e, Entry};
 use crate::agent::ClassId as C;
 
 pub(super) const ENTRIES: &[Entry] = &[

@@ -2,7 +2,7 @@
 //! only when an instance URL follows its name: a person's client app uses the
 //! same software name without one (`Mastodon/2024.5 CFNetwork/...`).
 
-use super::{e, fedi, Entry};
+use super::entry::{e, fedi, Entry};
 use crate::agent::ClassId as C;
 
 pub(super) const ENTRIES: &[Entry] = &[

@@ -1,7 +1,7 @@
 //! RSS and feed readers, and podcast fetchers: hosted readers fetch a feed
 //! once for all their subscribers, desktop and phone readers for one person.
 
-use super::{e, prefix, Entry};
+use super::entry::{e, prefix, Entry};
 use crate::agent::ClassId as C;
 
 pub(super) const ENTRIES: &[Entry] = &[

@@ -17,11 +17,12 @@
 //!   (`signs.rs`), which make it `bot`.
 //!
 //! Names match ASCII case-insensitively, as whole words unless their
-//! [`Bound`] says otherwise. Every name is in one Aho-Corasick automaton,
+//! [`Bound`](crate::agent::Bound) says otherwise. Every name is in one Aho-Corasick automaton,
 //! so the size of the catalogue does not change the cost of a request.
 
 mod ai;
 mod common_words;
+mod entry;
 mod fediverse;
 mod feed;
 mod monitor;
@@ -35,49 +36,9 @@ mod tool;
 
 pub(crate) use signs::is_bare_name;
 
-use super::{Bound, ClassId};
-
-/// One catalogue entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Entry {
-    pub class: ClassId,
-    pub name: &'static str,
-    /// Fediverse servers put their instance URL in the agent; client apps
-    /// (a person's phone) use the same software name without one.
-    pub needs_instance_url: bool,
-    pub bound: Bound,
-}
-
-/// A fediverse server: counts only with an instance URL after it.
-const fn fedi(name: &'static str) -> Entry {
-    Entry {
-        class: ClassId::FEDIVERSE,
-        name,
-        needs_instance_url: true,
-        bound: Bound::Word,
-    }
-}
-
-/// A named agent, matched as a whole word.
-const fn e(class: ClassId, name: &'static str) -> Entry {
-    Entry {
-        class,
-        name,
-        needs_instance_url: false,
-        bound: Bound::Word,
-    }
-}
-
-/// A named agent whose name may run on into a longer word
-/// (`StatusCake_Uptime_Checker`).
-const fn prefix(class: ClassId, name: &'static str) -> Entry {
-    Entry {
-        class,
-        name,
-        needs_instance_url: false,
-        bound: Bound::Prefix,
-    }
-}
+use super::ClassId;
+use entry::e;
+pub use entry::Entry;
 
 /// The sections, in the order they are checked.
 const SECTIONS: &[&[Entry]] = &[

@@ -1,7 +1,7 @@
 //! Uptime checkers and site testers: they fetch a page on a schedule or on
 //! an operator's request to tell whether it is up, fast, valid or secure.
 
-use super::{e, prefix, Entry};
+use super::entry::{e, prefix, Entry};
 use crate::agent::ClassId as C;
 
 pub(super) const ENTRIES: &[Entry] = &[

@@ -3,7 +3,7 @@
 //! come after this section, so a named agent in the same string still
 //! wins (a Cubot phone's agent naming `Googlebot` is `search`).
 
-use super::{prefix, Entry};
+use super::entry::{prefix, Entry};
 use crate::agent::ClassId as C;
 
 pub(super) const ENTRIES: &[Entry] = &[

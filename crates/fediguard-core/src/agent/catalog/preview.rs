@@ -1,7 +1,7 @@
 //! Link unfurlers of chat and social apps, and mail image proxies: each
 //! fetches a page or an image because someone shared or opened a link.
 
-use super::{e, Entry};
+use super::entry::{e, Entry};
 use crate::agent::ClassId as C;
 
 pub(super) const ENTRIES: &[Entry] = &[

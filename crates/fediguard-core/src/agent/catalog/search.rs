@@ -1,7 +1,7 @@
 //! Search engines, and the public web archives that index pages the same
 //! way.
 
-use super::{e, prefix, Entry};
+use super::entry::{e, prefix, Entry};
 use crate::agent::ClassId as C;
 
 pub(super) const ENTRIES: &[Entry] = &[

@@ -1,7 +1,7 @@
 //! SEO, marketing and advertising crawlers: backlink indexes, site audits,
 //! ad and shopping-feed checkers.
 
-use super::{e, prefix, Entry};
+use super::entry::{e, prefix, Entry};
 use crate::agent::ClassId as C;
 
 pub(super) const ENTRIES: &[Entry] = &[

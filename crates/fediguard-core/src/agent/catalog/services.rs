@@ -4,7 +4,7 @@
 //! naming them keeps them `bot` when their agent shows no such sign
 //! (`Zapier`, `Make/production`).
 
-use super::{e, Entry};
+use super::entry::{e, Entry};
 use crate::agent::ClassId as C;
 
 pub(super) const ENTRIES: &[Entry] = &[

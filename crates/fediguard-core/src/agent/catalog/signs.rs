@@ -8,7 +8,7 @@
 //! sign, a bare name without any product token, is checked in code only
 //! when nothing else matched ([`is_bare_name`]).
 
-use super::Entry;
+use super::entry::Entry;
 use crate::agent::{Bound, ClassId};
 
 const fn sign(name: &'static str, bound: Bound) -> Entry {

@@ -1,7 +1,7 @@
 //! HTTP libraries, command-line tools, browser automation and security
 //! scanners: the agent names the software, not who runs it.
 
-use super::{e, Entry};
+use super::entry::{e, Entry};
 use crate::agent::ClassId as C;
 
 pub(super) const ENTRIES: &[Entry] = &[

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 pub use html::{escape, grouped, percent, Html};
 pub use render::{ago, most_denied, when, MARKED};
 
-use super::exposition::Snapshot;
+use super::snapshot::Snapshot;
 
 /// The page's stylesheet and script, embedded as they are.
 pub const STYLE: &str = include_str!("status.css");

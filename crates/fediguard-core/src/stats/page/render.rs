@@ -3,8 +3,8 @@
 
 use super::html::{grouped, percent, Html};
 use super::words;
-use crate::stats::exposition::{LimitStats, Snapshot};
-use crate::stats::ring::AppView;
+use crate::shm_stats::AppView;
+use crate::stats::snapshot::{LimitStats, Snapshot};
 use crate::stats::time::iso8601;
 
 /// How many apps are marked as the most denied.
@@ -378,7 +378,7 @@ pub fn apps_summary(n: u64, capacity: u64) -> String {
 
 /// Agent verification: claims by class and result, the lookups, the zone.
 pub fn agent_verification(h: &mut Html, s: &Snapshot) {
-    let v = &s.verify;
+    let v = &s.claims;
     h.raw("<table class=\"rows\"><thead><tr><th scope=\"col\">Class claimed</th>")
         .raw("<th scope=\"col\" class=\"n\">Verified</th><th scope=\"col\" class=\"n\">Failed</th>")
         .raw("<th scope=\"col\" class=\"n\">No answer in time</th></tr></thead>")

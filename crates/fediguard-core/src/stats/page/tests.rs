@@ -54,6 +54,7 @@ fn snapshot() -> Snapshot {
         }],
         app_registrations: 2,
         client_credentials_grants: 2,
+        grants_disputed: 0,
         apps_capacity: 1426,
         apps: vec![
             app("CDSC Reader", 1530, NOW - 300),

@@ -49,6 +49,21 @@ pub const REASONS: &[(&str, &str, &str)] = &[
         "Claim not verified",
         "an agent of a class that must prove who it is, from an address that is not its operator's",
     ),
+    (
+        "signature-missing",
+        "Unsigned delivery",
+        "a request without an HTTP signature where one is required",
+    ),
+    (
+        "signature-invalid",
+        "Bad signature",
+        "an HTTP signature that does not verify (the log line says why)",
+    ),
+    (
+        "signature-unavailable",
+        "Signer's key unavailable",
+        "the signer's key could not be fetched for now (503, retried later)",
+    ),
 ];
 
 /// (token class, label, what it means)

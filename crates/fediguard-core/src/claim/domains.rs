@@ -3,10 +3,10 @@
 //! (`crawl-66-249-66-1.googlebot.com` is in `googlebot.com`,
 //! `evilgooglebot.com` and `googlebot.com.evil.example` are not).
 
-/// Longest domain an operator may be given: the zone keeps the last
-/// `NAME_TAIL` bytes of a PTR name, enough to hold the domain and the dot
+/// Longest domain an operator may be given. The verification zone keeps
+/// the last `answer::NAME_TAIL` bytes of a PTR name: this and the dot
 /// before it.
-pub const MAX_DOMAIN: usize = super::answer::NAME_TAIL - 1;
+pub const MAX_DOMAIN: usize = 63;
 
 /// A domain as configured: lower-cased, without a trailing dot; letters,
 /// digits, `-` and `_` in labels of 1 to 63 bytes.

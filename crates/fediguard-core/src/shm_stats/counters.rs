@@ -18,7 +18,14 @@ const REASONS_MORE: usize = REASONS_V2 - REASONS;
 /// that those keep their place (growing `decisions_more` in place would
 /// move them, and a reload into this module would show each one's count
 /// under another's name).
-const REASONS_LATER: usize = crate::reason::Reason::ALL.len() - REASONS_V2;
+///
+/// The signature reasons (issue 28) do not fit in `spare` (two counters
+/// are left): they are not counted here until a new layout makes room
+/// (a reason beyond `COUNTED` is simply not counted).
+const REASONS_LATER: usize = 1;
+/// Reasons with counters in this layout, in `Reason::ALL` order.
+#[cfg(test)]
+pub const COUNTED: usize = REASONS_V2 + REASONS_LATER;
 /// Token classes, in `TokenClass` order.
 pub const TOKEN_CLASSES: usize = 6;
 /// Index of a decision's action in `Counters::decisions`.
@@ -41,6 +48,7 @@ pub const SLOT_LIMIT: u8 = 2;
 pub const SLOT_VERIFY: u8 = 3;
 
 #[repr(C)]
+#[cfg_attr(test, derive(Default))]
 pub struct Counters {
     /// Decisions by reason, `[DENY]` and `[DRY_RUN]`.
     pub decisions: [[AtomicU64; 2]; REASONS],
@@ -75,8 +83,13 @@ pub struct Counters {
     /// Requests of token class `limited` (after the first layout's
     /// `TOKEN_CLASSES`).
     pub token_limited: AtomicU64,
+    /// Lookups not started: the client's lookup budget was spent.
+    pub verify_over_budget: AtomicU64,
+    /// Grants not recorded: HTTP Basic and the `client_id` parameter
+    /// named different clients.
+    pub grants_disputed: AtomicU64,
     /// Room for counters of later versions without a new layout.
-    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5 - 2 * REASONS_LATER - 3 - 1],
+    pub spare: [AtomicU64; 16 - 2 * REASONS_MORE - 5 - 2 * REASONS_LATER - 6],
 }
 
 #[repr(C)]
@@ -198,14 +211,14 @@ mod layout {
     #[test]
     fn every_reason_counts_apart() {
         use crate::reason::Reason;
-        let c: super::Counters = unsafe { core::mem::zeroed() };
-        for (i, r) in Reason::ALL.iter().enumerate() {
+        let c = super::Counters::default();
+        for (i, r) in Reason::ALL.iter().enumerate().take(super::COUNTED) {
             for _ in 0..=i {
                 c.decision(*r, super::DENY);
             }
             c.decision(*r, super::DRY_RUN);
         }
-        for (i, r) in Reason::ALL.iter().enumerate() {
+        for (i, r) in Reason::ALL.iter().enumerate().take(super::COUNTED) {
             assert_eq!(c.decision_count(*r, super::DENY), i as u64 + 1, "{r:?}");
             assert_eq!(c.decision_count(*r, super::DRY_RUN), 1, "{r:?}");
         }

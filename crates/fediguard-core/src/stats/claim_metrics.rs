@@ -1,24 +1,14 @@
-//! The metrics of agent verification: claims by class and result, DNS
-//! lookups, and the answers' zone.
+//! The metrics of agent verification, in both renderings: claims by class
+//! and result, DNS lookups, and the answers' zone.
 
 use serde_json::{json, Value};
 
-use super::exposition::{CacheStats, Family};
-
-#[derive(Clone, Debug, Default)]
-pub struct VerifyStats {
-    /// Per class with a verification method: (class, yes, no, no answer).
-    pub claims: Vec<(String, [u64; 3])>,
-    pub lookups: u64,
-    pub coalesced: u64,
-    pub capped: u64,
-    /// The zone of answers, when there is one.
-    pub zone: Option<CacheStats>,
-}
+use super::family::Family;
+use super::snapshot::ClaimStats;
 
 const RESULTS: [&str; 3] = ["yes", "no", "none"];
 
-pub(super) fn prometheus(o: &mut String, v: &VerifyStats) {
+pub(super) fn prometheus(o: &mut String, v: &ClaimStats) {
     let mut f = Family::new(
         o,
         "fediguard_agent_verifications_total",
@@ -30,7 +20,7 @@ pub(super) fn prometheus(o: &mut String, v: &VerifyStats) {
             f.sample(&[("class", class), ("result", result)], *n);
         }
     }
-    let rows: [(&'static str, &str, u64); 3] = [
+    let rows: [(&'static str, &str, u64); 4] = [
         (
             "fediguard_verify_lookups_total",
             "DNS lookups started to verify agents (a PTR lookup and its forward confirmation, or an instance host).",
@@ -45,6 +35,11 @@ pub(super) fn prometheus(o: &mut String, v: &VerifyStats) {
             "fediguard_verify_capped_total",
             "Lookups not started: too many were in flight in the worker (the claim stays unverified).",
             v.capped,
+        ),
+        (
+            "fediguard_verify_over_budget_total",
+            "Lookups not started: the client's lookup budget was spent (the claim is \"no\").",
+            v.over_budget,
         ),
     ];
     for (name, help, n) in rows {
@@ -75,7 +70,7 @@ pub(super) fn prometheus(o: &mut String, v: &VerifyStats) {
     }
 }
 
-pub(super) fn json(v: &VerifyStats) -> Value {
+pub(super) fn json(v: &ClaimStats) -> Value {
     let claims: serde_json::Map<String, Value> = v
         .claims
         .iter()
@@ -91,6 +86,7 @@ pub(super) fn json(v: &VerifyStats) -> Value {
         "lookups": v.lookups,
         "coalesced": v.coalesced,
         "capped": v.capped,
+        "over_budget": v.over_budget,
         "zone": v.zone.as_ref().map(|z| json!({
             "entries": z.entries, "capacity": z.capacity, "evictions": z.evictions,
         })),

@@ -1,7 +1,10 @@
 //! Fixed-size text fields of shared-memory records.
 
 /// At most N bytes (N < 256) of UTF-8 text, cut at a character boundary,
-/// without control characters.
+/// without control characters, and with the characters that would make it
+/// read otherwise than it is (bidirectional controls, invisible format
+/// characters) shown escaped (`escape::push_visible`): the status page and
+/// its JSON show them as `\u{202E}`.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct Text<const N: usize> {
@@ -12,12 +15,15 @@ pub struct Text<const N: usize> {
 impl<const N: usize> Text<N> {
     pub fn set(&mut self, s: &str) {
         let mut n = 0;
+        let mut shown = String::new();
         for c in s.chars().filter(|c| !c.is_control()) {
-            let l = c.len_utf8();
+            shown.clear();
+            crate::escape::push_visible(&mut shown, c);
+            let l = shown.len();
             if n + l > N.min(255) {
                 break;
             }
-            c.encode_utf8(&mut self.bytes[n..n + l]);
+            self.bytes[n..n + l].copy_from_slice(shown.as_bytes());
             n += l;
         }
         self.len = n as u8;

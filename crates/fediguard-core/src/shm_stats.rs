@@ -1,5 +1,7 @@
-//! The layout of the stats zone: a header, the counters, the named slots
-//! and the ring of apps, in that order.
+//! The stats zone's raw layout: a header, the counters, the named slots
+//! and the ring of apps, in that order, in one block of memory given by the
+//! caller (an nginx shared zone in the module, a plain buffer in tests).
+//! `stats` is its public face and renders what it holds.
 //!
 //! The caller serialises everything but the atomics with a lock (nginx's
 //! slab mutex): `map_name`, `register`, `grant`, `find_token`, `apps`.
@@ -8,10 +10,22 @@
 use core::mem::{align_of, size_of};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use super::counters::{Counters, NameSlot, NAME_CAP, NAME_SLOTS, SLOT_FREE};
-use super::ring::{AppEntry, AppRef, AppView, Seen, TOKENS_KEPT};
 use crate::shm_table::KEY_LEN;
 use crate::watch::Registration;
+
+mod counters;
+mod owned;
+mod ring;
+#[cfg(test)]
+mod tests;
+mod text;
+
+use counters::SLOT_FREE;
+pub use counters::{
+    Counters, NameSlot, DENY, DRY_RUN, NAME_CAP, NAME_SLOTS, SLOT_CLASS, SLOT_LIMIT, SLOT_VERIFY,
+};
+pub use owned::OwnedStatsZone;
+pub use ring::{AppEntry, AppRef, AppView, Seen, TOKENS_KEPT};
 
 const MAGIC: u64 = 0x6667_7374_6174_7331; // "fgstats1"
 const VERSION: u32 = 1;
@@ -68,17 +82,21 @@ impl StatsZone {
         }
         // All-zero is a valid empty zone: atomics at 0, slots free, records
         // empty (serial 0).
-        mem.write_bytes(0, RING_OFF + capacity as usize * size_of::<AppEntry>());
-        mem.cast::<Header>().write(Header {
-            magic: MAGIC,
-            version: VERSION,
-            entry_size: size_of::<AppEntry>() as u32,
-            counters_size: size_of::<Counters>() as u32,
-            capacity,
-            head: 0,
-            _pad: 0,
-            next_serial: 1,
-        });
+        // SAFETY: the caller gives `bytes` bytes, which hold the ring of
+        // `capacity` records; `mem` is aligned for the header.
+        unsafe {
+            mem.write_bytes(0, RING_OFF + capacity as usize * size_of::<AppEntry>());
+            mem.cast::<Header>().write(Header {
+                magic: MAGIC,
+                version: VERSION,
+                entry_size: size_of::<AppEntry>() as u32,
+                counters_size: size_of::<Counters>() as u32,
+                capacity,
+                head: 0,
+                _pad: 0,
+                next_serial: 1,
+            })
+        };
         Some(StatsZone { base: mem })
     }
 
@@ -90,7 +108,10 @@ impl StatsZone {
         if mem.is_null() || (mem as usize) % align_of::<AppEntry>() != 0 || bytes < RING_OFF {
             return None;
         }
-        let h = &*mem.cast::<Header>();
+        // SAFETY: `mem` is aligned and holds at least a header (`bytes` is
+        // at least `RING_OFF`); any bit pattern is a `Header` (plain
+        // integers).
+        let h = unsafe { &*mem.cast::<Header>() };
         let fits = RING_OFF + h.capacity as usize * size_of::<AppEntry>() <= bytes;
         if h.magic != MAGIC
             || h.version != VERSION

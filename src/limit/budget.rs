@@ -1,27 +1,35 @@
-//! The verification budget: how many new tokens one client may have
-//! verified (`verify_rate=`, `verify_burst=` per `verify_key=`), in shared
-//! memory like a limit, so that a client spraying random tokens causes a
-//! bounded number of calls to the backend, whatever the other limits say.
+//! A client's budget of work it can make fediguard do for it: new tokens
+//! verified against the backend (`fediguard_token_zone verify_rate=
+//! verify_burst= verify_key=`), DNS lookups of its agent's claim
+//! (`fediguard_verify_zone lookup_rate= lookup_burst= lookup_key=`). In
+//! shared memory like a limit, so that a client spraying random tokens or
+//! instance hosts causes a bounded number of calls, whatever the other
+//! limits say.
 //!
 //! By default a client is its address, and an IPv6 client its /64, as
 //! Mastodon's throttles group them: one host holds a whole /64 and could
 //! otherwise take a new budget with every address of it.
 
 use fediguard_core::fingerprint::fingerprint;
-use fediguard_core::limit::{charge, drained_at, retry_after_secs, Bucket, Limit, Outcome};
+use fediguard_core::limit::{
+    charge, drained_at, parse_rate, retry_after_secs, Bucket, Limit, Outcome,
+};
 use std::net::IpAddr;
 
 use ngx::http::Request;
 
 use crate::glue::addr::client_ip;
 
+use crate::glue::directive::Directive;
 use crate::glue::key::Key;
 use crate::glue::time::now_ms;
-use crate::glue::zone::SharedZone;
+use crate::glue::zone::{SharedZone, MIN_ZONE};
 
-pub const DEFAULT_RATE: u64 = 30_000 / 60; // 30r/m, in milli-requests per second
-pub const DEFAULT_BURST: u64 = 60_000; // 60 new tokens at once
-pub const DEFAULT_IN_FLIGHT: u32 = 32;
+/// 30 a minute (in milli-requests per second), 60 at once: a client's
+/// first page of timelines, notifications and accounts verifies a few
+/// tokens, never dozens a minute.
+pub const DEFAULT_RATE: u64 = 30_000 / 60;
+pub const DEFAULT_BURST: u64 = 60_000;
 
 /// Who a client is, for the budget.
 #[derive(Debug)]
@@ -36,9 +44,69 @@ pub enum ClientKey {
 pub struct Budget {
     pub limit: Limit,
     pub key: ClientKey,
-    /// Most verifications under way at once in one worker.
-    pub in_flight: u32,
     zone: SharedZone<Bucket>,
+}
+
+/// A budget's parameters as a directive reads them: `PREFIX_rate=`,
+/// `PREFIX_burst=`, `PREFIX_key=`.
+pub struct BudgetArgs<'a> {
+    prefix: &'static str,
+    rate: u64,
+    burst: u64,
+    key: Option<&'a str>,
+}
+
+impl<'a> BudgetArgs<'a> {
+    pub fn new(prefix: &'static str) -> BudgetArgs<'a> {
+        BudgetArgs {
+            prefix,
+            rate: DEFAULT_RATE,
+            burst: DEFAULT_BURST,
+            key: None,
+        }
+    }
+
+    /// Takes `name=value` if it is one of the budget's; Ok(false) if not.
+    pub fn take(&mut self, name: &str, value: &'a str) -> Result<bool, String> {
+        let Some(what) = name
+            .strip_prefix(self.prefix)
+            .and_then(|n| n.strip_prefix('_'))
+        else {
+            return Ok(false);
+        };
+        match what {
+            "rate" => self.rate = parse_rate(value)?,
+            "burst" => {
+                let n = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|&v| v > 0)
+                    .ok_or_else(|| format!("invalid number \"{value}\""))?;
+                self.burst = u64::from(n) * 1000;
+            }
+            "key" => self.key = Some(value),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The budget, its buckets in a zone of their own named `zone`.
+    pub fn build(self, d: &Directive, zone: &str, size: usize) -> Result<Budget, String> {
+        let key = match self.key {
+            None => ClientKey::Address,
+            Some(k) => ClientKey::Custom(Key::new(d, k)?),
+        };
+        let limit = Limit {
+            rate: self.rate,
+            burst: self.burst,
+            delay: self.burst,
+        };
+        Ok(Budget {
+            limit,
+            key,
+            zone: SharedZone::add(d, zone, size.max(MIN_ZONE))?,
+        })
+    }
 }
 
 pub enum Spend {
@@ -48,16 +116,7 @@ pub enum Spend {
 }
 
 impl Budget {
-    pub fn new(limit: Limit, key: ClientKey, in_flight: u32, zone: SharedZone<Bucket>) -> Budget {
-        Budget {
-            limit,
-            key,
-            in_flight,
-            zone,
-        }
-    }
-
-    /// Charges one new verification to the request's client. A client the
+    /// Charges one unit of work to the request's client. A client the
     /// key cannot name (empty key) is not limited, as with limit_req.
     pub fn spend(&self, r: &Request) -> Spend {
         let mut buf = [0u8; 16];

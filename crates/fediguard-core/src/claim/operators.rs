@@ -209,7 +209,7 @@ pub fn operator_by_key(key: &str) -> Option<&'static Operator> {
 mod tests {
     use super::*;
     use crate::agent::catalog::CATALOG;
-    use crate::verify::domains::parse_domain;
+    use crate::claim::domains::parse_domain;
 
     #[test]
     fn every_name_is_in_the_catalogue_once() {

@@ -12,12 +12,13 @@ use std::net::IpAddr;
 use crate::fingerprint::fingerprint;
 use crate::shm_table::{bytes_per_entry, KEY_LEN};
 
-use super::domains::name_in_any;
+use super::domains::{name_in_any, MAX_DOMAIN};
 use super::ranges::canonical;
 use super::Verified;
 
-/// Bytes kept of a PTR name: its end, where the domains are.
-pub const NAME_TAIL: usize = 64;
+/// Bytes kept of a PTR name: its end, where the domains are (the longest
+/// domain and the dot before it).
+pub const NAME_TAIL: usize = MAX_DOMAIN + 1;
 
 /// What a lookup found.
 #[repr(u8)]
@@ -257,7 +258,7 @@ mod tests {
             Outcome::Verified(Verified::Yes)
         );
         // The longest domain accepted still fits with its dot.
-        let d = format!("{}.com", "d".repeat(super::super::domains::MAX_DOMAIN - 4));
+        let d = format!("{}.com", "d".repeat(MAX_DOMAIN - 4));
         let a = Answer::done(
             Found::Confirmed,
             format!("{}.{d}", "y".repeat(100)).as_bytes(),

@@ -1,0 +1,5 @@
+//! Tests across the files of `signature`: published vectors and whole
+//! flows.
+
+mod flow;
+mod vectors;
