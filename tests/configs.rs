@@ -229,13 +229,21 @@ fn shipped_log_formats_use_the_error_logs_keys() {
         ("fediguard_limit_status", "limit_status"),
         ("fediguard_reason", "reason"),
     ];
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../nginx-conf");
-    let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).expect("nginx-conf") {
-        let path = entry.expect("entry").path();
-        if path.extension().and_then(|e| e.to_str()) != Some("conf") {
-            continue;
+    // Every .conf under nginx-conf/, the drop-in's folders too.
+    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../nginx-conf")];
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("nginx-conf") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().and_then(|e| e.to_str()) == Some("conf") {
+                files.push(path);
+            }
         }
+    }
+    let mut seen = 0;
+    for path in files {
         let text = std::fs::read_to_string(&path).expect("read");
         for pair in text.split_whitespace() {
             let pair: String = pair

@@ -198,7 +198,7 @@ mod layout {
     #[test]
     fn the_limited_token_class_is_counted() {
         use crate::token::TokenClass;
-        let c: super::Counters = unsafe { core::mem::zeroed() };
+        let c = super::Counters::default();
         c.token_class(TokenClass::Limited);
         c.token_class(TokenClass::Limited);
         c.token_class(TokenClass::App);
