@@ -7,6 +7,7 @@
 //! Its Content-Security-Policy allows only this page's own script and
 //! style, by their SHA-256 (`csp()`), and connections to the same origin.
 
+mod apps;
 mod html;
 mod render;
 pub mod words;
@@ -16,8 +17,8 @@ use std::sync::OnceLock;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+pub use apps::{ago, most_denied, when, MARKED};
 pub use html::{escape, grouped, percent, Html};
-pub use render::{ago, most_denied, when, MARKED};
 
 use super::snapshot::Snapshot;
 
@@ -158,7 +159,7 @@ pub fn html(s: &Snapshot, now: u64) -> String {
     render::limits(&mut h, s);
     h.raw("</table></div></section>\n");
     h.raw("<section class=\"card\"><h2>Recent apps</h2>");
-    render::apps(&mut h, s, now);
+    apps::apps(&mut h, s, now);
     h.raw("</section>\n</main><footer>The same numbers for machines: ")
         .raw("<a href=\"?format=prometheus\">Prometheus text</a> · <a href=\"?format=json\">JSON</a>")
         .raw("</footer>\n<script>")
