@@ -148,7 +148,7 @@ check "a browser is served (200)" test "$(status "http://127.0.0.1:$port/" "$bro
 check "the body is the static file" \
   test "$(curl -s -A "$browser" "http://127.0.0.1:$port/")" = "fediguard deb check"
 check "the denial is in nginx's error log" \
-  grep -q 'fediguard: deny reason=agent-denied class=ai agent="GPTBot/1.1"' "$www/error.log"
+  grep -q 'fediguard: deny reason=agent-denied agent_class=ai agent="GPTBot/1.1"' "$www/error.log"
 check "nginx stops" stop_nginx
 
 # The fediguard directives go with the package; the admin's server goes first.
