@@ -104,18 +104,22 @@ pub fn str_field<'a>(
     m.get(f).and_then(serde_json::Value::as_str)
 }
 
-/// `cut` is what the parsers keep of `full`: the characters of `full`
-/// without control characters, cut at a character boundary to at most
-/// `max` bytes, and no shorter than that allows.
+/// `cut` is what the parsers keep of `full`: its characters without
+/// control characters, deceptive ones (bidirectional controls, invisible
+/// format characters) shown escaped (`escape::push_visible`), cut between
+/// two shown characters to at most `max` bytes, and no shorter than that
+/// allows.
 pub fn is_clean_cut(cut: &str, full: &str, max: usize) -> bool {
-    let clean: String = full.chars().filter(|c| !c.is_control()).collect();
-    if cut.len() > max || !clean.starts_with(cut) {
-        return false;
+    let mut kept = String::new();
+    for c in full.chars().filter(|c| !c.is_control()) {
+        let mut shown = String::new();
+        fediguard_core::escape::push_visible(&mut shown, c);
+        if kept.len() + shown.len() > max {
+            break;
+        }
+        kept.push_str(&shown);
     }
-    match clean[cut.len()..].chars().next() {
-        None => true,
-        Some(next) => cut.len() + next.len_utf8() > max,
-    }
+    cut == kept
 }
 
 /// Reverses `fediguard_core::escape::quote` of a text that was `cut` (it
