@@ -39,7 +39,8 @@ pub struct RequestCtx {
     /// (a limit checked before the token finds that its key reads one).
     pub token_read: Cell<bool>,
     /// What is known of the request's HTTP signature.
-    pub signature: RefCell<SignatureState>,
+    /// (Made only where a signature is checked: it is large.)
+    pub signature: ctx::Lazy<SignatureState>,
     /// `$fediguard_signer` was read while the signature was not checked
     /// yet (a limit checked before the signature finds its key reads it).
     pub signer_read: Cell<bool>,
@@ -113,7 +114,7 @@ pub fn give_back_at_end(r: &Request) -> bool {
 /// the request ends, however it ends.
 pub fn give_back_fetch_at_end(r: &Request) -> bool {
     ctx::on_end::<RequestCtx>(r, |c| {
-        if let Ok(mut s) = c.signature.try_borrow_mut() {
+        if let Some(Ok(mut s)) = c.signature.get().map(RefCell::try_borrow_mut) {
             signature_inflight::leave(&mut s.place);
         }
     })

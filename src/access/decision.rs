@@ -162,7 +162,7 @@ fn agent_part(msg: &mut String, r: &Request, ctx: &RequestCtx, p: &Pass) {
 
 /// `why=... scheme=... keyid="..."`: never the signature itself.
 fn signature_part(msg: &mut String, ctx: &RequestCtx) {
-    let Ok(s) = ctx.signature.try_borrow() else {
+    let Some(Ok(s)) = ctx.signature.get().map(|c| c.try_borrow()) else {
         return;
     };
     if let Some(Verdict::Invalid(why)) = s.verdict {

@@ -25,10 +25,13 @@ pub fn step(p: &mut Pass) -> Outcome {
     if mode == SignatureMode::Off {
         return Outcome::Next;
     }
+    let Some(slot) = p.ctx.signature.get_or_init(p.r) else {
+        return Outcome::Error;
+    };
     let c = Check {
         zone,
         keys: p.lcf.signature.keys(),
-        slot: &p.ctx.signature,
+        slot,
         give_back_at_end: request::give_back_fetch_at_end,
     };
     match advance(p.r, &c) {
@@ -40,7 +43,7 @@ pub fn step(p: &mut Pass) -> Outcome {
     if mode != SignatureMode::Require {
         return Outcome::Next;
     }
-    let Ok(st) = p.ctx.signature.try_borrow() else {
+    let Some(Ok(st)) = p.ctx.signature.get().map(|s| s.try_borrow()) else {
         return Outcome::Error;
     };
     let (reason, retry_after) = match st.verdict {

@@ -171,3 +171,55 @@ unsafe fn find_raw<T>(raw: *mut ngx_http_request_t) -> Option<*const T> {
         None
     }
 }
+
+/// A part of the request's context made only when a request needs it (a
+/// signed delivery's state is large): in the request's pool, dropped when
+/// the pool is destroyed (it may own heap memory).
+pub struct Lazy<T> {
+    value: core::cell::Cell<*const core::cell::RefCell<T>>,
+}
+
+impl<T> Default for Lazy<T> {
+    fn default() -> Self {
+        Lazy {
+            value: core::cell::Cell::new(ptr::null()),
+        }
+    }
+}
+
+impl<T: Default> Lazy<T> {
+    /// The part, if it was made.
+    pub fn get(&self) -> Option<&core::cell::RefCell<T>> {
+        // SAFETY: set only by `get_or_init`, to memory of the pool that
+        // holds the context this `Lazy` is part of: it lives as long.
+        unsafe { self.value.get().as_ref() }
+    }
+
+    /// The part, made now if it was not. `r` is the request whose context
+    /// holds this `Lazy` (its pool holds the part).
+    pub fn get_or_init(&self, r: &Request) -> Option<&core::cell::RefCell<T>> {
+        if let Some(v) = self.get() {
+            return Some(v);
+        }
+        let raw: *mut ngx_http_request_t = (r as *const Request).cast_mut().cast();
+        // SAFETY: a live request's pool; the cleanup's data is written
+        // before its handler is set, and the handler drops it once, when
+        // the pool is destroyed (after the context's last use).
+        unsafe {
+            let cln = ngx_pool_cleanup_add((*raw).pool, mem::size_of::<core::cell::RefCell<T>>());
+            if cln.is_null() {
+                return None;
+            }
+            let p = (*cln).data.cast::<core::cell::RefCell<T>>();
+            ptr::write(p, core::cell::RefCell::new(T::default()));
+            (*cln).handler = Some(drop_lazy::<T>);
+            self.value.set(p);
+            p.as_ref()
+        }
+    }
+}
+
+unsafe extern "C" fn drop_lazy<T>(data: *mut c_void) {
+    // SAFETY: the RefCell<T> `get_or_init` wrote; dropped once, here.
+    unsafe { ptr::drop_in_place(data.cast::<core::cell::RefCell<T>>()) };
+}
