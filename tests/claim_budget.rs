@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use fediguard_tests::cluster::eventually;
 use fediguard_tests::dns::{Dnsmasq, Record};
-use fediguard_tests::exposition;
+use fediguard_tests::exposition::metric;
 use fediguard_tests::http::request_via;
 use fediguard_tests::{Nginx, Response};
 
@@ -45,15 +45,6 @@ fn from(ngx: &Nginx, src: &str, agent: &str) -> Response {
     );
     request_via(src, "127.0.0.1".parse().unwrap(), ngx.port, raw.as_bytes())
         .unwrap_or_else(|e| panic!("request from {src}: {e}"))
-}
-
-fn metric(ngx: &Nginx, series: &str) -> f64 {
-    let text = ngx.get("/metrics", &[]).text();
-    exposition::parse(&text)
-        .expect("metrics parse")
-        .get(series)
-        .copied()
-        .unwrap_or(0.0)
 }
 
 fn verified(r: &Response) -> String {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use fediguard_tests::cluster::eventually;
 use fediguard_tests::dns::{Dnsmasq, Record, SilentDns};
-use fediguard_tests::exposition;
+use fediguard_tests::exposition::metric;
 use fediguard_tests::http::request_via;
 use fediguard_tests::{Nginx, Response};
 
@@ -82,15 +82,6 @@ fn from(ngx: &Nginx, src: &str, agent: &str) -> Response {
 
 fn verified(r: &Response) -> &str {
     r.header("X-Verified").unwrap_or("")
-}
-
-fn metric(ngx: &Nginx, series: &str) -> f64 {
-    let text = ngx.get("/metrics", &[]).text();
-    exposition::parse(&text)
-        .expect("metrics parse")
-        .get(series)
-        .copied()
-        .unwrap_or(0.0)
 }
 
 #[test]

@@ -106,3 +106,13 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, f64>, String> {
     }
     Ok(out)
 }
+
+/// One series of the metrics page at `/metrics` (0 when absent).
+pub fn metric(ngx: &crate::Nginx, series: &str) -> f64 {
+    let text = ngx.get("/metrics", &[]).text();
+    parse(&text)
+        .expect("metrics parse")
+        .get(series)
+        .copied()
+        .unwrap_or(0.0)
+}
